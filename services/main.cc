@@ -1,0 +1,68 @@
+// tripdeskd: the tripdesk case server.
+#include <csignal>
+#include <cstdlib>
+#include <pthread.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "services/server.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, data_dir, "./data", "RocksDB directory of the event log");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
+ABSL_FLAG(uint32_t, partition, 0, "partition id of this node's log");
+ABSL_FLAG(uint64_t, max_batch_events, 1024,
+          "most events the writer commits in one synced batch");
+ABSL_FLAG(uint64_t, max_queued_appends, 8192,
+          "appends waiting for the writer before RESOURCE_EXHAUSTED");
+ABSL_FLAG(uint64_t, head_cache_entries, 200000, "stream heads cached in memory");
+ABSL_FLAG(uint64_t, block_cache_mb, 64, "RocksDB block cache, MiB");
+ABSL_FLAG(uint64_t, write_buffer_mb, 32, "RocksDB write buffer per column family, MiB");
+ABSL_FLAG(uint64_t, drain_seconds, 10, "on SIGTERM, how long in-flight calls may finish");
+ABSL_FLAG(bool, enable_raw_append, false,
+          "accept EventLog.Append (tests only: bypasses the workflows)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("tripdeskd: the tripdesk case server");
+  absl::ParseCommandLine(argc, argv);
+  auto log = spdlog::default_logger()->clone("tripdeskd");
+
+  // Block the stop signals in every thread; main waits for them below. An
+  // inherited SIG_IGN would discard them before sigwait sees them.
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  tripdesk::services::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.store.path = absl::GetFlag(FLAGS_data_dir);
+  options.store.partition = absl::GetFlag(FLAGS_partition);
+  options.store.max_batch_events = absl::GetFlag(FLAGS_max_batch_events);
+  options.store.max_queued_appends = absl::GetFlag(FLAGS_max_queued_appends);
+  options.store.head_cache_entries = absl::GetFlag(FLAGS_head_cache_entries);
+  options.store.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  options.store.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
+  options.event_log.enable_raw_append = absl::GetFlag(FLAGS_enable_raw_append);
+  options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+
+  auto server = tripdesk::services::TripdeskServer::Start(options);
+  if (!server.ok()) {
+    log->critical("cannot start: {}", server.status().ToString());
+    return EXIT_FAILURE;
+  }
+  log->info("serving on port {} with data in {}{}", (*server)->port(),
+            options.store.path,
+            options.event_log.enable_raw_append ? " (raw appends enabled)" : "");
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log->info("signal {} received: draining calls and closing the store", signal);
+  (*server)->Shutdown();
+  log->info("stopped cleanly");
+  return EXIT_SUCCESS;
+}

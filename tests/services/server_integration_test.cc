@@ -1,0 +1,263 @@
+// Starts the real tripdeskd on a loopback port and talks to it as any gRPC
+// client would.
+#include <sys/wait.h>
+
+#include <set>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tripdesk/v1/log.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+class ServerIntegrationTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> flags = {"--enable_raw_append"}) {
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"), flags);
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr) << "tripdeskd did not start on " << server_->address();
+    log_ = v1::EventLog::NewStub(channel_);
+  }
+
+  grpc::Status Append(const std::string& stream, int events,
+                      const std::string& command_id, v1::AppendOutcome* out) {
+    v1::AppendRequest request;
+    request.set_command_id(command_id);
+    v1::AppendStream* s = request.add_streams();
+    s->set_stream(stream);
+    s->mutable_expected_revision()->mutable_any();
+    for (int i = 0; i < events; ++i) {
+      v1::AppendEvent* e = s->add_events();
+      e->set_event_type("Noted");
+      e->set_payload(absl::StrCat("note ", i));
+    }
+    grpc::ClientContext context;
+    return log_->Append(&context, request, out);
+  }
+
+  uint64_t LastPosition() {
+    v1::ReadAllRequest request;
+    request.set_from_position(1);
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
+    return response.last_position();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+};
+
+TEST_F(ServerIntegrationTest, ServesHealthAndReflection) {
+  Start();
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::health::v1::HealthCheckResponse status;
+  grpc::ClientContext health_context;
+  ASSERT_TRUE(health->Check(&health_context, {}, &status).ok());
+  EXPECT_EQ(status.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
+  grpc::ClientContext reflection_context;
+  auto stream = reflection->ServerReflectionInfo(&reflection_context);
+  grpc::reflection::v1alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(stream->Write(list));
+  grpc::reflection::v1alpha::ServerReflectionResponse services;
+  ASSERT_TRUE(stream->Read(&services));
+  std::set<std::string> names;
+  for (const auto& s : services.list_services_response().service()) names.insert(s.name());
+  EXPECT_THAT(names, Contains("tripdesk.v1.EventLog"));
+  EXPECT_THAT(names, Contains("grpc.health.v1.Health"));
+
+  grpc::reflection::v1alpha::ServerReflectionRequest file;
+  file.set_file_containing_symbol("tripdesk.v1.EventLog");
+  ASSERT_TRUE(stream->Write(file));
+  grpc::reflection::v1alpha::ServerReflectionResponse descriptor;
+  ASSERT_TRUE(stream->Read(&descriptor));
+  EXPECT_GT(descriptor.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
+  Start();
+  v1::AppendOutcome outcome;
+  ASSERT_TRUE(Append("case-1", 3, "cmd-1", &outcome).ok());
+  ASSERT_TRUE(Append("case-2", 2, "cmd-2", &outcome).ok());
+  EXPECT_EQ(outcome.first_position(), 4u);
+
+  v1::ReadStreamRequest read;
+  read.set_stream("case-1");
+  read.set_from_revision(1);
+  v1::ReadStreamResponse page;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(log_->ReadStream(&c1, read, &page).ok());
+  ASSERT_EQ(page.records_size(), 2);
+  EXPECT_EQ(page.records(0).revision(), 1u);
+  EXPECT_EQ(page.records(0).payload(), "note 1");
+  EXPECT_EQ(page.records(0).command_id(), "cmd-1");
+  EXPECT_EQ(page.records(1).hash().size(), 32u);
+  EXPECT_EQ(page.last_revision(), 2u);
+  EXPECT_TRUE(page.end_of_stream());
+
+  v1::GetStreamHeadRequest head_request;
+  head_request.set_stream("case-2");
+  v1::StreamHead head;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(log_->GetStreamHead(&c2, head_request, &head).ok());
+  EXPECT_EQ(head.revision(), 1u);
+  EXPECT_EQ(head.position(), 5u);
+
+  v1::ReadAllRequest all;
+  all.set_from_position(2);
+  all.set_limit(10);
+  v1::ReadAllResponse log_page;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(log_->ReadAll(&c3, all, &log_page).ok());
+  ASSERT_EQ(log_page.records_size(), 4);
+  EXPECT_EQ(log_page.records(0).position(), 2u);
+  EXPECT_EQ(log_page.last_position(), 5u);
+
+  // A retried command id returns the first outcome and writes nothing.
+  v1::AppendOutcome retry;
+  ASSERT_TRUE(Append("case-1", 3, "cmd-1", &retry).ok());
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_EQ(retry.first_position(), 1u);
+  EXPECT_EQ(LastPosition(), 5u);
+}
+
+TEST_F(ServerIntegrationTest, SubscribeDeliversStoredThenLiveRecordsInOrder) {
+  Start();
+  v1::AppendOutcome outcome;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Append(absl::StrCat("case-", i), 2, "", &outcome).ok());
+  }
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_from_position(3);
+  auto reader = log_->Subscribe(&context, request);
+  std::thread writer([&] {
+    v1::AppendOutcome live;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(Append(absl::StrCat("case-live-", i % 3), 1, "", &live).ok());
+    }
+  });
+  v1::RecordEnvelope record;
+  for (uint64_t expected = 3; expected <= 30; ++expected) {
+    ASSERT_TRUE(reader->Read(&record)) << "stream ended before position " << expected;
+    ASSERT_EQ(record.position(), expected);
+  }
+  writer.join();
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
+  Start();
+  v1::AppendOutcome outcome;
+  ASSERT_TRUE(Append("case-1", 1, "", &outcome).ok());
+
+  v1::AppendOutcome ignored;
+  grpc::Status empty = Append("", 1, "", &ignored);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("streams[0].stream"));
+  EXPECT_EQ(Append(std::string(300, 'x'), 1, "", &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::AppendRequest no_form;
+  v1::AppendStream* s = no_form.add_streams();
+  s->set_stream("case-1");
+  s->add_events()->set_event_type("Noted");
+  grpc::ClientContext c1;
+  grpc::Status unknown_form = log_->Append(&c1, no_form, &ignored);
+  EXPECT_EQ(unknown_form.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown_form.error_message(), HasSubstr("expected_revision"));
+
+  v1::ReadAllRequest past;
+  past.set_from_position(1000);
+  v1::ReadAllResponse none;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(log_->ReadAll(&c2, past, &none).ok());
+  EXPECT_EQ(none.records_size(), 0);
+  EXPECT_EQ(none.last_position(), 1u);
+
+  v1::ReadAllRequest huge;
+  huge.set_limit(100000);
+  grpc::ClientContext c3;
+  EXPECT_EQ(log_->ReadAll(&c3, huge, &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ReadStreamRequest unknown;
+  unknown.set_stream("case-nope");
+  v1::ReadStreamResponse nothing;
+  grpc::ClientContext c4;
+  EXPECT_EQ(log_->ReadStream(&c4, unknown, &nothing).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::SubscribeRequest future;
+  future.set_from_position(50);
+  grpc::ClientContext c5;
+  auto reader = log_->Subscribe(&c5, future);
+  v1::RecordEnvelope record;
+  EXPECT_FALSE(reader->Read(&record));
+  grpc::Status refused = reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(refused.error_message(), HasSubstr("at most 2"));
+
+  EXPECT_EQ(LastPosition(), 1u);
+}
+
+TEST_F(ServerIntegrationTest, RawAppendIsRefusedUnlessEnabled) {
+  Start({});
+  v1::AppendOutcome outcome;
+  grpc::Status refused = Append("case-1", 1, "", &outcome);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("--enable_raw_append"));
+  EXPECT_EQ(LastPosition(), 0u);
+}
+
+TEST_F(ServerIntegrationTest, SigtermDrainsAndExitsCleanlyKeepingTheData) {
+  Start();
+  v1::AppendOutcome outcome;
+  ASSERT_TRUE(Append("case-1", 4, "cmd-1", &outcome).ok());
+  // A live subscriber must not hold up the shutdown.
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  auto reader = log_->Subscribe(&context, request);
+  v1::RecordEnvelope record;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(reader->Read(&record));
+
+  const int status = server_->Terminate();
+  ASSERT_TRUE(WIFEXITED(status)) << "tripdeskd did not exit by itself: " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(reader->Read(&record));
+
+  Start();
+  EXPECT_EQ(LastPosition(), 4u);
+}
+
+TEST_F(ServerIntegrationTest, RefusesToStartOnADirectoryInUse) {
+  Start();
+  testing::ServerProcess second(dir_.Sub("data"));
+  const int status = second.Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace tripdesk
