@@ -234,21 +234,22 @@ class RocksDbEventStore final : public EventStore {
     next_position_ = *last + 1;
     last_committed_.store(*last, std::memory_order_release);
     writer_ = std::thread([this] { WriterLoop(); });
+    syncer_ = std::thread([this] { SyncerLoop(); });
+    completer_ = std::thread([this] { CompleterLoop(); });
     notifier_ = std::thread([this] { NotifierLoop(); });
     return absl::OkStatus();
   }
 
   absl::StatusOr<AppendOutcome> Append(AppendRequest request) override {
-    std::mutex mu;
-    std::condition_variable cv;
+    // A futex-backed flag rather than mutex + condvar: one wake per append.
+    std::atomic<bool> ready{false};
     std::optional<absl::StatusOr<AppendOutcome>> result;
     AppendAsync(std::move(request), [&](absl::StatusOr<AppendOutcome> r) {
-      std::lock_guard<std::mutex> lock(mu);
       result = std::move(r);
-      cv.notify_one();
+      ready.store(true, std::memory_order_release);
+      ready.notify_one();
     });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return result.has_value(); });
+    ready.wait(false, std::memory_order_acquire);
     return *std::move(result);
   }
 
@@ -264,6 +265,10 @@ class RocksDbEventStore final : public EventStore {
         done(absl::UnavailableError("the event store is shutting down"));
         return;
       }
+      if (!failed_.ok()) {
+        done(failed_);
+        return;
+      }
       if (queue_.size() >= options_.max_queued_appends) {
         done(absl::ResourceExhaustedError(absl::StrFormat(
             "the append queue is full (%d waiting); retry with backoff",
@@ -271,6 +276,8 @@ class RocksDbEventStore final : public EventStore {
         return;
       }
       queue_.push_back(Pending{std::move(request), std::move(done), events});
+      // A busy writer takes this with its next batch; wake only an idle one.
+      if (!writer_idle_) return;
     }
     queue_cv_.notify_one();
   }
@@ -282,6 +289,7 @@ class RocksDbEventStore final : public EventStore {
     std::vector<Record> out;
     if (limit == 0) return out;
     std::vector<std::string> log_keys;
+    const uint64_t durable = LastPosition();
     {
       const std::string prefix = keys::StreamPrefix(stream);
       std::unique_ptr<rocksdb::Iterator> it(
@@ -289,6 +297,8 @@ class RocksDbEventStore final : public EventStore {
       for (it->Seek(keys::StreamKey(stream, from_revision));
            it->Valid() && it->key().starts_with(prefix) && log_keys.size() < limit;
            it->Next()) {
+        // Records past the synced position are not yet acknowledged.
+        if (*keys::DecodeU64(absl::string_view(it->value().data(), 8)) > durable) break;
         log_keys.emplace_back(it->value().data(), 8);
       }
       if (!it->status().ok()) return FromRocksDb(it->status(), "reading a stream");
@@ -319,7 +329,8 @@ class RocksDbEventStore final : public EventStore {
 
   absl::StatusOr<StreamHead> GetStreamHead(absl::string_view stream) override {
     if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
-    absl::StatusOr<std::optional<StreamHead>> head = ReadHead(std::string(stream));
+    absl::StatusOr<std::optional<StreamHead>> head =
+        ReadHead(std::string(stream), LastPosition());
     if (!head.ok()) return head.status();
     if (!head->has_value()) {
       return absl::NotFoundError(
@@ -331,9 +342,13 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<std::vector<Record>> ReadAll(uint64_t from_position,
                                               size_t limit) override {
     std::vector<Record> out;
-    if (limit == 0) return out;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    const uint64_t durable = LastPosition();
+    if (limit == 0 || from_position > durable) return out;
+    rocksdb::ReadOptions read_options;
+    const std::string upper = keys::LogKey(durable + 1);
+    rocksdb::Slice upper_bound(upper);
+    read_options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_cf_));
     for (it->Seek(keys::LogKey(std::max<uint64_t>(from_position, 1)));
          it->Valid() && out.size() < limit; it->Next()) {
       Record& r = out.emplace_back();
@@ -359,9 +374,12 @@ class RocksDbEventStore final : public EventStore {
   bool WaitForPosition(uint64_t position, absl::Time deadline) override {
     std::unique_lock<std::mutex> lock(watch_mu_);
     const auto until = absl::ToChronoTime(deadline);
-    return commit_cv_.wait_until(lock, until, [&] {
+    ++position_waiters_;
+    const bool reached = commit_cv_.wait_until(lock, until, [&] {
       return LastPosition() >= position || watch_closed_;
     }) && LastPosition() >= position;
+    --position_waiters_;
+    return reached;
   }
 
   WatchId WatchCommitted(uint64_t after_position,
@@ -370,7 +388,7 @@ class RocksDbEventStore final : public EventStore {
     if (watch_closed_) return 0;
     const WatchId id = ++last_watch_id_;
     watches_.emplace(id, Watch{after_position, std::move(fn)});
-    commit_cv_.notify_all();
+    notifier_cv_.notify_one();
     return id;
   }
 
@@ -386,6 +404,18 @@ class RocksDbEventStore final : public EventStore {
     AppendRequest request;
     AppendCallback done;
     size_t events;
+  };
+
+  struct Completion {
+    AppendCallback done;
+    absl::StatusOr<AppendOutcome> result;
+  };
+
+  // Appends written to RocksDB (or refused) in one batch, waiting for the
+  // fsync that makes them durable before their callers hear back.
+  struct SyncBatch {
+    uint64_t last_position = 0;
+    std::vector<Completion> completions;
   };
 
   struct Watch {
@@ -404,12 +434,15 @@ class RocksDbEventStore final : public EventStore {
     }
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (syncer_.joinable()) syncer_.join();
+    if (completer_.joinable()) completer_.join();
     {
       std::lock_guard<std::mutex> lock(watch_mu_);
       watch_closed_ = true;
       watches_.clear();
     }
     commit_cv_.notify_all();
+    notifier_cv_.notify_all();
     if (notifier_.joinable()) notifier_.join();
     if (db_ != nullptr) {
       // Everything acknowledged is already synced; flushing the memtables
@@ -439,12 +472,18 @@ class RocksDbEventStore final : public EventStore {
     return *pos;
   }
 
-  // The committed head of `stream` from RocksDB.
-  absl::StatusOr<std::optional<StreamHead>> ReadHead(const std::string& stream) {
+  // The head of `stream` in RocksDB among records at or before
+  // `max_position` (the writer passes UINT64_MAX: it also sees unsynced ones).
+  absl::StatusOr<std::optional<StreamHead>> ReadHead(const std::string& stream,
+                                                     uint64_t max_position) {
     const std::string prefix = keys::StreamPrefix(stream);
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-    it->SeekForPrev(keys::StreamKey(stream, UINT64_MAX));
+    for (it->SeekForPrev(keys::StreamKey(stream, UINT64_MAX));
+         it->Valid() && it->key().starts_with(prefix) && it->value().size() >= 8 &&
+         *keys::DecodeU64(absl::string_view(it->value().data(), 8)) > max_position;
+         it->Prev()) {
+    }
     if (!it->status().ok()) return FromRocksDb(it->status(), "reading a stream head");
     if (!it->Valid() || !it->key().starts_with(prefix)) {
       return std::optional<StreamHead>();
@@ -458,7 +497,7 @@ class RocksDbEventStore final : public EventStore {
     StreamHead head;
     head.revision = *keys::DecodeU64(
         absl::string_view(it->key().data() + prefix.size(), 8));
-    head.position = *keys::DecodeU64(value.ToString());
+    head.position = *keys::DecodeU64(absl::string_view(value.data(), 8));
     head.hash.assign(value.data() + 8, kHashBytes);
     return std::optional<StreamHead>(std::move(head));
   }
@@ -469,7 +508,7 @@ class RocksDbEventStore final : public EventStore {
       return Head(it->second);
     }
     if (const StreamHead* cached = heads_.Find(stream)) return Head(*cached);
-    absl::StatusOr<std::optional<StreamHead>> stored = ReadHead(stream);
+    absl::StatusOr<std::optional<StreamHead>> stored = ReadHead(stream, UINT64_MAX);
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) heads_.Put(stream, **stored);
     return *stored;
@@ -501,11 +540,25 @@ class RocksDbEventStore final : public EventStore {
 
   void WriterLoop() {
     std::vector<Pending> batch;
+    std::deque<Pending> refused;
+    absl::Status failure;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(queue_mu_);
+        writer_idle_ = true;
         queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-        if (queue_.empty()) return;  // closing and drained
+        writer_idle_ = false;
+        if (queue_.empty()) {  // closing and drained
+          lock.unlock();
+          std::lock_guard<std::mutex> sync_lock(sync_mu_);
+          writer_done_ = true;
+          sync_cv_.notify_one();
+          return;
+        }
+        if (!failed_.ok()) {
+          refused.swap(queue_);
+          failure = failed_;
+        }
         size_t events = 0;
         while (!queue_.empty() &&
                (batch.empty() ||
@@ -515,6 +568,8 @@ class RocksDbEventStore final : public EventStore {
           queue_.pop_front();
         }
       }
+      for (Pending& p : refused) p.done(failure);
+      refused.clear();
       CommitBatch(batch);
       batch.clear();
     }
@@ -632,17 +687,13 @@ class RocksDbEventStore final : public EventStore {
     }
 
     if (next != next_position_) {
-      rocksdb::WriteOptions write_options;
-      write_options.sync = !options_.unsafe_no_sync;
-      rocksdb::Status s = db_->Write(write_options, &write_batch_);
+      // Not synced here: the syncer thread fsyncs the WAL for this batch and
+      // every other written meanwhile, then acknowledges them. Readers see
+      // nothing past the synced position.
+      rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
       if (s.ok()) {
         for (auto& [stream, head] : staged_heads_) heads_.Put(stream, head);
         next_position_ = next;
-        {
-          std::lock_guard<std::mutex> lock(watch_mu_);
-          last_committed_.store(next - 1, std::memory_order_release);
-        }
-        commit_cv_.notify_all();
       } else {
         const absl::Status failed = FromRocksDb(s, "committing appends");
         for (size_t i = 0; i < batch.size(); ++i) {
@@ -652,19 +703,111 @@ class RocksDbEventStore final : public EventStore {
         heads_.Clear();
         if (absl::StatusOr<uint64_t> last = ReadLastPosition(); last.ok()) {
           next_position_ = *last + 1;
-          last_committed_.store(*last, std::memory_order_release);
         }
       }
     }
 
+    // Every batch goes through the syncer, even one that wrote nothing: a
+    // duplicate's original may still be waiting for its fsync.
+    SyncBatch pending;
+    pending.last_position = next_position_ - 1;
+    pending.completions.resize(batch.size());
+    // Duplicates copy their original's result before it is moved.
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (duplicate_of_[i] >= 0) {
-        absl::StatusOr<AppendOutcome> first = results_[duplicate_of_[i]];
-        if (first.ok()) first->set_duplicate(true);
-        batch[i].done(std::move(first));
-      } else {
-        batch[i].done(std::move(results_[i]));
+      if (duplicate_of_[i] < 0) continue;
+      absl::StatusOr<AppendOutcome> result = results_[duplicate_of_[i]];
+      if (result.ok()) result->set_duplicate(true);
+      pending.completions[i] = {std::move(batch[i].done), std::move(result)};
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (duplicate_of_[i] >= 0) continue;
+      pending.completions[i] = {std::move(batch[i].done), std::move(results_[i])};
+    }
+    std::unique_lock<std::mutex> lock(sync_mu_);
+    // Bound the work written but not yet synced.
+    sync_space_cv_.wait(lock, [&] {
+      return unsynced_appends_ < options_.max_queued_appends || unsynced_.empty();
+    });
+    unsynced_appends_ += pending.completions.size();
+    unsynced_.push_back(std::move(pending));
+    if (syncer_idle_) sync_cv_.notify_one();
+  }
+
+  void SyncerLoop() {
+    std::deque<SyncBatch> batches;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(sync_mu_);
+        syncer_idle_ = true;
+        sync_cv_.wait(lock, [&] { return !unsynced_.empty() || writer_done_; });
+        syncer_idle_ = false;
+        if (unsynced_.empty()) {  // the writer has stopped and all is synced
+          lock.unlock();
+          std::lock_guard<std::mutex> complete_lock(complete_mu_);
+          syncer_done_ = true;
+          complete_cv_.notify_one();
+          return;
+        }
+        batches.swap(unsynced_);
+        unsynced_appends_ = 0;
       }
+      sync_space_cv_.notify_all();
+
+      uint64_t target = 0;
+      for (const SyncBatch& b : batches) target = std::max(target, b.last_position);
+      absl::Status synced;
+      if (target > LastPosition() && !options_.unsafe_no_sync) {
+        synced = FromRocksDb(db_->SyncWAL(), "syncing the write-ahead log");
+      }
+      if (synced.ok()) {
+        if (target > LastPosition()) {
+          std::lock_guard<std::mutex> lock(watch_mu_);
+          last_committed_.store(target, std::memory_order_release);
+          // Wake only who waits: a context switch per commit adds up.
+          if (position_waiters_ > 0) commit_cv_.notify_all();
+          if (!watches_.empty()) notifier_cv_.notify_one();
+        }
+      } else {
+        // The WAL may hold records that are visible in memory but not on
+        // disk: refuse every further append until a restart replays the WAL.
+        std::lock_guard<std::mutex> lock(queue_mu_);
+        failed_ = absl::UnavailableError(absl::StrCat(
+            "the event log could not be synced to disk; restart tripdeskd: ",
+            synced.message()));
+      }
+      if (!synced.ok()) {
+        for (SyncBatch& b : batches) {
+          for (Completion& c : b.completions) {
+            if (c.result.ok()) c.result = synced;
+          }
+        }
+      }
+      // Waking each caller costs a syscall; a completer thread does that
+      // while this one starts the next fsync.
+      {
+        std::lock_guard<std::mutex> lock(complete_mu_);
+        for (SyncBatch& b : batches) completed_.push_back(std::move(b));
+        if (completer_idle_) complete_cv_.notify_one();
+      }
+      batches.clear();
+    }
+  }
+
+  void CompleterLoop() {
+    std::deque<SyncBatch> batches;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(complete_mu_);
+        completer_idle_ = true;
+        complete_cv_.wait(lock, [&] { return !completed_.empty() || syncer_done_; });
+        completer_idle_ = false;
+        if (completed_.empty()) return;
+        batches.swap(completed_);
+      }
+      for (SyncBatch& b : batches) {
+        for (Completion& c : b.completions) c.done(std::move(c.result));
+      }
+      batches.clear();
     }
   }
 
@@ -672,7 +815,7 @@ class RocksDbEventStore final : public EventStore {
     std::vector<std::function<void()>> due;
     std::unique_lock<std::mutex> lock(watch_mu_);
     for (;;) {
-      commit_cv_.wait(lock, [&] {
+      notifier_cv_.wait(lock, [&] {
         if (watch_closed_) return true;
         const uint64_t last = LastPosition();
         for (const auto& [id, w] : watches_) {
@@ -708,6 +851,22 @@ class RocksDbEventStore final : public EventStore {
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool closing_ = false;
+  bool writer_idle_ = false;
+  absl::Status failed_;  // set once a WAL sync fails
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::condition_variable sync_space_cv_;
+  std::deque<SyncBatch> unsynced_;
+  size_t unsynced_appends_ = 0;
+  bool writer_done_ = false;
+  bool syncer_idle_ = false;
+
+  std::mutex complete_mu_;
+  std::condition_variable complete_cv_;
+  std::deque<SyncBatch> completed_;
+  bool completer_idle_ = false;
+  bool syncer_done_ = false;
 
   // Writer thread only.
   uint64_t next_position_ = 1;
@@ -722,12 +881,16 @@ class RocksDbEventStore final : public EventStore {
 
   std::atomic<uint64_t> last_committed_{0};
   std::mutex watch_mu_;
-  std::condition_variable commit_cv_;
+  std::condition_variable commit_cv_;    // WaitForPosition callers
+  std::condition_variable notifier_cv_;  // the notifier thread
+  int position_waiters_ = 0;
   std::map<WatchId, Watch> watches_;
   WatchId last_watch_id_ = 0;
   bool watch_closed_ = false;
 
   std::thread writer_;
+  std::thread syncer_;
+  std::thread completer_;
   std::thread notifier_;
 };
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,36 @@ void BM_StoreDurableAppend(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_StoreDurableAppend)->Threads(1)->Threads(8)->Threads(32)->UseRealTime();
+
+// The same appends as tripdeskd issues them: N in flight through the
+// callback API from one thread, no thread parked per appender.
+void BM_StoreDurableAppendInFlight(benchmark::State& state) {
+  EventStore* store = AppendStore();
+  const std::string payload(kPayloadBytes, 'p');
+  const int in_flight = static_cast<int>(state.range(0));
+  std::counting_semaphore<1024> slots(in_flight);
+  std::atomic<int> errors{0};
+  uint64_t i = 0;
+  for (auto _ : state) {
+    slots.acquire();
+    AppendRequest request;
+    request.streams.push_back({absl::StrCat("case-async-", i % 1000),
+                               ExpectedRevision::Any(),
+                               {{"QuoteSent", payload}}});
+    request.actor = {"agent-7", "agent"};
+    ++i;
+    store->AppendAsync(std::move(request), [&](absl::StatusOr<AppendOutcome> r) {
+      if (!r.ok()) ++errors;
+      slots.release();
+    });
+  }
+  for (int k = 0; k < in_flight; ++k) slots.acquire();
+  if (errors > 0) state.SkipWithError("appends failed");
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_StoreDurableAppendInFlight)->Arg(1)->Arg(8)->Arg(32)->Arg(128)->UseRealTime();
 
 rocksdb::DB* RawDb() {
   static rocksdb::DB* db = [] {
