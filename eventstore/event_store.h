@@ -168,6 +168,10 @@ class EventStore {
   // firing. Never blocks on the watch's callback.
   virtual bool CancelWatch(WatchId id) = 0;
 
+  // Flushes memtables and compacts every column family; for maintenance
+  // windows and benchmarks that measure a settled store. Blocks.
+  virtual absl::Status Compact() = 0;
+
   virtual const Options& options() const = 0;
 };
 

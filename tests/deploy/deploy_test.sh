@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Checks the deploy files: the systemd unit is valid, and tripdeskd starts
+# from the shipped flag file and stops cleanly on SIGTERM.
+# Usage: deploy_test.sh SOURCE_DIR TRIPDESKD
+set -euo pipefail
+src=$1
+tripdeskd=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if command -v systemd-analyze >/dev/null; then
+  sed -e "s|/usr/local/bin/tripdeskd|$tripdeskd|" \
+      -e "s|/etc/tripdesk/tripdeskd.flags|$src/deploy/tripdeskd.flags|" \
+      "$src/deploy/tripdeskd.service" > "$work/tripdeskd.service"
+  systemd-analyze verify "$work/tripdeskd.service"
+  echo "unit: valid"
+else
+  echo "unit: systemd-analyze not installed, skipped"
+fi
+
+"$tripdeskd" --flagfile="$src/deploy/tripdeskd.flags" --data_dir="$work/data" \
+  --listen="127.0.0.1:0" > "$work/log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving on port" "$work/log" && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/log"; echo "tripdeskd died"; exit 1; }
+  sleep 0.1
+done
+grep -q "serving on port [1-9]" "$work/log" || { cat "$work/log"; exit 1; }
+kill -TERM "$pid"
+wait "$pid"
+grep -q "stopped cleanly" "$work/log"
+echo "flags: tripdeskd started from deploy/tripdeskd.flags and stopped cleanly"
