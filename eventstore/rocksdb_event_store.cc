@@ -728,10 +728,10 @@ class RocksDbEventStore final : public EventStore {
       written_[i] = true;
     }
 
+    // Not synced here: the syncer thread fsyncs the WAL for this batch and
+    // every other written meanwhile, then acknowledges them. Readers see
+    // nothing past the synced position.
     if (next != next_position_) {
-      // Not synced here: the syncer thread fsyncs the WAL for this batch and
-      // every other written meanwhile, then acknowledges them. Readers see
-      // nothing past the synced position.
       rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
       if (s.ok()) {
         for (auto& [stream, head] : staged_heads_) heads_.Put(stream, head);
@@ -775,6 +775,16 @@ class RocksDbEventStore final : public EventStore {
     if (syncer_idle_) sync_cv_.notify_one();
   }
 
+  // Makes positions up to `target` visible to readers, once durable.
+  void Publish(uint64_t target) {
+    if (target <= LastPosition()) return;
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    last_committed_.store(target, std::memory_order_release);
+    // Wake only who waits: a context switch per commit adds up.
+    if (position_waiters_ > 0) commit_cv_.notify_all();
+    if (!watches_.empty()) notifier_cv_.notify_one();
+  }
+
   void SyncerLoop() {
     std::deque<SyncBatch> batches;
     for (;;) {
@@ -802,13 +812,7 @@ class RocksDbEventStore final : public EventStore {
         synced = FromRocksDb(db_->SyncWAL(), "syncing the write-ahead log");
       }
       if (synced.ok()) {
-        if (target > LastPosition()) {
-          std::lock_guard<std::mutex> lock(watch_mu_);
-          last_committed_.store(target, std::memory_order_release);
-          // Wake only who waits: a context switch per commit adds up.
-          if (position_waiters_ > 0) commit_cv_.notify_all();
-          if (!watches_.empty()) notifier_cv_.notify_one();
-        }
+        Publish(target);
       } else {
         // The WAL may hold records that are visible in memory but not on
         // disk: refuse every further append until a restart replays the WAL.
@@ -824,8 +828,18 @@ class RocksDbEventStore final : public EventStore {
           }
         }
       }
-      // Waking each caller costs a syscall; a completer thread does that
-      // while this one starts the next fsync.
+      // Waking each caller costs a syscall; under load a completer thread
+      // does that while this one starts the next fsync. One or two callers
+      // are woken here: a hand-off would cost more than it saves.
+      size_t callers = 0;
+      for (const SyncBatch& b : batches) callers += b.completions.size();
+      if (callers <= 2) {
+        for (SyncBatch& b : batches) {
+          for (Completion& c : b.completions) c.done(std::move(c.result));
+        }
+        batches.clear();
+        continue;
+      }
       {
         std::lock_guard<std::mutex> lock(complete_mu_);
         for (SyncBatch& b : batches) completed_.push_back(std::move(b));
