@@ -153,6 +153,11 @@ class EventStore {
                                                       size_t limit) = 0;
   virtual std::unique_ptr<LogIterator> ScanAll(uint64_t from_position) = 0;
 
+  // The stored outcome of a committed (synced) append with this command id,
+  // std::nullopt when there is none.
+  virtual absl::StatusOr<std::optional<AppendOutcome>> FindCommand(
+      absl::string_view command_id) = 0;
+
   // The last committed position; 0 for an empty log.
   virtual uint64_t LastPosition() const = 0;
 

@@ -396,6 +396,25 @@ class RocksDbEventStore final : public EventStore {
     return std::make_unique<PagedLogIterator>(this, from_position);
   }
 
+  absl::StatusOr<std::optional<AppendOutcome>> FindCommand(
+      absl::string_view command_id) override {
+    if (command_id.empty()) return std::optional<AppendOutcome>();
+    std::string stored;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), commands_cf_,
+                                 keys::CommandKey(command_id), &stored);
+    if (s.IsNotFound()) return std::optional<AppendOutcome>();
+    if (!s.ok()) return FromRocksDb(s, "reading a command id");
+    AppendOutcome outcome;
+    if (!outcome.ParseFromString(stored)) {
+      return absl::DataLossError(absl::StrCat("stored outcome of command '",
+                                              std::string(command_id), "' does not decode"));
+    }
+    // Not yet synced: not yet a result anyone may rely on.
+    if (outcome.last_position() > LastPosition()) return std::optional<AppendOutcome>();
+    outcome.set_duplicate(true);
+    return std::optional<AppendOutcome>(std::move(outcome));
+  }
+
   uint64_t LastPosition() const override {
     return last_committed_.load(std::memory_order_acquire);
   }
@@ -679,6 +698,7 @@ class RocksDbEventStore final : public EventStore {
 
       AppendOutcome outcome;
       outcome.set_first_position(next);
+      *outcome.mutable_recorded_at() = now;
       for (size_t k = 0; k < req.streams.size(); ++k) {
         const StreamAppend& sa = req.streams[k];
         const Head& head = heads[k];

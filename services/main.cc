@@ -6,10 +6,18 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include <fstream>
+#include <iterator>
+
+#include "services/embedded_reference.h"
 #include "services/server.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, data_dir, "./data", "RocksDB directory of the event log");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "data directory: the event log in <dir>/log, the views in <dir>/views");
+ABSL_FLAG(std::string, reference_data, "",
+          "reference data file (text-format tripdesk.v1.ReferenceData); empty: the "
+          "sample compiled in from deploy/reference.textproto");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
 ABSL_FLAG(uint32_t, partition, 0, "partition id of this node's log");
 ABSL_FLAG(uint64_t, max_batch_events, 1024,
@@ -40,7 +48,24 @@ int main(int argc, char** argv) {
 
   tripdesk::services::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
-  options.store.path = absl::GetFlag(FLAGS_data_dir);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string reference_path = absl::GetFlag(FLAGS_reference_data);
+  std::string reference_text = tripdesk::services::EmbeddedReferenceData();
+  if (!reference_path.empty()) {
+    std::ifstream in(reference_path);
+    if (!in) {
+      log->critical("cannot start: reference data file '{}' cannot be read", reference_path);
+      return EXIT_FAILURE;
+    }
+    reference_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto reference = tripdesk::workflows::ReferenceData::FromTextProto(reference_text);
+  if (!reference.ok()) {
+    log->critical("cannot start: {} ({})", std::string(reference.status().message()),
+                  reference_path.empty() ? "embedded sample" : reference_path);
+    return EXIT_FAILURE;
+  }
+  options.reference = *std::move(reference);
   options.store.partition = absl::GetFlag(FLAGS_partition);
   options.store.max_batch_events = absl::GetFlag(FLAGS_max_batch_events);
   options.store.max_queued_appends = absl::GetFlag(FLAGS_max_queued_appends);

@@ -5,17 +5,44 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_format.h"
+#include "projections/case_projection.h"
+#include "projections/reservation_projection.h"
+#include "projections/tracker_projection.h"
 
 namespace tripdesk::services {
 
 absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
     ServerOptions options) {
+  if (options.reference == nullptr) {
+    return absl::InvalidArgumentError("no reference data given to the server");
+  }
   std::unique_ptr<TripdeskServer> server(new TripdeskServer());
   server->drain_timeout_ = options.drain_timeout;
+  server->reference_ = options.reference;
+  options.store.path = options.data_dir + "/log";
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
       eventstore::EventStore::Open(options.store);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+
+  const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
+  std::vector<std::unique_ptr<projections::Projection>> views;
+  views.push_back(std::make_unique<projections::CaseProjection>(registry));
+  views.push_back(std::make_unique<projections::ReservationProjection>());
+  views.push_back(std::make_unique<projections::TrackerProjection>());
+  absl::StatusOr<std::unique_ptr<projections::ViewStore>> view_store =
+      projections::ViewStore::Open(options.data_dir + "/views",
+                                   projections::ProjectionRunner::Families(views));
+  if (!view_store.ok()) return view_store.status();
+  server->views_ = *std::move(view_store);
+  server->projections_ = std::make_unique<projections::ProjectionRunner>(
+      server->store_.get(), server->views_.get(), std::move(views));
+  if (absl::Status s = server->projections_->Start(); !s.ok()) return s;
+  server->queries_ = std::make_unique<projections::CaseQueries>(server->views_.get(), registry);
+  server->commands_ =
+      std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
+  server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
+                                                 server->projections_.get(), registry);
   server->event_log_ =
       std::make_unique<EventLogService>(server->store_.get(), options.event_log);
 
@@ -25,6 +52,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->event_log_.get());
+  builder.RegisterService(server->cases_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrFormat(
@@ -46,7 +74,13 @@ void TripdeskServer::Shutdown() {
     server_->Wait();
     server_.reset();
   }
+  cases_.reset();
   event_log_.reset();
+  if (projections_ != nullptr) projections_->Stop();
+  commands_.reset();
+  queries_.reset();
+  projections_.reset();
+  views_.reset();
   store_.reset();  // drains the append queue, flushes, closes RocksDB
 }
 

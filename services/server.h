@@ -13,7 +13,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
+#include "projections/projection_runner.h"
+#include "projections/queries.h"
+#include "services/case_service.h"
+#include "services/command_runner.h"
 #include "services/event_log_service.h"
+#include "workflows/reference_data.h"
 
 namespace grpc {
 class Server;
@@ -23,7 +28,10 @@ namespace tripdesk::services {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
-  eventstore::Options store;
+  // The log lives in <data_dir>/log, the views in <data_dir>/views.
+  std::string data_dir = "./data";
+  eventstore::Options store;  // path is set from data_dir
+  std::shared_ptr<const workflows::ReferenceData> reference;
   EventLogServiceOptions event_log;
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
@@ -43,6 +51,12 @@ class TripdeskServer {
   TripdeskServer() = default;
 
   std::unique_ptr<eventstore::EventStore> store_;
+  std::shared_ptr<const workflows::ReferenceData> reference_;
+  std::unique_ptr<projections::ViewStore> views_;
+  std::unique_ptr<projections::ProjectionRunner> projections_;
+  std::unique_ptr<projections::CaseQueries> queries_;
+  std::unique_ptr<CommandRunner> commands_;
+  std::unique_ptr<CaseService> cases_;
   std::unique_ptr<EventLogService> event_log_;
   std::unique_ptr<grpc::Server> server_;
   absl::Duration drain_timeout_;

@@ -1,0 +1,66 @@
+#include "projections/case_projection.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tripdesk::projections {
+namespace {
+
+std::string InvertedTime(const google::protobuf::Timestamp& ts) {
+  const uint64_t micros = static_cast<uint64_t>(ts.seconds()) * 1000000 + ts.nanos() / 1000;
+  uint64_t v = UINT64_MAX - micros;
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+}  // namespace
+
+std::string CaseIndexPrefix(char kind, absl::string_view value) {
+  std::string prefix(1, kind);
+  prefix.push_back('|');
+  absl::StrAppend(&prefix, value);
+  prefix.push_back('\0');
+  return prefix;
+}
+
+std::vector<std::string> CaseIndexKeys(const v1::CaseView& view) {
+  const std::string suffix = absl::StrCat(InvertedTime(view.updated_at()), "|", view.case_id());
+  std::vector<std::string> keys = {
+      absl::StrCat(CaseIndexPrefix('u', ""), suffix),
+      absl::StrCat(CaseIndexPrefix('s', view.state()), suffix),
+      absl::StrCat(CaseIndexPrefix('w', v1::Workflow_Name(view.workflow())), suffix),
+      absl::StrCat(CaseIndexPrefix('a', view.assigned_agent()), suffix),
+  };
+  if (!view.queue().empty()) keys.push_back(absl::StrCat(CaseIndexPrefix('q', view.queue()), suffix));
+  return keys;
+}
+
+absl::string_view CaseIdOfIndexKey(absl::string_view key) {
+  const size_t bar = key.rfind('|');
+  return bar == absl::string_view::npos ? absl::string_view() : key.substr(bar + 1);
+}
+
+absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::CaseEvent&,
+                                   ViewTxn& txn) {
+  const std::string case_id = record.stream().substr(5);
+  absl::StatusOr<std::optional<std::string>> stored = txn.Get(kCaseStateFamily, case_id);
+  if (!stored.ok()) return stored.status();
+  v1::CaseState state;
+  if (stored->has_value()) {
+    if (!state.ParseFromString(**stored)) {
+      return absl::DataLossError(absl::StrCat("views: case state of ", case_id, " does not decode"));
+    }
+    for (const std::string& key : CaseIndexKeys(registry_.View(state))) {
+      txn.Delete(kCaseIndexFamily, key);
+    }
+  }
+  state.set_case_id(case_id);
+  if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
+  for (const std::string& key : CaseIndexKeys(registry_.View(state))) {
+    txn.Put(kCaseIndexFamily, key, "");
+  }
+  txn.Put(kCaseStateFamily, case_id, state.SerializeAsString());
+  return absl::OkStatus();
+}
+
+}  // namespace tripdesk::projections

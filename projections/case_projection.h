@@ -1,0 +1,42 @@
+// The case view: every case's folded state (the same fold the command path
+// uses) and the indexes ListCases reads.
+#ifndef TRIPDESK_PROJECTIONS_CASE_PROJECTION_H_
+#define TRIPDESK_PROJECTIONS_CASE_PROJECTION_H_
+
+#include <string>
+#include <vector>
+
+#include "projections/projection.h"
+#include "workflows/registry.h"
+
+namespace tripdesk::projections {
+
+inline constexpr char kCaseStateFamily[] = "case_state";
+inline constexpr char kCaseIndexFamily[] = "case_index";
+
+// Index keys: <kind>|<value>\0<inverted updated-at, 8 bytes>|<case id>, so a
+// prefix scan lists one value's cases most recently updated first. Kinds:
+// u (all), s (state), w (workflow), q (queue), a (assigned agent).
+std::string CaseIndexPrefix(char kind, absl::string_view value);
+std::vector<std::string> CaseIndexKeys(const v1::CaseView& view);
+// The case id at the end of an index key.
+absl::string_view CaseIdOfIndexKey(absl::string_view key);
+
+class CaseProjection final : public Projection {
+ public:
+  explicit CaseProjection(const workflows::WorkflowRegistry& registry) : registry_(registry) {}
+  std::string name() const override { return "cases"; }
+  int version() const override { return 1; }
+  std::vector<std::string> families() const override {
+    return {kCaseStateFamily, kCaseIndexFamily};
+  }
+  absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
+                     ViewTxn& txn) override;
+
+ private:
+  const workflows::WorkflowRegistry& registry_;
+};
+
+}  // namespace tripdesk::projections
+
+#endif  // TRIPDESK_PROJECTIONS_CASE_PROJECTION_H_

@@ -1,0 +1,209 @@
+#include "projections/projection_runner.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace tripdesk::projections {
+namespace {
+
+constexpr size_t kPage = 512;
+
+std::string EncodeCheckpoint(uint64_t position, int version) {
+  return absl::StrCat(position, " ", version);
+}
+
+bool DecodeCheckpoint(absl::string_view value, uint64_t* position, int* version) {
+  const size_t space = value.find(' ');
+  if (space == absl::string_view::npos) return false;
+  return absl::SimpleAtoi(value.substr(0, space), position) &&
+         absl::SimpleAtoi(value.substr(space + 1), version);
+}
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto logger = spdlog::default_logger()->clone("projections");
+  return logger;
+}
+
+}  // namespace
+
+ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, ViewStore* views,
+                                   std::vector<std::unique_ptr<Projection>> projections)
+    : store_(store), views_(views) {
+  for (auto& p : projections) slots_.push_back(Slot{std::move(p)});
+}
+
+ProjectionRunner::~ProjectionRunner() { Stop(); }
+
+std::vector<std::string> ProjectionRunner::Families(
+    const std::vector<std::unique_ptr<Projection>>& projections) {
+  std::vector<std::string> families = {kCheckpointFamily};
+  for (const auto& p : projections) {
+    for (const std::string& f : p->families()) families.push_back(f);
+  }
+  return families;
+}
+
+absl::Status ProjectionRunner::ResetSlot(Slot& slot) {
+  for (const std::string& family : slot.projection->families()) {
+    if (absl::Status s = views_->Clear(family); !s.ok()) return s;
+  }
+  slot.checkpoint = 0;
+  return views_->Write({{kCheckpointFamily, slot.projection->name(),
+                         EncodeCheckpoint(0, slot.projection->version())}});
+}
+
+absl::Status ProjectionRunner::Start() {
+  for (Slot& slot : slots_) {
+    absl::StatusOr<std::optional<std::string>> stored =
+        views_->Get(kCheckpointFamily, slot.projection->name());
+    if (!stored.ok()) return stored.status();
+    uint64_t position = 0;
+    int version = 0;
+    if (stored->has_value() && DecodeCheckpoint(**stored, &position, &version) &&
+        version == slot.projection->version()) {
+      slot.checkpoint = position;
+      continue;
+    }
+    if (stored->has_value()) {
+      Log()->info("view {} is at version {}, the code at {}: rebuilding it from the log",
+                  slot.projection->name(), version, slot.projection->version());
+    }
+    if (absl::Status s = ResetSlot(slot); !s.ok()) return s;
+  }
+  uint64_t min = UINT64_MAX;
+  for (const Slot& slot : slots_) min = std::min(min, slot.checkpoint);
+  min_checkpoint_.store(slots_.empty() ? 0 : min);
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void ProjectionRunner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  progress_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t ProjectionRunner::Checkpoint() const { return min_checkpoint_.load(); }
+
+absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool reached = progress_cv_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
+    return min_checkpoint_.load() >= position || !failed_.ok() || stopping_;
+  });
+  if (!failed_.ok()) return failed_;
+  if (reached && min_checkpoint_.load() >= position) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "the views have reached log position ", min_checkpoint_.load(), ", not yet ", position));
+}
+
+absl::Status ProjectionRunner::Rebuild(absl::string_view name, absl::Time deadline) {
+  const uint64_t target = store_->LastPosition();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bool found = false;
+    for (Slot& slot : slots_) {
+      if (slot.projection->name() == name) {
+        slot.reset_requested = true;
+        found = true;
+      }
+    }
+    if (!found) return absl::NotFoundError(absl::StrCat("no view named '", name, "'"));
+    min_checkpoint_.store(0);
+  }
+  return WaitFor(target, deadline);
+}
+
+absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& records) {
+  ViewTxn txn(views_);
+  std::vector<uint64_t> advanced(slots_.size(), 0);
+  for (const eventstore::Record& record : records) {
+    if (!absl::StartsWith(record.stream(), "case-")) {
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].checkpoint < record.position()) advanced[i] = record.position();
+      }
+      continue;
+    }
+    v1::CaseEvent event;
+    if (!event.ParseFromString(record.payload())) {
+      return absl::DataLossError(absl::StrCat("record at position ", record.position(),
+                                              " does not decode as a case event"));
+    }
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].checkpoint >= record.position()) continue;
+      if (absl::Status s = slots_[i].projection->Apply(record, event, txn); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("view ", slots_[i].projection->name(),
+                                                   " at position ", record.position(), ": ",
+                                                   s.message()));
+      }
+      advanced[i] = record.position();
+    }
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (advanced[i] > 0) {
+      txn.Put(kCheckpointFamily, slots_[i].projection->name(),
+              EncodeCheckpoint(advanced[i], slots_[i].projection->version()));
+    }
+  }
+  if (absl::Status s = txn.Commit(); !s.ok()) return s;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (advanced[i] > 0) slots_[i].checkpoint = advanced[i];
+  }
+  return absl::OkStatus();
+}
+
+void ProjectionRunner::Loop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    absl::Status status;
+    for (Slot& slot : slots_) {
+      bool reset = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reset = slot.reset_requested;
+        slot.reset_requested = false;
+      }
+      if (reset && status.ok()) status = ResetSlot(slot);
+    }
+    uint64_t from = UINT64_MAX;
+    for (const Slot& slot : slots_) from = std::min(from, slot.checkpoint + 1);
+    if (status.ok()) {
+      absl::StatusOr<std::vector<eventstore::Record>> page = store_->ReadAll(from, kPage);
+      if (!page.ok()) {
+        status = page.status();
+      } else if (page->empty()) {
+        store_->WaitForPosition(from, absl::Now() + absl::Milliseconds(100));
+        continue;
+      } else {
+        status = ApplyPage(*page);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // A view with a rebuild pending is at 0, whatever its rows say.
+      uint64_t min = UINT64_MAX;
+      for (const Slot& slot : slots_) {
+        min = std::min(min, slot.reset_requested ? 0 : slot.checkpoint);
+      }
+      min_checkpoint_.store(min);
+      if (!status.ok()) {
+        // A view that cannot apply the log must not guess: stop and say why.
+        failed_ = status;
+        Log()->error("projections stopped: {}", status.ToString());
+      }
+    }
+    progress_cv_.notify_all();
+    if (!status.ok()) return;
+  }
+}
+
+}  // namespace tripdesk::projections

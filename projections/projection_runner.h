@@ -1,0 +1,75 @@
+// ProjectionRunner: feeds the log, in order, to every projection on one
+// thread, writing each batch's rows and the projections' checkpoints in one
+// WriteBatch, so a crash never applies an event twice or skips one. Views
+// stored with another version than the code's are rebuilt at start.
+//
+// Thread-safe.
+#ifndef TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_
+#define TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "projections/projection.h"
+#include "projections/view_store.h"
+
+namespace tripdesk::projections {
+
+inline constexpr char kCheckpointFamily[] = "checkpoints";
+
+class ProjectionRunner {
+ public:
+  ProjectionRunner(eventstore::EventStore* store, ViewStore* views,
+                   std::vector<std::unique_ptr<Projection>> projections);
+  ~ProjectionRunner();
+
+  // Every column family the projections and the runner use.
+  static std::vector<std::string> Families(const std::vector<std::unique_ptr<Projection>>& projections);
+
+  // Loads checkpoints (clearing views of another version) and starts.
+  absl::Status Start();
+  void Stop();
+
+  // Blocks until every view includes `position` or the deadline passes.
+  // DEADLINE_EXCEEDED, or the error that stopped the runner.
+  absl::Status WaitFor(uint64_t position, absl::Time deadline);
+  // Drops a view's rows and rebuilds it from the log; returns once it has
+  // caught up with the log as it was when called, or the deadline passes.
+  absl::Status Rebuild(absl::string_view name, absl::Time deadline);
+  // The lowest checkpoint of all views.
+  uint64_t Checkpoint() const;
+
+ private:
+  struct Slot {
+    std::unique_ptr<Projection> projection;
+    uint64_t checkpoint = 0;
+    bool reset_requested = false;
+  };
+
+  void Loop();
+  absl::Status ResetSlot(Slot& slot);
+  absl::Status ApplyPage(const std::vector<eventstore::Record>& records);
+
+  eventstore::EventStore* store_;
+  ViewStore* views_;
+  std::vector<Slot> slots_;
+
+  mutable std::mutex mu_;
+  std::condition_variable progress_cv_;
+  absl::Status failed_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> min_checkpoint_{0};
+  std::thread thread_;
+};
+
+}  // namespace tripdesk::projections
+
+#endif  // TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_

@@ -1,0 +1,219 @@
+#include "projections/queries.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "projections/case_projection.h"
+#include "projections/reservation_projection.h"
+#include "projections/tracker_projection.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::projections {
+namespace {
+
+absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
+  if (requested == 0) return kDefaultPageSize;
+  if (requested > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: ", requested, " is above the maximum of ", kMaxPageSize));
+  }
+  return requested;
+}
+
+// Page tokens are the last key returned, opaque to clients.
+absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix) {
+  std::string key;
+  if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token from this listing; repeat the request without it");
+  }
+  return key;
+}
+
+absl::Status CheckDate(absl::string_view field, absl::string_view date) {
+  absl::Time t;
+  std::string error;
+  if (!date.empty() && (date.size() != 10 || !absl::ParseTime("%Y-%m-%d", std::string(date),
+                                                              absl::UTCTimeZone(), &t, &error))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", date, "' is not a date as YYYY-MM-DD"));
+  }
+  return absl::OkStatus();
+}
+
+// Stop examining rows after this many per returned row: a selective filter
+// on a large view returns a short page and a token rather than scan it all.
+constexpr size_t kScanFactor = 20;
+
+}  // namespace
+
+absl::StatusOr<v1::CaseState> CaseQueries::LoadState(absl::string_view case_id) const {
+  if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
+  absl::StatusOr<std::optional<std::string>> stored = views_->Get(kCaseStateFamily, case_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    return absl::NotFoundError(absl::StrCat("case ", case_id, " does not exist"));
+  }
+  v1::CaseState state;
+  if (!state.ParseFromString(**stored)) {
+    return absl::DataLossError(absl::StrCat("views: case state of ", case_id, " does not decode"));
+  }
+  return state;
+}
+
+absl::StatusOr<v1::CaseView> CaseQueries::GetCase(absl::string_view case_id) const {
+  absl::StatusOr<v1::CaseState> state = LoadState(case_id);
+  if (!state.ok()) return state.status();
+  return registry_.View(*state);
+}
+
+absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
+    const v1::ListCasesRequest& request) const {
+  absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  if (request.workflow() != v1::WORKFLOW_UNSPECIFIED && !v1::Workflow_IsValid(request.workflow())) {
+    return absl::InvalidArgumentError("workflow: unknown workflow");
+  }
+  for (const auto& [field, value] : {std::pair{"state", request.state()},
+                                     std::pair{"queue", request.queue()},
+                                     std::pair{"assigned_agent", request.assigned_agent()}}) {
+    if (absl::Status s = workflows::CheckText(field, value, false); !s.ok()) return s;
+  }
+  // The most selective index the request allows; the other filters are
+  // checked on each case.
+  std::string prefix;
+  if (!request.state().empty()) {
+    prefix = CaseIndexPrefix('s', request.state());
+  } else if (!request.assigned_agent().empty()) {
+    prefix = CaseIndexPrefix('a', request.assigned_agent());
+  } else if (!request.queue().empty()) {
+    prefix = CaseIndexPrefix('q', request.queue());
+  } else if (request.workflow() != v1::WORKFLOW_UNSPECIFIED) {
+    prefix = CaseIndexPrefix('w', v1::Workflow_Name(request.workflow()));
+  } else {
+    prefix = CaseIndexPrefix('u', "");
+  }
+  std::string start = prefix;
+  std::string skip;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
+    if (!key.ok()) return key.status();
+    start = skip = *key;
+  }
+  const bool since = request.has_updated_since();
+  const absl::Time updated_since = workflows::FromProto(request.updated_since());
+
+  v1::ListCasesResponse response;
+  absl::Status failure;
+  std::string last_key;
+  size_t examined = 0;
+  bool more = false;
+  absl::Status scan = views_->Scan(
+      kCaseIndexFamily, prefix, start, [&](absl::string_view key, absl::string_view) {
+        if (key == skip) return true;
+        if (response.cases_size() >= static_cast<int>(*page_size) ||
+            examined >= kScanFactor * *page_size) {
+          more = true;
+          return false;
+        }
+        ++examined;
+        last_key = std::string(key);
+        absl::StatusOr<v1::CaseView> view = GetCase(CaseIdOfIndexKey(key));
+        if (!view.ok()) {
+          failure = view.status();
+          return false;
+        }
+        if (since && workflows::FromProto(view->updated_at()) < updated_since) {
+          return false;  // the index is newest first: the rest are older
+        }
+        if ((!request.state().empty() && view->state() != request.state()) ||
+            (!request.queue().empty() && view->queue() != request.queue()) ||
+            (!request.assigned_agent().empty() &&
+             view->assigned_agent() != request.assigned_agent()) ||
+            (request.workflow() != v1::WORKFLOW_UNSPECIFIED &&
+             view->workflow() != request.workflow())) {
+          return true;
+        }
+        *response.add_cases() = *std::move(view);
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (!failure.ok()) return failure;
+  if (more && !last_key.empty()) {
+    response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_view case_id) const {
+  if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
+  absl::StatusOr<std::optional<std::string>> stored = views_->Get(kReservationFamily, case_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    return absl::NotFoundError(absl::StrCat("case ", case_id, " has no reservation"));
+  }
+  v1::ReservationView view;
+  if (!view.ParseFromString(**stored)) {
+    return absl::DataLossError(absl::StrCat("views: reservation of ", case_id, " does not decode"));
+  }
+  return view;
+}
+
+absl::StatusOr<v1::ListTrackerRowsResponse> CaseQueries::ListTrackerRows(
+    const v1::ListTrackerRowsRequest& request) const {
+  absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  if (absl::Status s = CheckDate("from_date", request.from_date()); !s.ok()) return s;
+  if (absl::Status s = CheckDate("to_date", request.to_date()); !s.ok()) return s;
+  if (!request.from_date().empty() && !request.to_date().empty() &&
+      request.from_date() > request.to_date()) {
+    return absl::InvalidArgumentError(absl::StrCat("from_date: ", request.from_date(),
+                                                   " is after to_date ", request.to_date()));
+  }
+  if (absl::Status s = workflows::CheckText("client_company", request.client_company(), false);
+      !s.ok()) {
+    return s;
+  }
+  std::string start = request.from_date();
+  std::string skip;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), "");
+    if (!key.ok()) return key.status();
+    start = skip = *key;
+  }
+  // Keys are date|case; everything of to_date sorts before to_date + "}".
+  const std::string end = request.to_date().empty() ? "" : absl::StrCat(request.to_date(), "}");
+  v1::ListTrackerRowsResponse response;
+  absl::Status failure;
+  std::string last_key;
+  size_t examined = 0;
+  bool more = false;
+  absl::Status scan = views_->Scan(
+      kTrackerRowFamily, "", start, [&](absl::string_view key, absl::string_view value) {
+        if (key == skip) return true;
+        if (!end.empty() && key >= end) return false;
+        if (response.rows_size() >= static_cast<int>(*page_size) ||
+            examined >= kScanFactor * *page_size) {
+          more = true;
+          return false;
+        }
+        ++examined;
+        last_key = std::string(key);
+        v1::TrackerRow row;
+        if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          failure = absl::DataLossError(absl::StrCat("views: tracker row ", key, " does not decode"));
+          return false;
+        }
+        if (request.client_company().empty() || row.client_company() == request.client_company()) {
+          *response.add_rows() = std::move(row);
+        }
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (!failure.ok()) return failure;
+  if (more && !last_key.empty()) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  return response;
+}
+
+}  // namespace tripdesk::projections

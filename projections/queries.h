@@ -1,0 +1,38 @@
+// Read-side queries over the projections' rows: a case, a filtered and
+// paged list of cases, a reservation, the tracker rows of a date range.
+//
+// Thread-safe.
+#ifndef TRIPDESK_PROJECTIONS_QUERIES_H_
+#define TRIPDESK_PROJECTIONS_QUERIES_H_
+
+#include "absl/status/statusor.h"
+#include "projections/view_store.h"
+#include "tripdesk/v1/cases.pb.h"
+#include "workflows/registry.h"
+
+namespace tripdesk::projections {
+
+inline constexpr uint32_t kDefaultPageSize = 50;
+inline constexpr uint32_t kMaxPageSize = 500;
+
+class CaseQueries {
+ public:
+  CaseQueries(const ViewStore* views, const workflows::WorkflowRegistry& registry)
+      : views_(views), registry_(registry) {}
+
+  absl::StatusOr<v1::CaseView> GetCase(absl::string_view case_id) const;
+  absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request) const;
+  absl::StatusOr<v1::ReservationView> GetReservation(absl::string_view case_id) const;
+  absl::StatusOr<v1::ListTrackerRowsResponse> ListTrackerRows(
+      const v1::ListTrackerRowsRequest& request) const;
+
+ private:
+  absl::StatusOr<v1::CaseState> LoadState(absl::string_view case_id) const;
+
+  const ViewStore* views_;
+  const workflows::WorkflowRegistry& registry_;
+};
+
+}  // namespace tripdesk::projections
+
+#endif  // TRIPDESK_PROJECTIONS_QUERIES_H_

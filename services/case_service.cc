@@ -1,0 +1,159 @@
+#include "services/case_service.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/grpc_status.h"
+#include "services/identity.h"
+
+namespace tripdesk::services {
+namespace {
+
+constexpr char kService[] = "tripdesk.v1.CaseService/";
+
+// A retried OpenCase (same command id) must land on the same case.
+std::string NewCaseId(const std::string& command_id) {
+  unsigned char bytes[SHA256_DIGEST_LENGTH];
+  if (!command_id.empty()) {
+    SHA256(reinterpret_cast<const unsigned char*>(command_id.data()), command_id.size(), bytes);
+  } else if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    SHA256(reinterpret_cast<const unsigned char*>(&bytes), sizeof(bytes), bytes);
+  }
+  return absl::StrCat(
+      "C", absl::AsciiStrToUpper(absl::BytesToHexString(
+               absl::string_view(reinterpret_cast<const char*>(bytes), 6))));
+}
+
+// How long a query may wait for the views to catch up: the call's deadline,
+// at most 10 s.
+absl::Time QueryDeadline(const grpc::CallbackServerContext& context) {
+  const absl::Time cap = absl::Now() + absl::Seconds(10);
+  const absl::Time deadline = absl::FromChrono(context.deadline());
+  return std::min(cap, deadline);
+}
+
+}  // namespace
+
+void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                      absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply) {
+  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
+  if (!actor.ok()) {
+    reactor->Finish(ToGrpcStatus(actor.status()));
+    return;
+  }
+  if (absl::Status s = Authorize(*actor, absl::StrCat(kService, rpc)); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return;
+  }
+  request.actor = *std::move(actor);
+  runner_->Execute(std::move(request),
+                   [this, reactor, reply](absl::StatusOr<CaseCommandResult> result) {
+                     if (result.ok()) {
+                       reply->set_case_id(result->state.case_id());
+                       reply->set_revision(result->state.revision());
+                       reply->set_first_position(result->outcome.first_position());
+                       reply->set_last_position(result->outcome.last_position());
+                       reply->set_duplicate(result->outcome.duplicate());
+                       *reply->mutable_view() = registry_.View(result->state);
+                     }
+                     reactor->Finish(ToGrpcStatus(result.status()));
+                   });
+}
+
+grpc::ServerUnaryReactor* CaseService::OpenCase(grpc::CallbackServerContext* context,
+                                                const v1::OpenCaseRequest* request,
+                                                v1::CommandReply* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CaseCommandRequest command;
+  command.case_id = request->case_id().empty() ? NewCaseId(request->command_id())
+                                               : request->case_id();
+  command.open = true;
+  command.command_id = request->command_id();
+  command.correlation_id = request->correlation_id();
+  command.command = request->command();
+  Run(context, reactor, "OpenCase", std::move(command), reply);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::SubmitCommand(grpc::CallbackServerContext* context,
+                                                     const v1::SubmitCommandRequest* request,
+                                                     v1::CommandReply* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CaseCommandRequest command;
+  command.case_id = request->case_id();
+  command.command_id = request->command_id();
+  command.correlation_id = request->correlation_id();
+  if (request->has_expected_revision()) command.expected_revision = request->expected_revision();
+  command.command = request->command();
+  Run(context, reactor, "SubmitCommand", std::move(command), reply);
+  return reactor;
+}
+
+absl::Status CaseService::BeforeQuery(grpc::CallbackServerContext* context, absl::string_view rpc,
+                                      uint64_t min_position) {
+  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return actor.status();
+  if (absl::Status s = Authorize(*actor, absl::StrCat(kService, rpc)); !s.ok()) return s;
+  if (min_position == 0) return absl::OkStatus();
+  return projections_->WaitFor(min_position, QueryDeadline(*context));
+}
+
+grpc::ServerUnaryReactor* CaseService::GetCase(grpc::CallbackServerContext* context,
+                                               const v1::GetCaseRequest* request,
+                                               v1::CaseView* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = BeforeQuery(context, "GetCase", request->min_position());
+  if (status.ok()) {
+    absl::StatusOr<v1::CaseView> view = queries_->GetCase(request->case_id());
+    if (view.ok()) *response = *std::move(view);
+    status = view.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::ListCases(grpc::CallbackServerContext* context,
+                                                 const v1::ListCasesRequest* request,
+                                                 v1::ListCasesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = BeforeQuery(context, "ListCases", request->min_position());
+  if (status.ok()) {
+    absl::StatusOr<v1::ListCasesResponse> page = queries_->ListCases(*request);
+    if (page.ok()) *response = *std::move(page);
+    status = page.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::GetReservation(grpc::CallbackServerContext* context,
+                                                      const v1::GetReservationRequest* request,
+                                                      v1::ReservationView* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = BeforeQuery(context, "GetReservation", request->min_position());
+  if (status.ok()) {
+    absl::StatusOr<v1::ReservationView> view = queries_->GetReservation(request->case_id());
+    if (view.ok()) *response = *std::move(view);
+    status = view.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerContext* context,
+                                                       const v1::ListTrackerRowsRequest* request,
+                                                       v1::ListTrackerRowsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = BeforeQuery(context, "ListTrackerRows", request->min_position());
+  if (status.ok()) {
+    absl::StatusOr<v1::ListTrackerRowsResponse> page = queries_->ListTrackerRows(*request);
+    if (page.ok()) *response = *std::move(page);
+    status = page.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace tripdesk::services

@@ -1,0 +1,56 @@
+// CaseService: tripdesk.v1.CaseService over the CommandRunner (writes) and
+// the projections' queries (reads). Handlers adapt and map statuses only.
+//
+// Thread-safe.
+#ifndef TRIPDESK_SERVICES_CASE_SERVICE_H_
+#define TRIPDESK_SERVICES_CASE_SERVICE_H_
+
+#include "projections/projection_runner.h"
+#include "projections/queries.h"
+#include "services/command_runner.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+
+namespace tripdesk::services {
+
+class CaseService final : public v1::CaseService::CallbackService {
+ public:
+  CaseService(CommandRunner* runner, const projections::CaseQueries* queries,
+              projections::ProjectionRunner* projections,
+              const workflows::WorkflowRegistry& registry)
+      : runner_(runner), queries_(queries), projections_(projections), registry_(registry) {}
+
+  grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
+                                     const v1::OpenCaseRequest* request,
+                                     v1::CommandReply* reply) override;
+  grpc::ServerUnaryReactor* SubmitCommand(grpc::CallbackServerContext* context,
+                                          const v1::SubmitCommandRequest* request,
+                                          v1::CommandReply* reply) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
+                                    const v1::GetCaseRequest* request,
+                                    v1::CaseView* response) override;
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* context,
+                                      const v1::ListCasesRequest* request,
+                                      v1::ListCasesResponse* response) override;
+  grpc::ServerUnaryReactor* GetReservation(grpc::CallbackServerContext* context,
+                                           const v1::GetReservationRequest* request,
+                                           v1::ReservationView* response) override;
+  grpc::ServerUnaryReactor* ListTrackerRows(grpc::CallbackServerContext* context,
+                                            const v1::ListTrackerRowsRequest* request,
+                                            v1::ListTrackerRowsResponse* response) override;
+
+ private:
+  void Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+           absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply);
+  // Identity, authorization and read-your-writes for the queries.
+  absl::Status BeforeQuery(grpc::CallbackServerContext* context, absl::string_view rpc,
+                           uint64_t min_position);
+
+  CommandRunner* runner_;
+  const projections::CaseQueries* queries_;
+  projections::ProjectionRunner* projections_;
+  const workflows::WorkflowRegistry& registry_;
+};
+
+}  // namespace tripdesk::services
+
+#endif  // TRIPDESK_SERVICES_CASE_SERVICE_H_

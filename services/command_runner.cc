@@ -1,0 +1,163 @@
+#include "services/command_runner.h"
+
+#include "absl/strings/str_cat.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::services {
+namespace {
+
+constexpr size_t kReadPage = 1000;
+
+}  // namespace
+
+absl::StatusOr<v1::CaseState> CommandRunner::Load(absl::string_view case_id,
+                                                  std::optional<uint64_t> max_revision) const {
+  v1::CaseState state;
+  state.set_case_id(std::string(case_id));
+  const std::string stream = workflows::CaseStream(case_id);
+  for (uint64_t from = 0;;) {
+    absl::StatusOr<std::vector<eventstore::Record>> page =
+        store_->ReadStream(stream, from, kReadPage);
+    if (!page.ok()) return page.status();
+    for (const eventstore::Record& record : *page) {
+      if (max_revision.has_value() && record.revision() > *max_revision) return state;
+      if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
+    }
+    if (page->size() < kReadPage) return state;
+    from = page->back().revision() + 1;
+  }
+}
+
+void CommandRunner::Execute(CaseCommandRequest request, Done done) {
+  if (absl::Status s = workflows::CheckCaseId(request.case_id); !s.ok()) {
+    done(s);
+    return;
+  }
+  if (registry_.ForCommand(request.command) == nullptr) {
+    done(absl::InvalidArgumentError("command: no workflow command is set"));
+    return;
+  }
+  // A retry of a committed command answers with the case as the first
+  // attempt left it, without deciding again.
+  if (!request.command_id.empty()) {
+    absl::StatusOr<std::optional<eventstore::AppendOutcome>> first =
+        store_->FindCommand(request.command_id);
+    if (!first.ok()) {
+      done(first.status());
+      return;
+    }
+    if (first->has_value()) {
+      const eventstore::AppendOutcome& outcome = **first;
+      const std::string stream = workflows::CaseStream(request.case_id);
+      if (outcome.streams_size() == 0 || outcome.streams(0).stream() != stream) {
+        done(absl::AlreadyExistsError(absl::StrCat(
+            "command_id: '", request.command_id, "' was already used for ",
+            outcome.streams_size() > 0 ? outcome.streams(0).stream() : "another append",
+            "; choose a new id for a new command")));
+        return;
+      }
+      absl::StatusOr<v1::CaseState> state =
+          Load(request.case_id, outcome.streams(0).last_revision());
+      if (!state.ok()) {
+        done(state.status());
+        return;
+      }
+      done(CaseCommandResult{*std::move(state), outcome});
+      return;
+    }
+  }
+  Attempt(std::make_shared<CaseCommandRequest>(std::move(request)), 1, std::move(done));
+}
+
+void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, Done done) {
+  absl::StatusOr<v1::CaseState> loaded = Load(request->case_id);
+  if (!loaded.ok()) {
+    done(loaded.status());
+    return;
+  }
+  auto state = std::make_shared<v1::CaseState>(*std::move(loaded));
+  if (request->open && state->exists()) {
+    done(absl::AlreadyExistsError(absl::StrCat("case ", request->case_id, " already exists")));
+    return;
+  }
+  if (!request->open && !state->exists()) {
+    done(absl::NotFoundError(absl::StrCat("case ", request->case_id,
+                                          " does not exist; open it with OpenCase")));
+    return;
+  }
+  if (request->expected_revision.has_value() && state->revision() != *request->expected_revision) {
+    done(absl::AbortedError(absl::StrCat("case ", request->case_id, " is at revision ",
+                                         state->revision(), ", not the expected ",
+                                         *request->expected_revision, "; re-read it and retry")));
+    return;
+  }
+  const workflows::Workflow* workflow = registry_.ForCommand(request->command);
+  workflows::DecisionContext context{absl::Now(), request->actor, reference_.get()};
+  absl::StatusOr<std::vector<v1::CaseEvent>> events =
+      workflow->Decide(request->command, *state, context);
+  if (!events.ok()) {
+    done(events.status());
+    return;
+  }
+  if (events->empty()) {  // already satisfied: nothing to write
+    eventstore::AppendOutcome outcome;
+    outcome.set_first_position(state->last_position());
+    outcome.set_last_position(state->last_position());
+    done(CaseCommandResult{*state, outcome});
+    return;
+  }
+
+  eventstore::AppendRequest append;
+  append.command_id = request->command_id;
+  append.correlation_id = request->correlation_id;
+  append.actor = {request->actor.id, request->actor.role};
+  eventstore::StreamAppend& stream = append.streams.emplace_back();
+  stream.stream = workflows::CaseStream(request->case_id);
+  stream.expected = state->exists() ? eventstore::ExpectedRevision::Exact(state->revision())
+                                    : eventstore::ExpectedRevision::NoStream();
+  for (const v1::CaseEvent& event : *events) {
+    stream.events.push_back({workflow->EventType(event), event.SerializeAsString()});
+  }
+  auto decided = std::make_shared<std::vector<v1::CaseEvent>>(*std::move(events));
+  store_->AppendAsync(
+      std::move(append),
+      [this, request, attempt, state, decided, done](absl::StatusOr<eventstore::AppendOutcome> r) {
+        if (r.status().code() == absl::StatusCode::kAborted && attempt < kMaxAttempts &&
+            !request->expected_revision.has_value() && !request->open) {
+          // Someone else changed the case: decide again on the new state.
+          Attempt(request, attempt + 1, done);
+          return;
+        }
+        if (r.status().code() == absl::StatusCode::kAborted && request->open) {
+          done(absl::AlreadyExistsError(
+              absl::StrCat("case ", request->case_id, " already exists")));
+          return;
+        }
+        if (!r.ok()) {
+          done(r.status());
+          return;
+        }
+        if (r->duplicate()) {
+          // A concurrent retry of the same command committed first.
+          absl::StatusOr<v1::CaseState> first =
+              Load(request->case_id, r->streams(0).last_revision());
+          if (!first.ok()) {
+            done(first.status());
+            return;
+          }
+          done(CaseCommandResult{*std::move(first), *r});
+          return;
+        }
+        workflows::EventMeta meta;
+        meta.recorded_at = workflows::FromProto(r->recorded_at());
+        meta.actor_id = request->actor.id;
+        for (size_t i = 0; i < decided->size(); ++i) {
+          meta.revision = r->streams(0).first_revision() + i;
+          meta.position = r->streams(0).first_position() + i;
+          registry_.ApplyEvent(*state, (*decided)[i], meta);
+        }
+        done(CaseCommandResult{*state, *r});
+      });
+}
+
+}  // namespace tripdesk::services

@@ -1,0 +1,850 @@
+#include "workflows/car_booking/car_booking_workflow.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "workflows/templates.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::workflows {
+namespace {
+
+using Cmd = v1::ManualCarBookingCommand;
+using Ev = v1::ManualCarBookingEvent;
+using Stage = v1::CarBookingStage;
+using Events = std::vector<v1::CaseEvent>;
+
+// Which stages each step may follow, and the rule said to a person when it
+// is asked for at any other time. add_note and cancel_case work in every
+// open stage.
+struct Step {
+  Cmd::CommandCase command;
+  std::vector<Stage> from;
+  const char* rule;
+};
+
+const std::vector<Step>& Steps() {
+  static const auto* const kSteps = new std::vector<Step>{
+      {Cmd::kReceiveRequest, {v1::CAR_BOOKING_STAGE_UNSPECIFIED},
+       "a request opens a new case once"},
+      {Cmd::kIdentifyCar, {v1::REQUEST_RECEIVED},
+       "the car is identified right after the request is received"},
+      {Cmd::kRecordIlCheck, {v1::CAR_IDENTIFIED},
+       "the IL platform is checked once the car is identified and a demo trip made"},
+      {Cmd::kGuideCustomer, {v1::AVAILABLE_ON_IL},
+       "the customer is guided to book only when the car is available on IL"},
+      {Cmd::kCreateTripForCustomer, {v1::AVAILABLE_ON_IL},
+       "a trip is created on the customer's account only when the car is available on IL"},
+      {Cmd::kEmailCustomerCarAdded, {v1::TRIP_READY_FOR_CUSTOMER},
+       "the customer is emailed once the IL trip is ready for them"},
+      {Cmd::kDecideTechSpocApproval, {v1::AWAITING_TECH_SPOC},
+       "Tech-SPOC approval is asked when the car is not available on IL"},
+      {Cmd::kRecordVendorSearch, {v1::OFFLINE_APPROVED},
+       "no offline booking without Tech-SPOC approval: the vendor search follows it"},
+      {Cmd::kSendQuote, {v1::VENDOR_FOUND}, "a quote follows the vendor search"},
+      {Cmd::kRecordCustomerResponse, {v1::QUOTE_SENT},
+       "the customer answers a quote that was sent"},
+      {Cmd::kConfirmBooking, {v1::QUOTE_ACCEPTED},
+       "a booking is made only after Tech-SPOC approval and the customer's confirmation of "
+       "the quote"},
+      {Cmd::kCreateVoucher, {v1::BOOKING_CONFIRMED}, "no voucher before a confirmed booking"},
+      {Cmd::kVerifyBooking, {v1::VOUCHER_CREATED},
+       "the booking is verified in the IL database once the voucher is created"},
+      {Cmd::kFileMis, {v1::BOOKING_VERIFIED},
+       "the MIS is filed once the booking is verified by Trip ID"},
+      {Cmd::kSendConfirmationEmail, {v1::MIS_FILED},
+       "the confirmation email goes once the MIS is filed"},
+      {Cmd::kMarkAllVouchersSent, {v1::CONFIRMATION_EMAILED},
+       "vouchers are marked sent after the confirmation email"},
+      {Cmd::kCloseTicket, {v1::CUSTOMER_EMAILED, v1::VOUCHERS_SENT},
+       "the ticket closes after the customer email (IL) or once all vouchers are sent"},
+      {Cmd::kUpdateTracker, {v1::TICKET_CLOSED},
+       "the US Production Tracker is updated once the ticket is closed"},
+      {Cmd::kChargeServiceFee, {v1::TRACKER_UPDATED},
+       "no fee before the US Production Tracker is updated"},
+  };
+  return *kSteps;
+}
+
+const Step* FindStep(Cmd::CommandCase command) {
+  for (const Step& step : Steps()) {
+    if (step.command == command) return &step;
+  }
+  return nullptr;
+}
+
+std::string NameOf(Cmd::CommandCase command) {
+  const google::protobuf::FieldDescriptor* field = Cmd::descriptor()->FindFieldByNumber(command);
+  return field != nullptr ? field->name() : "unknown";
+}
+
+std::string StageName(Stage stage) {
+  return stage == v1::CAR_BOOKING_STAGE_UNSPECIFIED ? "NOT_OPENED" : v1::CarBookingStage_Name(stage);
+}
+
+v1::CaseEvent Wrap(Ev event) {
+  v1::CaseEvent out;
+  *out.mutable_car_booking() = std::move(event);
+  return out;
+}
+
+Events One(Ev event) { return Events{Wrap(std::move(event))}; }
+
+absl::Status Refuse(const v1::CaseState& state, Stage stage, Cmd::CommandCase command,
+                    absl::string_view rule) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ", StageName(stage), ": ",
+      NameOf(command), " refused: ", rule, ". Allowed now: ",
+      absl::StrJoin(ManualCarBookingWorkflow::AllowedCommands(stage), ", ")));
+}
+
+absl::Status Denied(absl::string_view what, absl::string_view role, const Actor& actor) {
+  return absl::PermissionDeniedError(absl::StrCat(what, " needs the ", role, " role; ", actor.id,
+                                                  " acts as '", actor.role, "'"));
+}
+
+absl::Status FirstError(std::initializer_list<absl::Status> checks) {
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::string LowerChannel(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_CALL:
+      return "call";
+    case v1::CHANNEL_EMAIL:
+      return "email";
+    case v1::CHANNEL_CHAT:
+      return "chat";
+    default:
+      return "";
+  }
+}
+
+// `reference` may be null (when only the names are wanted).
+TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData* reference) {
+  const v1::ManualCarBookingState& car = state.car_booking();
+  const v1::ReceiveCarRequest& r = car.request();
+  const std::string vendor_code =
+      !car.booking().vendor_code().empty() ? car.booking().vendor_code() : car.vendor().vendor_code();
+  const v1::Vendor* vendor = reference != nullptr ? reference->FindVendor(vendor_code) : nullptr;
+  return TemplateValues{
+      {"case_id", state.case_id()},
+      {"customer_name", r.customer().name()},
+      {"traveller_name", r.traveller_name()},
+      {"client_company", r.client_company()},
+      {"ticket_ref", r.ticket_ref()},
+      {"requested_car", r.requested_car()},
+      {"vendor_code", vendor_code},
+      {"vendor_name", vendor != nullptr ? vendor->name() : car.vendor().vendor_name()},
+      {"car_class", car.car_class()},
+      {"car_model", car.car_model()},
+      {"pick_up_location", r.pick_up().location()},
+      {"pick_up_time", FormatInstant(FromProto(r.pick_up().time()))},
+      {"pick_up_zone", r.pick_up().zone()},
+      {"drop_off_location", r.drop_off().location()},
+      {"drop_off_time", FormatInstant(FromProto(r.drop_off().time()))},
+      {"drop_off_zone", r.drop_off().zone()},
+      {"confirmation_number", car.booking().confirmation_number()},
+      {"voucher_number", car.voucher_number()},
+      {"trip_id", car.trip_id()},
+      {"quote_amount", car.has_quote() ? FormatMoney(car.quote().amount()) : ""},
+  };
+}
+
+absl::StatusOr<v1::RenderedEmail> Render(const v1::CaseState& state, const ReferenceData& reference,
+                                         absl::string_view template_id) {
+  const v1::EmailTemplate* t = reference.FindTemplate(template_id);
+  if (t == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the designated email template '", template_id, "' is not in the reference data"));
+  }
+  const TemplateValues values = TemplateValuesOf(state, &reference);
+  absl::StatusOr<std::string> subject = RenderTemplate(t->subject(), values);
+  if (!subject.ok()) return subject.status();
+  absl::StatusOr<std::string> body = RenderTemplate(t->body(), values);
+  if (!body.ok()) return body.status();
+  v1::RenderedEmail email;
+  email.set_template_id(t->id());
+  email.set_to(state.car_booking().request().customer().email());
+  email.set_subject(*std::move(subject));
+  email.set_body(*std::move(body));
+  return email;
+}
+
+absl::Status CheckConfirmationNumber(absl::string_view field, absl::string_view value) {
+  if (value.size() < 4 || value.size() > 20 ||
+      !std::all_of(value.begin(), value.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
+      })) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": '", value, "' is not a confirmation number (4 to 20 letters, digits or '-')"));
+  }
+  return absl::OkStatus();
+}
+
+// ---- One decision per command ----
+
+absl::StatusOr<Events> ReceiveRequest(const v1::ReceiveCarRequest& r, const DecisionContext& ctx) {
+  if (r.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(r.channel())) {
+    return absl::InvalidArgumentError(
+        "receive_request.channel: must be CHANNEL_CALL, CHANNEL_EMAIL or CHANNEL_CHAT");
+  }
+  if (absl::Status s = FirstError({
+          CheckText("receive_request.customer.name", r.customer().name(), true),
+          CheckEmail("receive_request.customer.email", r.customer().email()),
+          CheckPhone("receive_request.customer.phone", r.customer().phone()),
+          CheckText("receive_request.traveller_name", r.traveller_name(), true),
+          CheckText("receive_request.client_company", r.client_company(), true),
+          CheckText("receive_request.ticket_ref", r.ticket_ref(), true),
+          CheckText("receive_request.queue", r.queue(), false),
+          CheckText("receive_request.requested_car", r.requested_car(), true),
+          CheckTrip("receive_request", r.pick_up(), r.drop_off(), ctx.now),
+      });
+      !s.ok()) {
+    return s;
+  }
+  Ev e;
+  *e.mutable_request_received()->mutable_request() = r;
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> IdentifyCar(const v1::IdentifyCar& c, const DecisionContext& ctx) {
+  if (absl::Status s = FirstError({
+          CheckAcriss("identify_car.car_class", c.car_class()),
+          CheckText("identify_car.car_model", c.car_model(), true),
+          CheckTrip("identify_car", c.pick_up(), c.drop_off(), ctx.now),
+          CheckText("identify_car.demo_trip_id", c.demo_trip_id(), true),
+      });
+      !s.ok()) {
+    return s;
+  }
+  Ev e;
+  v1::CarIdentified* out = e.mutable_car_identified();
+  out->set_car_class(c.car_class());
+  out->set_car_model(c.car_model());
+  *out->mutable_pick_up() = c.pick_up();
+  *out->mutable_drop_off() = c.drop_off();
+  out->set_demo_trip_id(c.demo_trip_id());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> DecideApproval(const v1::DecideTechSpocApproval& c,
+                                      const DecisionContext& ctx) {
+  if (ctx.actor.role != kRoleTechSpoc) {
+    return Denied("approving or refusing an offline booking", kRoleTechSpoc, ctx.actor);
+  }
+  if (absl::Status s = CheckText("decide_tech_spoc_approval.reason", c.reason(), !c.approved(),
+                                 kMaxLongText);
+      !s.ok()) {
+    return c.approved() ? s
+                        : absl::InvalidArgumentError(
+                              "decide_tech_spoc_approval.reason: a refusal needs a reason");
+  }
+  Ev e;
+  if (c.approved()) {
+    e.mutable_tech_spoc_approval_granted()->set_approver(ctx.actor.id);
+    e.mutable_tech_spoc_approval_granted()->set_reason(c.reason());
+  } else {
+    e.mutable_tech_spoc_approval_refused()->set_approver(ctx.actor.id);
+    e.mutable_tech_spoc_approval_refused()->set_reason(c.reason());
+  }
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c,
+                                          const DecisionContext& ctx) {
+  if (c.source() == v1::VENDOR_SEARCH_SOURCE_UNSPECIFIED ||
+      !v1::VendorSearchSource_IsValid(c.source())) {
+    return absl::InvalidArgumentError(
+        "record_vendor_search.source: must be VENDOR_SEARCH_SOURCE_GDS or "
+        "VENDOR_SEARCH_SOURCE_VENDOR_SITE");
+  }
+  const v1::Vendor* vendor = ctx.reference->FindVendor(c.vendor_code());
+  if (vendor == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("record_vendor_search.vendor_code: unknown vendor '",
+                                                   c.vendor_code(), "'; known: ",
+                                                   ctx.reference->VendorList()));
+  }
+  if (absl::Status s = FirstError({
+          CheckAcriss("record_vendor_search.car_class", c.car_class()),
+          CheckMoney("record_vendor_search.rate", c.rate()),
+      });
+      !s.ok()) {
+    return s;
+  }
+  Ev e;
+  v1::VendorSearchRecorded* out = e.mutable_vendor_search_recorded();
+  out->set_source(c.source());
+  out->set_vendor_code(vendor->code());
+  out->set_vendor_name(vendor->name());
+  out->set_car_class(c.car_class());
+  *out->mutable_rate() = c.rate();
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::ManualCarBookingState& car) {
+  if (absl::Status s = FirstError({
+          CheckMoney("send_quote.amount", c.amount()),
+          CheckEmail("send_quote.approver_email", c.approver_email()),
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (c.amount().minor_units() == 0) {
+    return absl::InvalidArgumentError("send_quote.amount: a quote cannot be zero");
+  }
+  Ev e;
+  v1::QuoteSent* out = e.mutable_quote_sent();
+  *out->mutable_amount() = c.amount();
+  out->set_customer_email(car.request().customer().email());
+  out->set_approver_email(c.approver_email());
+  out->set_approver(car.tech_spoc_approver());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> RecordCustomerResponse(const v1::RecordCustomerResponse& c) {
+  if (absl::Status s = CheckText("record_customer_response.note", c.note(), false, kMaxLongText);
+      !s.ok()) {
+    return s;
+  }
+  Ev e;
+  switch (c.response()) {
+    case v1::CUSTOMER_RESPONSE_ACCEPTED:
+      e.mutable_quote_accepted()->set_note(c.note());
+      break;
+    case v1::CUSTOMER_RESPONSE_DECLINED:
+      e.mutable_quote_declined()->set_note(c.note());
+      break;
+    case v1::CUSTOMER_RESPONSE_NO_ANSWER:
+      e.mutable_quote_unanswered()->set_note(c.note());
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          "record_customer_response.response: must be CUSTOMER_RESPONSE_ACCEPTED, "
+          "CUSTOMER_RESPONSE_DECLINED or CUSTOMER_RESPONSE_NO_ANSWER");
+  }
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> ConfirmBooking(const v1::ConfirmBooking& c, const v1::CaseState& state,
+                                      const DecisionContext& ctx) {
+  const v1::ManualCarBookingState& car = state.car_booking();
+  if (c.platform() != v1::BOOKING_PLATFORM_OPTIONS_TRAVEL &&
+      c.platform() != v1::BOOKING_PLATFORM_VENDOR_SITE) {
+    return absl::InvalidArgumentError(
+        "confirm_booking.platform: an offline booking is made on "
+        "BOOKING_PLATFORM_OPTIONS_TRAVEL or BOOKING_PLATFORM_VENDOR_SITE");
+  }
+  if (absl::Status s = FirstError({
+          CheckConfirmationNumber("confirm_booking.confirmation_number", c.confirmation_number()),
+          CheckText("confirm_booking.corporate_discount_id", c.corporate_discount_id(), false),
+          CheckText("confirm_booking.billing_number", c.billing_number(), false),
+          CheckText("confirm_booking.membership_details", c.membership_details(), false),
+          CheckText("confirm_booking.manual_reservation_code", c.manual_reservation_code(), false),
+      });
+      !s.ok()) {
+    return s;
+  }
+  const v1::Vendor* vendor = ctx.reference->FindVendor(c.vendor_code());
+  if (vendor == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("confirm_booking.vendor_code: unknown vendor '",
+                                                   c.vendor_code(), "'; known: ",
+                                                   ctx.reference->VendorList()));
+  }
+  const Stage stage = car.stage();
+  if (c.vendor_code() != car.vendor().vendor_code()) {
+    return Refuse(state, stage, Cmd::kConfirmBooking,
+                  absl::StrCat("the customer accepted a quote from ", car.vendor().vendor_name(),
+                               " (", car.vendor().vendor_code(), "), not ", vendor->name(), " (",
+                               vendor->code(), ")"));
+  }
+  if (c.platform() == v1::BOOKING_PLATFORM_OPTIONS_TRAVEL &&
+      c.manual_reservation_code() != vendor->manual_reservation_code()) {
+    return Refuse(state, stage, Cmd::kConfirmBooking,
+                  absl::StrCat("on Options Travel a booking with ", vendor->name(), " (",
+                               vendor->code(), ") must carry the manual reservation code ",
+                               vendor->manual_reservation_code(), ", got '",
+                               c.manual_reservation_code(), "'"));
+  }
+  std::vector<std::string> missing;
+  if (c.corporate_discount_id().empty()) missing.push_back("corporate_discount_id");
+  if (c.billing_number().empty()) missing.push_back("billing_number");
+  if (c.membership_details().empty()) missing.push_back("membership_details");
+  if (!missing.empty()) {
+    return Refuse(state, stage, Cmd::kConfirmBooking,
+                  absl::StrCat("a booking is confirmed with the Corporate Discount ID, Billing "
+                               "Number and Membership details; missing: ",
+                               absl::StrJoin(missing, ", ")));
+  }
+  Ev e;
+  v1::BookingConfirmed* out = e.mutable_booking_confirmed();
+  out->set_platform(c.platform());
+  out->set_vendor_code(c.vendor_code());
+  out->set_manual_reservation_code(c.manual_reservation_code());
+  out->set_confirmation_number(c.confirmation_number());
+  out->set_corporate_discount_id(c.corporate_discount_id());
+  out->set_billing_number(c.billing_number());
+  out->set_membership_details(c.membership_details());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> VerifyBooking(const v1::VerifyBookingInIl& c, const v1::CaseState& state) {
+  if (absl::Status s = FirstError({
+          CheckText("verify_booking.trip_id", c.trip_id(), true),
+          CheckText("verify_booking.vendor_code", c.vendor_code(), true),
+          CheckText("verify_booking.driver_name", c.driver_name(), true),
+      });
+      !s.ok()) {
+    return s;
+  }
+  const v1::ManualCarBookingState& car = state.car_booking();
+  if (c.vendor_code() != car.booking().vendor_code()) {
+    return Refuse(state, car.stage(), Cmd::kVerifyBooking,
+                  absl::StrCat("the IL database shows vendor ", c.vendor_code(), " for trip ",
+                               c.trip_id(), " but the booking is with ",
+                               car.booking().vendor_code(), "; correct the booking first"));
+  }
+  if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(c.driver_name()),
+                              absl::StripAsciiWhitespace(car.request().traveller_name()))) {
+    return Refuse(state, car.stage(), Cmd::kVerifyBooking,
+                  absl::StrCat("the IL database shows driver '", c.driver_name(), "' for trip ",
+                               c.trip_id(), " but the traveller is '",
+                               car.request().traveller_name(), "'; correct the booking first"));
+  }
+  Ev e;
+  v1::BookingVerified* out = e.mutable_booking_verified();
+  out->set_trip_id(c.trip_id());
+  out->set_vendor_code(c.vendor_code());
+  out->set_driver_name(c.driver_name());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> FileMis(const v1::FileMis& c, const v1::CaseState& state) {
+  if (c.billing() == v1::MIS_BILLING_UNSPECIFIED || !v1::MisBilling_IsValid(c.billing())) {
+    return absl::InvalidArgumentError("file_mis.billing: must be MIS_BILLING_BILL_TO_CLIENT_COMPANY");
+  }
+  if (absl::Status s = CheckText("file_mis.mis_reference", c.mis_reference(), true); !s.ok()) {
+    return s;
+  }
+  if (c.billing() != v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY) {
+    return Refuse(state, state.car_booking().stage(), Cmd::kFileMis,
+                  absl::StrCat("the booking MIS is billed \"Bill to Client Company\", not ",
+                               v1::MisBilling_Name(c.billing())));
+  }
+  Ev e;
+  e.mutable_mis_filed()->set_billing(c.billing());
+  e.mutable_mis_filed()->set_mis_reference(c.mis_reference());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> ChargeFee(const v1::ChargeServiceFee& c, const v1::CaseState& state,
+                                 const DecisionContext& ctx) {
+  const v1::Money& scheduled =
+      ctx.reference->ServiceFeeFor(state.car_booking().request().client_company());
+  Ev e;
+  v1::ServiceFeeCharged* out = e.mutable_service_fee_charged();
+  *out->mutable_scheduled() = scheduled;
+  *out->mutable_amount() = scheduled;
+  if (c.has_override_amount()) {
+    if (absl::Status s = CheckMoney("charge_service_fee.override_amount", c.override_amount());
+        !s.ok()) {
+      return s;
+    }
+    const bool differs = c.override_amount().minor_units() != scheduled.minor_units() ||
+                         c.override_amount().currency() != scheduled.currency();
+    if (differs) {
+      if (ctx.actor.role != kRoleSupervisor) {
+        return Denied(absl::StrCat("a fee other than the schedule's ", FormatMoney(scheduled),
+                                   " for ", state.car_booking().request().client_company()),
+                      kRoleSupervisor, ctx.actor);
+      }
+      if (absl::Status s = CheckText("charge_service_fee.override_reason", c.override_reason(),
+                                     true, kMaxLongText);
+          !s.ok()) {
+        return absl::InvalidArgumentError(
+            "charge_service_fee.override_reason: a fee other than the schedule's needs a reason");
+      }
+      *out->mutable_amount() = c.override_amount();
+      out->set_overridden(true);
+      out->set_override_reason(c.override_reason());
+    }
+  }
+  return One(std::move(e));
+}
+
+Stage StageOf(const v1::CaseState& state) {
+  return state.exists() ? state.car_booking().stage() : v1::CAR_BOOKING_STAGE_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::flat_hash_set<std::string> CarBookingTemplateFields() {
+  absl::flat_hash_set<std::string> names;
+  // The names are the keys TemplateValuesOf fills; take them from there.
+  for (const auto& [name, value] : TemplateValuesOf(v1::CaseState(), nullptr)) {
+    names.insert(name);
+  }
+  return names;
+}
+
+std::vector<std::string> ManualCarBookingWorkflow::AllowedCommands(Stage stage) {
+  std::vector<std::string> names;
+  if (IsTerminal(stage)) return names;
+  for (const Step& step : Steps()) {
+    if (std::find(step.from.begin(), step.from.end(), stage) != step.from.end()) {
+      names.push_back(NameOf(step.command));
+    }
+  }
+  if (stage != v1::CAR_BOOKING_STAGE_UNSPECIFIED) {
+    names.push_back(NameOf(Cmd::kAddNote));
+    names.push_back(NameOf(Cmd::kCancelCase));
+  }
+  return names;
+}
+
+bool ManualCarBookingWorkflow::IsTerminal(Stage stage) {
+  switch (stage) {
+    case v1::CLOSED_ON_IL:
+    case v1::REFUSED_BY_TECH_SPOC:
+    case v1::QUOTE_DECLINED:
+    case v1::QUOTE_UNANSWERED:
+    case v1::COMPLETED:
+    case v1::CANCELLED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<Events> ManualCarBookingWorkflow::Decide(const v1::CaseCommand& command,
+                                                        const v1::CaseState& state,
+                                                        const DecisionContext& ctx) const {
+  const Cmd& cmd = command.car_booking();
+  if (cmd.command_case() == Cmd::COMMAND_NOT_SET) {
+    return absl::InvalidArgumentError("command.car_booking: no command is set");
+  }
+  if (ctx.reference == nullptr) return absl::InternalError("no reference data in the context");
+  if (state.exists() && state.workflow() != v1::WORKFLOW_MANUAL_CAR_BOOKING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case ", state.case_id(), " is a ", v1::Workflow_Name(state.workflow()),
+        " case; it takes no car booking commands"));
+  }
+  const Stage stage = StageOf(state);
+  if (IsTerminal(stage)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("case ", state.case_id(), " is closed (", StageName(stage), "): ",
+                     NameOf(cmd.command_case()), " refused: a closed case takes no more commands"));
+  }
+  const bool anytime = cmd.command_case() == Cmd::kAddNote || cmd.command_case() == Cmd::kCancelCase;
+  if (anytime && stage == v1::CAR_BOOKING_STAGE_UNSPECIFIED) {
+    return Refuse(state, stage, cmd.command_case(), "the case must be opened with receive_request");
+  }
+  if (!anytime) {
+    const Step* step = FindStep(cmd.command_case());
+    if (step == nullptr) return absl::InternalError("a command without a step rule");
+    if (std::find(step->from.begin(), step->from.end(), stage) == step->from.end()) {
+      return Refuse(state, stage, cmd.command_case(), step->rule);
+    }
+  }
+
+  const v1::ManualCarBookingState& car = state.car_booking();
+  switch (cmd.command_case()) {
+    case Cmd::kReceiveRequest:
+      return ReceiveRequest(cmd.receive_request(), ctx);
+    case Cmd::kIdentifyCar:
+      return IdentifyCar(cmd.identify_car(), ctx);
+    case Cmd::kRecordIlCheck: {
+      if (absl::Status s = CheckText("record_il_check.il_search_ref",
+                                     cmd.record_il_check().il_search_ref(), false);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_il_check_recorded()->set_available(cmd.record_il_check().available());
+      e.mutable_il_check_recorded()->set_il_search_ref(cmd.record_il_check().il_search_ref());
+      return One(std::move(e));
+    }
+    case Cmd::kGuideCustomer: {
+      if (absl::Status s =
+              CheckText("guide_customer.note", cmd.guide_customer().note(), false, kMaxLongText);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_customer_guided()->set_note(cmd.guide_customer().note());
+      return One(std::move(e));
+    }
+    case Cmd::kCreateTripForCustomer: {
+      if (absl::Status s = CheckText("create_trip_for_customer.trip_id",
+                                     cmd.create_trip_for_customer().trip_id(), true);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_trip_created_for_customer()->set_trip_id(cmd.create_trip_for_customer().trip_id());
+      return One(std::move(e));
+    }
+    case Cmd::kEmailCustomerCarAdded: {
+      absl::StatusOr<v1::RenderedEmail> email = Render(
+          state, *ctx.reference, ctx.reference->proto().car_booking().car_added_template_id());
+      if (!email.ok()) return email.status();
+      Ev e;
+      *e.mutable_customer_emailed_car_added()->mutable_email() = *std::move(email);
+      return One(std::move(e));
+    }
+    case Cmd::kDecideTechSpocApproval:
+      return DecideApproval(cmd.decide_tech_spoc_approval(), ctx);
+    case Cmd::kRecordVendorSearch:
+      return RecordVendorSearch(cmd.record_vendor_search(), ctx);
+    case Cmd::kSendQuote:
+      return SendQuote(cmd.send_quote(), car);
+    case Cmd::kRecordCustomerResponse:
+      return RecordCustomerResponse(cmd.record_customer_response());
+    case Cmd::kConfirmBooking:
+      return ConfirmBooking(cmd.confirm_booking(), state, ctx);
+    case Cmd::kCreateVoucher: {
+      if (absl::Status s = CheckText("create_voucher.voucher_number",
+                                     cmd.create_voucher().voucher_number(), true);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_voucher_created()->set_voucher_number(cmd.create_voucher().voucher_number());
+      return One(std::move(e));
+    }
+    case Cmd::kVerifyBooking:
+      return VerifyBooking(cmd.verify_booking(), state);
+    case Cmd::kFileMis:
+      return FileMis(cmd.file_mis(), state);
+    case Cmd::kSendConfirmationEmail: {
+      absl::StatusOr<v1::RenderedEmail> email = Render(
+          state, *ctx.reference, ctx.reference->proto().car_booking().confirmation_template_id());
+      if (!email.ok()) return email.status();
+      // The approver who was looped in on the quote sees the confirmation.
+      if (!car.quote().approver_email().empty()) email->add_cc(car.quote().approver_email());
+      Ev e;
+      *e.mutable_confirmation_email_sent()->mutable_email() = *std::move(email);
+      return One(std::move(e));
+    }
+    case Cmd::kMarkAllVouchersSent: {
+      Ev e;
+      e.mutable_all_vouchers_sent();
+      return One(std::move(e));
+    }
+    case Cmd::kCloseTicket: {
+      if (absl::Status s =
+              CheckText("close_ticket.notes", cmd.close_ticket().notes(), true, kMaxLongText);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      v1::TicketClosed* out = e.mutable_ticket_closed();
+      out->set_notes(cmd.close_ticket().notes());
+      out->set_transferred_to_us_queue(cmd.close_ticket().transfer_to_us_queue());
+      out->set_queue(cmd.close_ticket().transfer_to_us_queue()
+                         ? ctx.reference->proto().car_booking().us_queue()
+                         : car.queue());
+      return One(std::move(e));
+    }
+    case Cmd::kUpdateTracker: {
+      if (absl::Status s =
+              CheckText("update_tracker.tracker_ref", cmd.update_tracker().tracker_ref(), false);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_tracker_updated()->set_tracker_ref(cmd.update_tracker().tracker_ref());
+      e.mutable_tracker_updated()->set_date(absl::FormatTime("%Y-%m-%d", ctx.now, absl::UTCTimeZone()));
+      return One(std::move(e));
+    }
+    case Cmd::kChargeServiceFee:
+      return ChargeFee(cmd.charge_service_fee(), state, ctx);
+    case Cmd::kAddNote: {
+      if (absl::Status s = CheckText("add_note.text", cmd.add_note().text(), true, kMaxLongText);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_note_added()->set_text(cmd.add_note().text());
+      return One(std::move(e));
+    }
+    case Cmd::kCancelCase: {
+      if (ctx.actor.role != kRoleSupervisor) {
+        return Denied("cancelling a case", kRoleSupervisor, ctx.actor);
+      }
+      if (absl::Status s =
+              CheckText("cancel_case.reason", cmd.cancel_case().reason(), true, kMaxLongText);
+          !s.ok()) {
+        return s;
+      }
+      Ev e;
+      e.mutable_cancelled()->set_reason(cmd.cancel_case().reason());
+      return One(std::move(e));
+    }
+    case Cmd::COMMAND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("command.car_booking: no command is set");
+}
+
+void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
+                                      const EventMeta& meta) const {
+  v1::ManualCarBookingState& car = *state.mutable_car_booking();
+  const Ev& e = event.car_booking();
+  auto close = [&](Stage stage) {
+    car.set_stage(stage);
+    *car.mutable_closed_at() = ToProto(meta.recorded_at);
+  };
+  auto note = [&](absl::string_view text) {
+    if (text.empty()) return;
+    v1::CaseNote* n = state.add_notes();
+    *n->mutable_at() = ToProto(meta.recorded_at);
+    n->set_author(meta.actor_id);
+    n->set_text(std::string(text));
+  };
+  switch (e.event_case()) {
+    case Ev::kRequestReceived:
+      car.set_stage(v1::REQUEST_RECEIVED);
+      *car.mutable_request() = e.request_received().request();
+      car.set_queue(e.request_received().request().queue());
+      break;
+    case Ev::kCarIdentified: {
+      const v1::CarIdentified& c = e.car_identified();
+      car.set_stage(v1::CAR_IDENTIFIED);
+      car.set_car_class(c.car_class());
+      car.set_car_model(c.car_model());
+      car.set_demo_trip_id(c.demo_trip_id());
+      *car.mutable_request()->mutable_pick_up() = c.pick_up();
+      *car.mutable_request()->mutable_drop_off() = c.drop_off();
+      break;
+    }
+    case Ev::kIlCheckRecorded:
+      car.set_il_available(e.il_check_recorded().available());
+      car.set_il_search_ref(e.il_check_recorded().il_search_ref());
+      car.set_stage(e.il_check_recorded().available() ? v1::AVAILABLE_ON_IL
+                                                      : v1::AWAITING_TECH_SPOC);
+      break;
+    case Ev::kCustomerGuided:
+      car.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
+      note(e.customer_guided().note());
+      break;
+    case Ev::kTripCreatedForCustomer:
+      car.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
+      car.set_trip_id(e.trip_created_for_customer().trip_id());
+      break;
+    case Ev::kCustomerEmailedCarAdded:
+      car.set_stage(v1::CUSTOMER_EMAILED);
+      break;
+    case Ev::kTechSpocApprovalGranted:
+      car.set_stage(v1::OFFLINE_APPROVED);
+      car.set_tech_spoc_approver(e.tech_spoc_approval_granted().approver());
+      break;
+    case Ev::kTechSpocApprovalRefused:
+      car.set_tech_spoc_approver(e.tech_spoc_approval_refused().approver());
+      note(e.tech_spoc_approval_refused().reason());
+      close(v1::REFUSED_BY_TECH_SPOC);
+      break;
+    case Ev::kVendorSearchRecorded:
+      car.set_stage(v1::VENDOR_FOUND);
+      *car.mutable_vendor() = e.vendor_search_recorded();
+      break;
+    case Ev::kQuoteSent:
+      car.set_stage(v1::QUOTE_SENT);
+      *car.mutable_quote() = e.quote_sent();
+      break;
+    case Ev::kQuoteAccepted:
+      car.set_stage(v1::QUOTE_ACCEPTED);
+      note(e.quote_accepted().note());
+      break;
+    case Ev::kQuoteDeclined:
+      note(e.quote_declined().note());
+      close(v1::QUOTE_DECLINED);
+      break;
+    case Ev::kQuoteUnanswered:
+      note(e.quote_unanswered().note());
+      close(v1::QUOTE_UNANSWERED);
+      break;
+    case Ev::kBookingConfirmed:
+      car.set_stage(v1::BOOKING_CONFIRMED);
+      *car.mutable_booking() = e.booking_confirmed();
+      break;
+    case Ev::kVoucherCreated:
+      car.set_stage(v1::VOUCHER_CREATED);
+      car.set_voucher_number(e.voucher_created().voucher_number());
+      break;
+    case Ev::kBookingVerified:
+      car.set_stage(v1::BOOKING_VERIFIED);
+      *car.mutable_verification() = e.booking_verified();
+      car.set_trip_id(e.booking_verified().trip_id());
+      break;
+    case Ev::kMisFiled:
+      car.set_stage(v1::MIS_FILED);
+      *car.mutable_mis() = e.mis_filed();
+      break;
+    case Ev::kConfirmationEmailSent:
+      car.set_stage(v1::CONFIRMATION_EMAILED);
+      break;
+    case Ev::kAllVouchersSent:
+      car.set_stage(v1::VOUCHERS_SENT);
+      break;
+    case Ev::kTicketClosed:
+      note(e.ticket_closed().notes());
+      car.set_queue(e.ticket_closed().queue());
+      car.set_ticket_transferred_to_us_queue(e.ticket_closed().transferred_to_us_queue());
+      if (car.stage() == v1::CUSTOMER_EMAILED) {
+        close(v1::CLOSED_ON_IL);
+      } else {
+        car.set_stage(v1::TICKET_CLOSED);
+      }
+      break;
+    case Ev::kTrackerUpdated:
+      car.set_stage(v1::TRACKER_UPDATED);
+      car.set_tracker_ref(e.tracker_updated().tracker_ref());
+      car.set_tracker_date(e.tracker_updated().date());
+      break;
+    case Ev::kServiceFeeCharged:
+      *car.mutable_fee() = e.service_fee_charged();
+      close(v1::COMPLETED);
+      break;
+    case Ev::kNoteAdded:
+      note(e.note_added().text());
+      break;
+    case Ev::kCancelled:
+      note(e.cancelled().reason());
+      close(v1::CANCELLED);
+      break;
+    case Ev::EVENT_NOT_SET:
+      break;
+  }
+}
+
+void ManualCarBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) const {
+  const v1::ManualCarBookingState& car = state.car_booking();
+  const Stage stage = StageOf(state);
+  view.set_state(StageName(stage));
+  view.set_open(state.exists() && !IsTerminal(stage));
+  *view.mutable_customer() = car.request().customer();
+  view.set_client_company(car.request().client_company());
+  view.set_channel(LowerChannel(car.request().channel()));
+  view.set_ticket_ref(car.request().ticket_ref());
+  view.set_queue(car.queue());
+  for (std::string& name : AllowedCommands(stage)) view.add_allowed_commands(std::move(name));
+}
+
+std::string ManualCarBookingWorkflow::EventType(const v1::CaseEvent& event) const {
+  const Ev& e = event.car_booking();
+  const google::protobuf::FieldDescriptor* field = Ev::descriptor()->FindFieldByNumber(e.event_case());
+  return field != nullptr ? field->message_type()->name() : "Unknown";
+}
+
+std::string ManualCarBookingWorkflow::CommandName(const v1::CaseCommand& command) const {
+  return NameOf(command.car_booking().command_case());
+}
+
+}  // namespace tripdesk::workflows

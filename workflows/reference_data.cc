@@ -1,0 +1,134 @@
+#include "workflows/reference_data.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "workflows/car_booking/car_booking_workflow.h"
+#include "workflows/templates.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::workflows {
+namespace {
+
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (error.empty()) error = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+  }
+  std::string error;
+};
+
+absl::Status Invalid(absl::string_view where, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat("reference data: ", where, ": ", problem));
+}
+
+absl::Status CheckCarBooking(const v1::CarBookingReference& car) {
+  if (car.vendors().empty()) return Invalid("car_booking.vendors", "no vendor is listed");
+  absl::flat_hash_set<std::string> codes;
+  for (int i = 0; i < car.vendors_size(); ++i) {
+    const v1::Vendor& v = car.vendors(i);
+    const std::string where = absl::StrCat("car_booking.vendors[", i, "]");
+    if (v.code().size() != 2) {
+      return Invalid(where, absl::StrCat("code '", v.code(), "' is not a 2-letter vendor code"));
+    }
+    if (!codes.insert(v.code()).second) {
+      return Invalid(where, absl::StrCat("vendor code ", v.code(), " is listed twice"));
+    }
+    if (v.name().empty()) return Invalid(where, "name is empty");
+    if (v.manual_reservation_code().empty()) {
+      return Invalid(where, absl::StrCat(v.code(), " has no manual_reservation_code"));
+    }
+  }
+  if (!car.fees().has_default_fee()) return Invalid("car_booking.fees", "default_fee is missing");
+  if (absl::Status s = CheckMoney("car_booking.fees.default_fee", car.fees().default_fee());
+      !s.ok()) {
+    return Invalid("car_booking.fees", s.message());
+  }
+  for (int i = 0; i < car.fees().by_company_size(); ++i) {
+    const v1::CompanyFee& fee = car.fees().by_company(i);
+    const std::string where = absl::StrCat("car_booking.fees.by_company[", i, "]");
+    if (fee.client_company().empty()) return Invalid(where, "client_company is empty");
+    if (absl::Status s = CheckMoney("fee", fee.fee()); !s.ok()) return Invalid(where, s.message());
+  }
+  const absl::flat_hash_set<std::string> fields = CarBookingTemplateFields();
+  absl::flat_hash_set<std::string> ids;
+  for (int i = 0; i < car.templates_size(); ++i) {
+    const v1::EmailTemplate& t = car.templates(i);
+    const std::string where = absl::StrCat("car_booking.templates[", i, "] (", t.id(), ")");
+    if (t.id().empty()) return Invalid(where, "id is empty");
+    if (!ids.insert(t.id()).second) return Invalid(where, "id is used twice");
+    if (t.subject().empty() || t.body().empty()) return Invalid(where, "subject and body are required");
+    for (const std::string& text : {t.subject(), t.body()}) {
+      absl::StatusOr<std::vector<std::string>> names = TemplatePlaceholders(text);
+      if (!names.ok()) return Invalid(where, names.status().message());
+      for (const std::string& name : *names) {
+        if (!fields.contains(name)) {
+          return Invalid(where, absl::StrCat("unknown placeholder {{", name, "}}"));
+        }
+      }
+    }
+  }
+  for (const auto& [field, id] : {std::pair{"confirmation_template_id", car.confirmation_template_id()},
+                                  std::pair{"car_added_template_id", car.car_added_template_id()}}) {
+    if (!ids.contains(id)) {
+      return Invalid(absl::StrCat("car_booking.", field),
+                     absl::StrCat("names template '", id, "', which is not defined"));
+    }
+  }
+  if (car.us_queue().empty()) return Invalid("car_booking.us_queue", "is empty");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromTextProto(
+    absl::string_view text) {
+  v1::ReferenceData data;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &data)) {
+    return absl::InvalidArgumentError(absl::StrCat("reference data: ", errors.error));
+  }
+  return FromProto(std::move(data));
+}
+
+absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromProto(
+    v1::ReferenceData data) {
+  if (absl::Status s = CheckCarBooking(data.car_booking()); !s.ok()) return s;
+  return std::shared_ptr<const ReferenceData>(new ReferenceData(std::move(data)));
+}
+
+const v1::Vendor* ReferenceData::FindVendor(absl::string_view code) const {
+  for (const v1::Vendor& v : data_.car_booking().vendors()) {
+    if (v.code() == code) return &v;
+  }
+  return nullptr;
+}
+
+std::string ReferenceData::VendorList() const {
+  return absl::StrJoin(data_.car_booking().vendors(), ", ",
+                       [](std::string* out, const v1::Vendor& v) {
+                         absl::StrAppend(out, v.code(), " (", v.name(), ")");
+                       });
+}
+
+const v1::Money& ReferenceData::ServiceFeeFor(absl::string_view client_company) const {
+  for (const v1::CompanyFee& fee : data_.car_booking().fees().by_company()) {
+    if (fee.client_company() == client_company) return fee.fee();
+  }
+  return data_.car_booking().fees().default_fee();
+}
+
+const v1::EmailTemplate* ReferenceData::FindTemplate(absl::string_view id) const {
+  for (const v1::EmailTemplate& t : data_.car_booking().templates()) {
+    if (t.id() == id) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace tripdesk::workflows

@@ -1,0 +1,112 @@
+#include "workflows/registry.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "workflows/car_booking/car_booking_workflow.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::workflows {
+
+std::string CaseStream(absl::string_view case_id) { return absl::StrCat("case-", case_id); }
+
+absl::Status CheckCaseId(absl::string_view case_id) {
+  if (case_id.empty()) return absl::InvalidArgumentError("case_id: is required");
+  if (case_id.size() > 64 ||
+      !std::all_of(case_id.begin(), case_id.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    return absl::InvalidArgumentError(
+        "case_id: must be 1 to 64 letters, digits, '-' or '_'");
+  }
+  return absl::OkStatus();
+}
+
+WorkflowRegistry::WorkflowRegistry() {
+  workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
+}
+
+const WorkflowRegistry& WorkflowRegistry::Default() {
+  static const WorkflowRegistry* const kRegistry = new WorkflowRegistry();
+  return *kRegistry;
+}
+
+const Workflow* WorkflowRegistry::ForCommand(const v1::CaseCommand& command) const {
+  for (const auto& w : workflows_) {
+    if (w->Owns(command)) return w.get();
+  }
+  return nullptr;
+}
+
+const Workflow* WorkflowRegistry::ForEvent(const v1::CaseEvent& event) const {
+  for (const auto& w : workflows_) {
+    if (w->Owns(event)) return w.get();
+  }
+  return nullptr;
+}
+
+const Workflow* WorkflowRegistry::ForType(v1::Workflow type) const {
+  for (const auto& w : workflows_) {
+    if (w->type() == type) return w.get();
+  }
+  return nullptr;
+}
+
+absl::Status WorkflowRegistry::Apply(v1::CaseState& state,
+                                     const v1::RecordEnvelope& record) const {
+  v1::CaseEvent event;
+  if (!event.ParseFromString(record.payload())) {
+    return absl::DataLossError(absl::StrCat("record at position ", record.position(), " (",
+                                            record.stream(), "@", record.revision(),
+                                            ") does not decode as a case event"));
+  }
+  if (ForEvent(event) == nullptr) {
+    return absl::DataLossError(absl::StrCat("record at position ", record.position(),
+                                            " belongs to no known workflow"));
+  }
+  EventMeta meta;
+  meta.revision = record.revision();
+  meta.position = record.position();
+  meta.recorded_at = FromProto(record.recorded_at());
+  meta.actor_id = record.actor_id();
+  if (state.case_id().empty() && absl::StartsWith(record.stream(), "case-")) {
+    state.set_case_id(record.stream().substr(5));
+  }
+  ApplyEvent(state, event, meta);
+  return absl::OkStatus();
+}
+
+void WorkflowRegistry::ApplyEvent(v1::CaseState& state, const v1::CaseEvent& event,
+                                  const EventMeta& meta) const {
+  const Workflow* workflow = ForEvent(event);
+  if (workflow == nullptr) return;
+  const google::protobuf::Timestamp at = ToProto(meta.recorded_at);
+  if (!state.exists()) {
+    state.set_exists(true);
+    state.set_workflow(workflow->type());
+    *state.mutable_created_at() = at;
+    state.set_assigned_agent(meta.actor_id);
+  }
+  state.set_revision(meta.revision);
+  state.set_last_position(meta.position);
+  *state.mutable_updated_at() = at;
+  workflow->Evolve(state, event, meta);
+}
+
+v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
+  v1::CaseView view;
+  view.set_case_id(state.case_id());
+  view.set_workflow(state.workflow());
+  view.set_revision(state.revision());
+  view.set_last_position(state.last_position());
+  *view.mutable_created_at() = state.created_at();
+  *view.mutable_updated_at() = state.updated_at();
+  view.set_assigned_agent(state.assigned_agent());
+  *view.mutable_notes() = state.notes();
+  if (const Workflow* w = ForType(state.workflow())) w->FillView(state, view);
+  return view;
+}
+
+}  // namespace tripdesk::workflows

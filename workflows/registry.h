@@ -1,0 +1,50 @@
+// WorkflowRegistry: maps commands, events and workflow types to their
+// Workflow, and folds a case's records into its state with the same code
+// for live commands, views and replays.
+//
+// Immutable after construction; thread-safe.
+#ifndef TRIPDESK_WORKFLOWS_REGISTRY_H_
+#define TRIPDESK_WORKFLOWS_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tripdesk/v1/cases.pb.h"
+#include "tripdesk/v1/log.pb.h"
+#include "workflows/workflow.h"
+
+namespace tripdesk::workflows {
+
+// Case streams are named case-<case id>.
+std::string CaseStream(absl::string_view case_id);
+// Checks a case id: 1 to 64 characters of [A-Za-z0-9_-].
+absl::Status CheckCaseId(absl::string_view case_id);
+
+class WorkflowRegistry {
+ public:
+  // Every workflow tripdesk knows.
+  static const WorkflowRegistry& Default();
+
+  const Workflow* ForCommand(const v1::CaseCommand& command) const;
+  const Workflow* ForEvent(const v1::CaseEvent& event) const;
+  const Workflow* ForType(v1::Workflow type) const;
+
+  // Folds one stored record of `state`'s case into it. DATA_LOSS if the
+  // payload does not decode or belongs to no workflow.
+  absl::Status Apply(v1::CaseState& state, const v1::RecordEnvelope& record) const;
+  // Folds a decided (not yet stored) event, as Apply would once stored.
+  void ApplyEvent(v1::CaseState& state, const v1::CaseEvent& event, const EventMeta& meta) const;
+
+  // The case view of a folded state.
+  v1::CaseView View(const v1::CaseState& state) const;
+
+ private:
+  WorkflowRegistry();
+  std::vector<std::unique_ptr<Workflow>> workflows_;
+};
+
+}  // namespace tripdesk::workflows
+
+#endif  // TRIPDESK_WORKFLOWS_REGISTRY_H_

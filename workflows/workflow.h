@@ -1,0 +1,81 @@
+// Workflow: one kind of case (a manual car booking, ...) as a decider.
+//
+//   Decide(command, state, context) -> events | refusal   (pure)
+//   Evolve(state, event)            -> state              (pure, total)
+//
+// No I/O and no clock: the time, the actor and the reference data arrive in
+// the DecisionContext. A refusal is FAILED_PRECONDITION (not allowed now:
+// names the state, the rule and what is allowed), INVALID_ARGUMENT (a field
+// is malformed: names the field) or PERMISSION_DENIED (the actor's role).
+//
+// Implementations are immutable and thread-safe.
+#ifndef TRIPDESK_WORKFLOWS_WORKFLOW_H_
+#define TRIPDESK_WORKFLOWS_WORKFLOW_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tripdesk/v1/cases.pb.h"
+#include "workflows/reference_data.h"
+
+namespace tripdesk::workflows {
+
+// Roles a workflow checks (see DESIGN.md, "Who may do what").
+inline constexpr char kRoleAgent[] = "agent";
+inline constexpr char kRoleTechSpoc[] = "tech_spoc";
+inline constexpr char kRoleSupervisor[] = "supervisor";
+
+struct Actor {
+  std::string id;
+  std::string role;
+};
+
+struct DecisionContext {
+  absl::Time now;
+  Actor actor;
+  const ReferenceData* reference = nullptr;
+};
+
+// What the log says about an event beyond its payload.
+struct EventMeta {
+  uint64_t revision = 0;
+  uint64_t position = 0;
+  absl::Time recorded_at;
+  std::string actor_id;
+};
+
+class Workflow {
+ public:
+  virtual ~Workflow() = default;
+
+  virtual v1::Workflow type() const = 0;
+  // Whether this workflow owns the command / the event.
+  virtual bool Owns(const v1::CaseCommand& command) const = 0;
+  virtual bool Owns(const v1::CaseEvent& event) const = 0;
+
+  // The events `command` produces on `state` (a state with exists = false
+  // is a case not opened yet), or the refusal.
+  virtual absl::StatusOr<std::vector<v1::CaseEvent>> Decide(
+      const v1::CaseCommand& command, const v1::CaseState& state,
+      const DecisionContext& context) const = 0;
+
+  // Folds one of its events into the workflow's part of `state`.
+  virtual void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
+                      const EventMeta& meta) const = 0;
+
+  // The workflow's part of the case view: state name, open, customer,
+  // allowed commands...
+  virtual void FillView(const v1::CaseState& state, v1::CaseView& view) const = 0;
+
+  // The record's event type, e.g. "QuoteSent".
+  virtual std::string EventType(const v1::CaseEvent& event) const = 0;
+  // The command's name as clients know it, e.g. "send_quote".
+  virtual std::string CommandName(const v1::CaseCommand& command) const = 0;
+};
+
+}  // namespace tripdesk::workflows
+
+#endif  // TRIPDESK_WORKFLOWS_WORKFLOW_H_
