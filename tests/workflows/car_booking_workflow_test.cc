@@ -1,0 +1,663 @@
+// The manual car booking decider: given events, when a command, then events
+// or a refusal. No storage.
+#include "workflows/car_booking/car_booking_workflow.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "workflows/registry.h"
+#include "workflows/validation.h"
+
+namespace tripdesk::workflows {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Cmd = v1::ManualCarBookingCommand;
+
+std::shared_ptr<const ReferenceData> ShippedReference() {
+  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto data = ReferenceData::FromTextProto(text.str());
+  if (!data.ok()) std::abort();
+  return *data;
+}
+
+v1::Place At(const std::string& location, absl::Time t, const std::string& zone) {
+  v1::Place p;
+  p.set_location(location);
+  *p.mutable_time() = ToProto(t);
+  p.set_zone(zone);
+  return p;
+}
+
+v1::Money Usd(int64_t cents) {
+  v1::Money m;
+  m.set_minor_units(cents);
+  m.set_currency("USD");
+  return m;
+}
+
+class CarBookingTest : public ::testing::Test {
+ protected:
+  const absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+  const absl::Time pick_ = now_ + absl::Hours(24 * 7);
+  const absl::Time drop_ = pick_ + absl::Hours(24 * 3);
+  std::shared_ptr<const ReferenceData> reference_ = ShippedReference();
+  const WorkflowRegistry& registry_ = WorkflowRegistry::Default();
+  v1::CaseState state_;
+  Actor agent_{"alice", kRoleAgent};
+  Actor tech_spoc_{"tom", kRoleTechSpoc};
+  Actor supervisor_{"sue", kRoleSupervisor};
+  uint64_t revision_ = 0;
+
+  void SetUp() override { state_.set_case_id("C1"); }
+
+  static v1::CaseCommand Wrap(Cmd cmd) {
+    v1::CaseCommand out;
+    *out.mutable_car_booking() = std::move(cmd);
+    return out;
+  }
+
+  absl::StatusOr<std::vector<v1::CaseEvent>> When(const Cmd& cmd, const Actor& actor) {
+    DecisionContext ctx{now_, actor, reference_.get()};
+    return registry_.ForCommand(Wrap(cmd))->Decide(Wrap(cmd), state_, ctx);
+  }
+  absl::StatusOr<std::vector<v1::CaseEvent>> When(const Cmd& cmd) { return When(cmd, agent_); }
+
+  // Decides and folds; fails the test on a refusal. Returns the event types.
+  std::vector<std::string> Do(const Cmd& cmd, const Actor& actor) {
+    absl::StatusOr<std::vector<v1::CaseEvent>> events = When(cmd, actor);
+    EXPECT_TRUE(events.ok()) << events.status();
+    std::vector<std::string> types;
+    if (!events.ok()) return types;
+    for (const v1::CaseEvent& e : *events) {
+      EventMeta meta{state_.exists() ? ++revision_ : 0, revision_ + 1, now_, actor.id};
+      registry_.ApplyEvent(state_, e, meta);
+      types.push_back(registry_.ForEvent(e)->EventType(e));
+    }
+    return types;
+  }
+  std::vector<std::string> Do(const Cmd& cmd) { return Do(cmd, agent_); }
+
+  v1::CarBookingStage Stage() const { return state_.car_booking().stage(); }
+
+  // ---- Valid commands ----
+  Cmd Request() {
+    Cmd c;
+    v1::ReceiveCarRequest* r = c.mutable_receive_request();
+    r->set_channel(v1::CHANNEL_EMAIL);
+    r->mutable_customer()->set_name("Steven Peters");
+    r->mutable_customer()->set_email("sp@example.com");
+    r->mutable_customer()->set_phone("+14131111234");
+    r->set_traveller_name("Steven Peters");
+    r->set_client_company("Acme");
+    r->set_ticket_ref("FD-1001");
+    r->set_queue("Support");
+    r->set_requested_car("Intermediate SUV");
+    *r->mutable_pick_up() = At("LAX", pick_, "America/Los_Angeles");
+    *r->mutable_drop_off() = At("SFO", drop_, "America/Los_Angeles");
+    return c;
+  }
+  Cmd Identify() {
+    Cmd c;
+    v1::IdentifyCar* i = c.mutable_identify_car();
+    i->set_car_class("IFAR");
+    i->set_car_model("Toyota RAV4");
+    *i->mutable_pick_up() = At("LAX", pick_, "America/Los_Angeles");
+    *i->mutable_drop_off() = At("SFO", drop_, "America/Los_Angeles");
+    i->set_demo_trip_id("DEMO-7");
+    return c;
+  }
+  static Cmd IlCheck(bool available) {
+    Cmd c;
+    c.mutable_record_il_check()->set_available(available);
+    c.mutable_record_il_check()->set_il_search_ref("IL-SEARCH-1");
+    return c;
+  }
+  static Cmd Approval(bool approved) {
+    Cmd c;
+    c.mutable_decide_tech_spoc_approval()->set_approved(approved);
+    c.mutable_decide_tech_spoc_approval()->set_reason(approved ? "" : "policy: economy only");
+    return c;
+  }
+  static Cmd VendorSearch(const std::string& vendor = "ZE") {
+    Cmd c;
+    v1::RecordVendorSearch* v = c.mutable_record_vendor_search();
+    v->set_source(v1::VENDOR_SEARCH_SOURCE_GDS);
+    v->set_vendor_code(vendor);
+    v->set_car_class("IFAR");
+    *v->mutable_rate() = Usd(32000);
+    return c;
+  }
+  static Cmd Quote() {
+    Cmd c;
+    *c.mutable_send_quote()->mutable_amount() = Usd(45000);
+    c.mutable_send_quote()->set_approver_email("approver@acme.example");
+    return c;
+  }
+  static Cmd Response(v1::CustomerResponse response) {
+    Cmd c;
+    c.mutable_record_customer_response()->set_response(response);
+    return c;
+  }
+  static Cmd Booking(v1::BookingPlatform platform = v1::BOOKING_PLATFORM_OPTIONS_TRAVEL,
+                     const std::string& code = "2220947") {
+    Cmd c;
+    v1::ConfirmBooking* b = c.mutable_confirm_booking();
+    b->set_platform(platform);
+    b->set_vendor_code("ZE");
+    b->set_manual_reservation_code(code);
+    b->set_confirmation_number("K9X2Q7");
+    b->set_corporate_discount_id("CDP-55");
+    b->set_billing_number("BN-123");
+    b->set_membership_details("Gold 9876");
+    return c;
+  }
+  static Cmd Voucher() {
+    Cmd c;
+    c.mutable_create_voucher()->set_voucher_number("V-1");
+    return c;
+  }
+  static Cmd Verify(const std::string& vendor = "ZE", const std::string& driver = "Steven Peters") {
+    Cmd c;
+    c.mutable_verify_booking()->set_trip_id("TRIP-9");
+    c.mutable_verify_booking()->set_vendor_code(vendor);
+    c.mutable_verify_booking()->set_driver_name(driver);
+    return c;
+  }
+  static Cmd Mis(v1::MisBilling billing = v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY) {
+    Cmd c;
+    c.mutable_file_mis()->set_billing(billing);
+    c.mutable_file_mis()->set_mis_reference("MIS-4");
+    return c;
+  }
+  static Cmd ConfirmationEmail() {
+    Cmd c;
+    c.mutable_send_confirmation_email();
+    return c;
+  }
+  static Cmd VouchersSent() {
+    Cmd c;
+    c.mutable_mark_all_vouchers_sent();
+    return c;
+  }
+  static Cmd Close(bool transfer = true) {
+    Cmd c;
+    c.mutable_close_ticket()->set_notes("booked offline, vouchers sent");
+    c.mutable_close_ticket()->set_transfer_to_us_queue(transfer);
+    return c;
+  }
+  static Cmd Tracker() {
+    Cmd c;
+    c.mutable_update_tracker()->set_tracker_ref("ROW-77");
+    return c;
+  }
+  static Cmd Fee() {
+    Cmd c;
+    c.mutable_charge_service_fee();
+    return c;
+  }
+
+  // Drives the offline branch until the case reaches `stage`.
+  void OfflineUntil(v1::CarBookingStage stage) {
+    const std::vector<std::pair<Cmd, Actor>> steps = {
+        {Request(), agent_},      {Identify(), agent_},
+        {IlCheck(false), agent_}, {Approval(true), tech_spoc_},
+        {VendorSearch(), agent_}, {Quote(), agent_},
+        {Response(v1::CUSTOMER_RESPONSE_ACCEPTED), agent_},
+        {Booking(), agent_},      {Voucher(), agent_},
+        {Verify(), agent_},       {Mis(), agent_},
+        {ConfirmationEmail(), agent_}, {VouchersSent(), agent_},
+        {Close(), agent_},        {Tracker(), agent_},
+        {Fee(), agent_}};
+    for (const auto& [cmd, actor] : steps) {
+      if (state_.exists() && Stage() == stage) return;
+      Do(cmd, actor);
+    }
+    ASSERT_EQ(Stage(), stage);
+  }
+
+  void ExpectRefused(const Cmd& cmd, absl::StatusCode code, const std::string& words,
+                     const Actor* actor = nullptr) {
+    absl::StatusOr<std::vector<v1::CaseEvent>> r = When(cmd, actor ? *actor : agent_);
+    EXPECT_EQ(r.status().code(), code) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(words));
+  }
+};
+
+TEST_F(CarBookingTest, OfflineBranchGoldenPathEndsCompletedWithAFee) {
+  EXPECT_THAT(Do(Request()), ElementsAre("CarRequestReceived"));
+  EXPECT_THAT(Do(Identify()), ElementsAre("CarIdentified"));
+  EXPECT_THAT(Do(IlCheck(false)), ElementsAre("IlCheckRecorded"));
+  EXPECT_EQ(Stage(), v1::AWAITING_TECH_SPOC);
+  EXPECT_THAT(Do(Approval(true), tech_spoc_), ElementsAre("TechSpocApprovalGranted"));
+  EXPECT_THAT(Do(VendorSearch()), ElementsAre("VendorSearchRecorded"));
+  EXPECT_THAT(Do(Quote()), ElementsAre("QuoteSent"));
+  EXPECT_EQ(state_.car_booking().quote().approver(), "tom");
+  EXPECT_EQ(state_.car_booking().quote().customer_email(), "sp@example.com");
+  EXPECT_THAT(Do(Response(v1::CUSTOMER_RESPONSE_ACCEPTED)), ElementsAre("QuoteAccepted"));
+  EXPECT_THAT(Do(Booking()), ElementsAre("BookingConfirmed"));
+  EXPECT_THAT(Do(Voucher()), ElementsAre("VoucherCreated"));
+  EXPECT_THAT(Do(Verify()), ElementsAre("BookingVerified"));
+  EXPECT_THAT(Do(Mis()), ElementsAre("MisFiled"));
+  EXPECT_THAT(Do(ConfirmationEmail()), ElementsAre("ConfirmationEmailSent"));
+  EXPECT_THAT(Do(VouchersSent()), ElementsAre("AllVouchersSent"));
+  EXPECT_THAT(Do(Close(true)), ElementsAre("TicketClosed"));
+  EXPECT_EQ(Stage(), v1::TICKET_CLOSED);
+  EXPECT_EQ(state_.car_booking().queue(), "US Support");
+  EXPECT_THAT(Do(Tracker()), ElementsAre("UsProductionTrackerUpdated"));
+  EXPECT_EQ(state_.car_booking().tracker_date(), "2026-11-23");
+  EXPECT_THAT(Do(Fee()), ElementsAre("ServiceFeeCharged"));
+  EXPECT_EQ(Stage(), v1::COMPLETED);
+  EXPECT_EQ(state_.car_booking().fee().amount().minor_units(), 2500);
+  const v1::CaseView view = registry_.View(state_);
+  EXPECT_FALSE(view.open());
+  EXPECT_TRUE(view.allowed_commands().empty());
+  EXPECT_EQ(view.state(), "COMPLETED");
+}
+
+TEST_F(CarBookingTest, IlBranchGoldenPathWithTripCreatedForTheCustomer) {
+  Do(Request());
+  Do(Identify());
+  Do(IlCheck(true));
+  EXPECT_EQ(Stage(), v1::AVAILABLE_ON_IL);
+  Cmd trip;
+  trip.mutable_create_trip_for_customer()->set_trip_id("IL-TRIP-3");
+  EXPECT_THAT(Do(trip), ElementsAre("TripCreatedOnCustomerAccount"));
+  Cmd email;
+  email.mutable_email_customer_car_added();
+  absl::StatusOr<std::vector<v1::CaseEvent>> sent = When(email);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  const v1::RenderedEmail& rendered =
+      (*sent)[0].car_booking().customer_emailed_car_added().email();
+  EXPECT_EQ(rendered.to(), "sp@example.com");
+  EXPECT_THAT(rendered.body(), HasSubstr("Toyota RAV4"));
+  EXPECT_THAT(rendered.body(), HasSubstr("complete the booking"));
+  Do(email);
+  EXPECT_THAT(Do(Close(false)), ElementsAre("TicketClosed"));
+  EXPECT_EQ(Stage(), v1::CLOSED_ON_IL);
+  EXPECT_EQ(state_.car_booking().queue(), "Support");
+}
+
+TEST_F(CarBookingTest, IlBranchWithTheCustomerGuidedToBook) {
+  Do(Request());
+  Do(Identify());
+  Do(IlCheck(true));
+  Cmd guide;
+  guide.mutable_guide_customer()->set_note("walked them through the IL search");
+  EXPECT_THAT(Do(guide), ElementsAre("CustomerGuidedToBook"));
+  EXPECT_EQ(Stage(), v1::TRIP_READY_FOR_CUSTOMER);
+  // The IL branch never asks for approval.
+  ExpectRefused(Approval(true), absl::StatusCode::kFailedPrecondition,
+                "Tech-SPOC approval is asked when the car is not available on IL", &tech_spoc_);
+}
+
+TEST_F(CarBookingTest, RefusesAStepOutOfOrderNamingStateRuleAndAllowedCommands) {
+  Do(Request());
+  absl::StatusOr<std::vector<v1::CaseEvent>> r = When(Quote());
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("case C1 is REQUEST_RECEIVED"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("send_quote refused"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("a quote follows the vendor search"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("Allowed now: identify_car, add_note, cancel_case"));
+}
+
+TEST_F(CarBookingTest, RefusesOfflineBookingWithoutTechSpocApproval) {
+  OfflineUntil(v1::AWAITING_TECH_SPOC);
+  ExpectRefused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
+                "no offline booking without Tech-SPOC approval");
+  ExpectRefused(Booking(), absl::StatusCode::kFailedPrecondition,
+                "only after Tech-SPOC approval and the customer's confirmation");
+}
+
+TEST_F(CarBookingTest, RefusesApprovalByAnyoneButATechSpoc) {
+  OfflineUntil(v1::AWAITING_TECH_SPOC);
+  ExpectRefused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role");
+  ExpectRefused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role",
+                &supervisor_);
+}
+
+TEST_F(CarBookingTest, TechSpocRefusalEndsTheCaseAndNeedsAReason) {
+  OfflineUntil(v1::AWAITING_TECH_SPOC);
+  Cmd no_reason = Approval(false);
+  no_reason.mutable_decide_tech_spoc_approval()->clear_reason();
+  ExpectRefused(no_reason, absl::StatusCode::kInvalidArgument, "decide_tech_spoc_approval.reason",
+                &tech_spoc_);
+  EXPECT_THAT(Do(Approval(false), tech_spoc_), ElementsAre("TechSpocApprovalRefused"));
+  EXPECT_EQ(Stage(), v1::REFUSED_BY_TECH_SPOC);
+  ExpectRefused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
+                "a closed case takes no more commands");
+}
+
+TEST_F(CarBookingTest, CustomerDeclineAndNoAnswerEndTheCase) {
+  OfflineUntil(v1::QUOTE_SENT);
+  v1::CaseState sent = state_;
+  EXPECT_THAT(Do(Response(v1::CUSTOMER_RESPONSE_DECLINED)), ElementsAre("QuoteDeclined"));
+  EXPECT_EQ(Stage(), v1::QUOTE_DECLINED);
+  ExpectRefused(Booking(), absl::StatusCode::kFailedPrecondition, "closed");
+  state_ = sent;
+  EXPECT_THAT(Do(Response(v1::CUSTOMER_RESPONSE_NO_ANSWER)), ElementsAre("QuoteUnanswered"));
+  EXPECT_EQ(Stage(), v1::QUOTE_UNANSWERED);
+  EXPECT_FALSE(registry_.View(state_).open());
+}
+
+TEST_F(CarBookingTest, OptionsTravelBookingMustCarryTheVendorsManualReservationCode) {
+  OfflineUntil(v1::QUOTE_ACCEPTED);
+  ExpectRefused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, ""),
+                absl::StatusCode::kFailedPrecondition, "must carry the manual reservation code 2220947");
+  ExpectRefused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "S165500"),
+                absl::StatusCode::kFailedPrecondition, "Hertz (ZE)");
+  EXPECT_THAT(Do(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "2220947")),
+              ElementsAre("BookingConfirmed"));
+}
+
+TEST_F(CarBookingTest, VendorSiteBookingNeedsNoManualReservationCode) {
+  OfflineUntil(v1::QUOTE_ACCEPTED);
+  EXPECT_THAT(Do(Booking(v1::BOOKING_PLATFORM_VENDOR_SITE, "")), ElementsAre("BookingConfirmed"));
+}
+
+TEST_F(CarBookingTest, RefusesBookingWithoutCorporateDiscountBillingAndMembership) {
+  OfflineUntil(v1::QUOTE_ACCEPTED);
+  Cmd booking = Booking();
+  booking.mutable_confirm_booking()->clear_billing_number();
+  booking.mutable_confirm_booking()->clear_membership_details();
+  ExpectRefused(booking, absl::StatusCode::kFailedPrecondition,
+                "missing: billing_number, membership_details");
+}
+
+TEST_F(CarBookingTest, RefusesBookingWithAVendorOtherThanTheQuotedOne) {
+  OfflineUntil(v1::QUOTE_ACCEPTED);
+  Cmd booking = Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "S165500");
+  booking.mutable_confirm_booking()->set_vendor_code("ZI");
+  ExpectRefused(booking, absl::StatusCode::kFailedPrecondition, "accepted a quote from Hertz (ZE)");
+}
+
+TEST_F(CarBookingTest, RefusesVoucherBeforeBookingConfirmed) {
+  OfflineUntil(v1::QUOTE_ACCEPTED);
+  ExpectRefused(Voucher(), absl::StatusCode::kFailedPrecondition,
+                "no voucher before a confirmed booking");
+}
+
+TEST_F(CarBookingTest, RefusesVerificationWhenIlShowsAnotherVendorOrDriver) {
+  OfflineUntil(v1::VOUCHER_CREATED);
+  ExpectRefused(Verify("ZI"), absl::StatusCode::kFailedPrecondition, "shows vendor ZI");
+  ExpectRefused(Verify("ZE", "Someone Else"), absl::StatusCode::kFailedPrecondition,
+                "shows driver 'Someone Else'");
+  EXPECT_THAT(Do(Verify("ZE", "steven peters")), ElementsAre("BookingVerified"));
+}
+
+TEST_F(CarBookingTest, RefusesMisNotBilledToClientCompany) {
+  OfflineUntil(v1::BOOKING_VERIFIED);
+  ExpectRefused(Mis(v1::MIS_BILLING_BILL_TO_TRAVELLER), absl::StatusCode::kFailedPrecondition,
+                "Bill to Client Company");
+  ExpectRefused(Mis(v1::MIS_BILLING_UNSPECIFIED), absl::StatusCode::kInvalidArgument,
+                "file_mis.billing");
+}
+
+TEST_F(CarBookingTest, ConfirmationEmailIsRenderedFromTheDesignatedTemplateAndKept) {
+  OfflineUntil(v1::MIS_FILED);
+  absl::StatusOr<std::vector<v1::CaseEvent>> r = When(ConfirmationEmail());
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::RenderedEmail& email = (*r)[0].car_booking().confirmation_email_sent().email();
+  EXPECT_EQ(email.template_id(), "car_booking_confirmation");
+  EXPECT_EQ(email.to(), "sp@example.com");
+  EXPECT_THAT(email.cc(), ElementsAre("approver@acme.example"));
+  EXPECT_EQ(email.subject(), "Your car is booked: Hertz confirmation K9X2Q7");
+  EXPECT_THAT(email.body(), HasSubstr("Dear Steven Peters,"));
+  EXPECT_THAT(email.body(), HasSubstr("Voucher: V-1"));
+  EXPECT_THAT(email.body(), HasSubstr("Trip ID: TRIP-9"));
+  EXPECT_THAT(email.body(), Not(HasSubstr("{{")));
+}
+
+TEST_F(CarBookingTest, RefusesFeeBeforeTheTrackerIsUpdated) {
+  OfflineUntil(v1::TICKET_CLOSED);
+  ExpectRefused(Fee(), absl::StatusCode::kFailedPrecondition,
+                "no fee before the US Production Tracker is updated");
+}
+
+TEST_F(CarBookingTest, FeeComesFromTheScheduleOfTheClientCompany) {
+  Cmd request = Request();
+  request.mutable_receive_request()->set_client_company("Globex");
+  Do(request);
+  const std::vector<std::pair<Cmd, Actor>> rest = {
+      {Identify(), agent_}, {IlCheck(false), agent_}, {Approval(true), tech_spoc_},
+      {VendorSearch(), agent_}, {Quote(), agent_}, {Response(v1::CUSTOMER_RESPONSE_ACCEPTED), agent_},
+      {Booking(), agent_}, {Voucher(), agent_}, {Verify(), agent_}, {Mis(), agent_},
+      {ConfirmationEmail(), agent_}, {VouchersSent(), agent_}, {Close(), agent_}, {Tracker(), agent_}};
+  for (const auto& [cmd, actor] : rest) Do(cmd, actor);
+  Do(Fee());
+  EXPECT_EQ(state_.car_booking().fee().amount().minor_units(), 1500);
+  EXPECT_FALSE(state_.car_booking().fee().overridden());
+}
+
+TEST_F(CarBookingTest, ADifferentFeeNeedsASupervisorAndAReason) {
+  OfflineUntil(v1::TRACKER_UPDATED);
+  Cmd other = Fee();
+  *other.mutable_charge_service_fee()->mutable_override_amount() = Usd(5000);
+  ExpectRefused(other, absl::StatusCode::kPermissionDenied, "needs the supervisor role");
+  ExpectRefused(other, absl::StatusCode::kInvalidArgument, "override_reason", &supervisor_);
+  other.mutable_charge_service_fee()->set_override_reason("weekend call-out");
+  Do(other, supervisor_);
+  EXPECT_EQ(state_.car_booking().fee().amount().minor_units(), 5000);
+  EXPECT_TRUE(state_.car_booking().fee().overridden());
+  EXPECT_EQ(state_.car_booking().fee().scheduled().minor_units(), 2500);
+}
+
+TEST_F(CarBookingTest, TheScheduledAmountNeedsNoSupervisor) {
+  OfflineUntil(v1::TRACKER_UPDATED);
+  Cmd same = Fee();
+  *same.mutable_charge_service_fee()->mutable_override_amount() = Usd(2500);
+  Do(same);
+  EXPECT_FALSE(state_.car_booking().fee().overridden());
+}
+
+TEST_F(CarBookingTest, AClosedCaseTakesNoMoreCommands) {
+  OfflineUntil(v1::COMPLETED);
+  for (const Cmd& cmd : {Fee(), Tracker(), Request()}) {
+    ExpectRefused(cmd, absl::StatusCode::kFailedPrecondition, "a closed case takes no more commands");
+  }
+  Cmd note;
+  note.mutable_add_note()->set_text("late note");
+  ExpectRefused(note, absl::StatusCode::kFailedPrecondition, "closed (COMPLETED)");
+}
+
+TEST_F(CarBookingTest, OnlyASupervisorCancelsACase) {
+  OfflineUntil(v1::QUOTE_SENT);
+  Cmd cancel;
+  cancel.mutable_cancel_case()->set_reason("duplicate request");
+  ExpectRefused(cancel, absl::StatusCode::kPermissionDenied, "needs the supervisor role");
+  EXPECT_THAT(Do(cancel, supervisor_), ElementsAre("CaseCancelled"));
+  EXPECT_EQ(Stage(), v1::CANCELLED);
+  EXPECT_THAT(registry_.View(state_).notes(),
+              Contains(::testing::Property(&v1::CaseNote::text, "duplicate request")));
+}
+
+TEST_F(CarBookingTest, ACaseIsOpenedOnceAndOnlyByARequest) {
+  Cmd note;
+  note.mutable_add_note()->set_text("hello");
+  ExpectRefused(note, absl::StatusCode::kFailedPrecondition, "must be opened with receive_request");
+  Do(Request());
+  ExpectRefused(Request(), absl::StatusCode::kFailedPrecondition, "a request opens a new case once");
+}
+
+TEST_F(CarBookingTest, MalformedFieldsAreRefusedNamingTheField) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::ReceiveCarRequest&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"channel unset", [](auto& r) { r.set_channel(v1::CHANNEL_UNSPECIFIED); }, "channel"},
+      {"channel unknown", [](auto& r) { r.set_channel(static_cast<v1::Channel>(42)); }, "channel"},
+      {"bad email", [](auto& r) { r.mutable_customer()->set_email("sp@@example"); },
+       "customer.email"},
+      {"email without domain", [](auto& r) { r.mutable_customer()->set_email("sp@localhost"); },
+       "customer.email"},
+      {"bad phone", [](auto& r) { r.mutable_customer()->set_phone("+1-call-me"); },
+       "customer.phone"},
+      {"no location", [](auto& r) { r.mutable_pick_up()->clear_location(); },
+       "pick_up.location"},
+      {"bad location", [](auto& r) { r.mutable_drop_off()->set_location("Los Angeles"); },
+       "drop_off.location"},
+      {"no time", [](auto& r) { r.mutable_pick_up()->clear_time(); }, "pick_up.time"},
+      {"bad zone", [](auto& r) { r.mutable_pick_up()->set_zone("PST"); }, "pick_up.zone"},
+      {"pick-up in the past",
+       [this](auto& r) { *r.mutable_pick_up()->mutable_time() = ToProto(now_ - absl::Hours(1)); },
+       "pick_up.time"},
+      {"drop-off before pick-up",
+       [this](auto& r) { *r.mutable_drop_off()->mutable_time() = ToProto(pick_ - absl::Hours(1)); },
+       "drop_off.time"},
+      {"far-future drop-off",
+       [this](auto& r) {
+         *r.mutable_drop_off()->mutable_time() = ToProto(pick_ + absl::Hours(24 * 400));
+       },
+       "drop_off.time"},
+      {"no company", [](auto& r) { r.clear_client_company(); }, "client_company"},
+      {"invalid UTF-8", [](auto& r) { r.set_traveller_name("Bad \xC3\x28 name"); },
+       "traveller_name"},
+      {"control character", [](auto& r) { r.set_ticket_ref("FD\x01"); }, "ticket_ref"},
+      {"over-long", [](auto& r) { r.set_requested_car(std::string(500, 'x')); }, "requested_car"},
+  };
+  for (const Case& c : cases) {
+    Cmd cmd = Request();
+    c.mutate(*cmd.mutable_receive_request());
+    absl::StatusOr<std::vector<v1::CaseEvent>> r = When(cmd);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.field)) << c.name;
+  }
+}
+
+TEST_F(CarBookingTest, MoneyMustBeMinorUnitsOfAnIsoCurrency) {
+  OfflineUntil(v1::VENDOR_FOUND);
+  Cmd quote = Quote();
+  quote.mutable_send_quote()->mutable_amount()->set_currency("XXX1");
+  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.currency");
+  quote = Quote();
+  quote.mutable_send_quote()->mutable_amount()->set_minor_units(-100);
+  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.minor_units");
+  quote = Quote();
+  quote.mutable_send_quote()->set_approver_email("not-an-email");
+  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.approver_email");
+}
+
+TEST_F(CarBookingTest, NegativeFeeOverrideIsRefused) {
+  OfflineUntil(v1::TRACKER_UPDATED);
+  Cmd fee = Fee();
+  *fee.mutable_charge_service_fee()->mutable_override_amount() = Usd(-1);
+  ExpectRefused(fee, absl::StatusCode::kInvalidArgument, "override_amount.minor_units", &supervisor_);
+}
+
+TEST_F(CarBookingTest, CarClassIsCheckedLetterByLetter) {
+  Do(Request());
+  Cmd identify = Identify();
+  identify.mutable_identify_car()->set_car_class("IAAR");
+  ExpectRefused(identify, absl::StatusCode::kInvalidArgument, "letter 2 ('A')");
+  identify.mutable_identify_car()->set_car_class("SUV");
+  ExpectRefused(identify, absl::StatusCode::kInvalidArgument, "4-letter ACRISS");
+}
+
+TEST_F(CarBookingTest, UnknownVendorIsRefusedListingTheKnownOnes) {
+  OfflineUntil(v1::OFFLINE_APPROVED);
+  ExpectRefused(VendorSearch("XX"), absl::StatusCode::kInvalidArgument, "ZE (Hertz)");
+}
+
+// Evolve and Decide agree: in every stage of both branches, a command is
+// accepted exactly when the state lists it as allowed.
+TEST_F(CarBookingTest, DecideAcceptsExactlyTheCommandsTheStateAllows) {
+  Cmd trip;
+  trip.mutable_create_trip_for_customer()->set_trip_id("IL-1");
+  Cmd email;
+  email.mutable_email_customer_car_added();
+  Cmd note;
+  note.mutable_add_note()->set_text("n");
+  Cmd cancel;
+  cancel.mutable_cancel_case()->set_reason("r");
+  // A valid instance of every command, with the role it needs.
+  const std::vector<std::pair<Cmd, Actor>> all = {
+      {Request(), agent_}, {Identify(), agent_}, {IlCheck(false), agent_}, {trip, agent_},
+      {email, agent_}, {Approval(true), tech_spoc_}, {VendorSearch(), agent_}, {Quote(), agent_},
+      {Response(v1::CUSTOMER_RESPONSE_ACCEPTED), agent_}, {Booking(), agent_}, {Voucher(), agent_},
+      {Verify(), agent_}, {Mis(), agent_}, {ConfirmationEmail(), agent_}, {VouchersSent(), agent_},
+      {Close(), agent_}, {Tracker(), agent_}, {Fee(), agent_}, {note, agent_}, {cancel, supervisor_}};
+  auto check_all = [&] {
+    const v1::CaseView view = registry_.View(state_);
+    std::vector<std::string> allowed(view.allowed_commands().begin(), view.allowed_commands().end());
+    if (!state_.exists()) allowed = ManualCarBookingWorkflow::AllowedCommands(v1::CAR_BOOKING_STAGE_UNSPECIFIED);
+    for (const auto& [cmd, actor] : all) {
+      const std::string name = registry_.ForCommand(Wrap(cmd))->CommandName(Wrap(cmd));
+      absl::StatusOr<std::vector<v1::CaseEvent>> r = When(cmd, actor);
+      const bool listed = std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+      EXPECT_EQ(r.ok(), listed) << name << " at " << view.state() << ": " << r.status();
+      if (!listed) {
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << name;
+      }
+    }
+  };
+  const std::vector<std::pair<Cmd, Actor>> offline = {
+      {Request(), agent_}, {Identify(), agent_}, {IlCheck(false), agent_},
+      {Approval(true), tech_spoc_}, {VendorSearch(), agent_}, {Quote(), agent_},
+      {Response(v1::CUSTOMER_RESPONSE_ACCEPTED), agent_}, {Booking(), agent_}, {Voucher(), agent_},
+      {Verify(), agent_}, {Mis(), agent_}, {ConfirmationEmail(), agent_}, {VouchersSent(), agent_},
+      {Close(), agent_}, {Tracker(), agent_}, {Fee(), agent_}};
+  check_all();
+  for (const auto& [cmd, actor] : offline) {
+    Do(cmd, actor);
+    check_all();
+  }
+  state_ = v1::CaseState();
+  state_.set_case_id("C2");
+  revision_ = 0;
+  for (const auto& [cmd, actor] : std::vector<std::pair<Cmd, Actor>>{
+           {Request(), agent_}, {Identify(), agent_}, {IlCheck(true), agent_}, {trip, agent_},
+           {email, agent_}, {Close(false), agent_}}) {
+    Do(cmd, actor);
+    check_all();
+  }
+}
+
+TEST(ReferenceData, RefusesAnInvalidFileNamingTheLine) {
+  absl::StatusOr<std::shared_ptr<const ReferenceData>> r =
+      ReferenceData::FromTextProto("car_booking {\n  vendors { code: \"ZI\" nme: \"Avis\" }\n}\n");
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("line 2"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("nme"));
+}
+
+TEST(ReferenceData, RefusesTemplatesWithUnknownPlaceholdersOrMissingDesignations) {
+  const std::string base =
+      "car_booking { vendors { code: 'ZI' name: 'Avis' manual_reservation_code: 'S165500' }"
+      " fees { default_fee { minor_units: 100 currency: 'USD' } } us_queue: 'US'"
+      " confirmation_template_id: 'c' car_added_template_id: 'a'"
+      " templates { id: 'a' subject: 's' body: 'b' } ";
+  absl::StatusOr<std::shared_ptr<const ReferenceData>> unknown = ReferenceData::FromTextProto(
+      base + "templates { id: 'c' subject: 's' body: 'Hi {{customer_nam}}' } }");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("{{customer_nam}}"));
+  absl::StatusOr<std::shared_ptr<const ReferenceData>> missing = ReferenceData::FromTextProto(base + "}");
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("confirmation_template_id"));
+  absl::StatusOr<std::shared_ptr<const ReferenceData>> ok = ReferenceData::FromTextProto(
+      base + "templates { id: 'c' subject: 's' body: 'Hi {{customer_name}}' } }");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST(Validation, FormatsMoneyWithTheCurrencysMinorUnits) {
+  v1::Money m;
+  m.set_minor_units(123456);
+  m.set_currency("USD");
+  EXPECT_EQ(FormatMoney(m), "USD 1234.56");
+  m.set_currency("JPY");
+  EXPECT_EQ(FormatMoney(m), "JPY 123456");
+  m.set_currency("KWD");
+  EXPECT_EQ(FormatMoney(m), "KWD 123.456");
+}
+
+}  // namespace
+}  // namespace tripdesk::workflows
