@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   log->info("serving on port {} with data in {}{}", (*server)->port(),
-            options.store.path,
+            options.data_dir,
             options.event_log.enable_raw_append ? " (raw appends enabled)" : "");
 
   int signal = 0;

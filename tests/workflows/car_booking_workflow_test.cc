@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/car_booking_commands.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
 
@@ -29,20 +30,21 @@ std::shared_ptr<const ReferenceData> ShippedReference() {
   return *data;
 }
 
-v1::Place At(const std::string& location, absl::Time t, const std::string& zone) {
-  v1::Place p;
-  p.set_location(location);
-  *p.mutable_time() = ToProto(t);
-  p.set_zone(zone);
-  return p;
-}
-
-v1::Money Usd(int64_t cents) {
-  v1::Money m;
-  m.set_minor_units(cents);
-  m.set_currency("USD");
-  return m;
-}
+using testing::Approval;
+using testing::Booking;
+using testing::Close;
+using testing::ConfirmationEmail;
+using testing::Fee;
+using testing::IlCheck;
+using testing::Mis;
+using testing::Quote;
+using testing::Response;
+using testing::Tracker;
+using testing::Usd;
+using testing::VendorSearch;
+using testing::Verify;
+using testing::Voucher;
+using testing::VouchersSent;
 
 class CarBookingTest : public ::testing::Test {
  protected:
@@ -88,122 +90,8 @@ class CarBookingTest : public ::testing::Test {
 
   v1::CarBookingStage Stage() const { return state_.car_booking().stage(); }
 
-  // ---- Valid commands ----
-  Cmd Request() {
-    Cmd c;
-    v1::ReceiveCarRequest* r = c.mutable_receive_request();
-    r->set_channel(v1::CHANNEL_EMAIL);
-    r->mutable_customer()->set_name("Steven Peters");
-    r->mutable_customer()->set_email("sp@example.com");
-    r->mutable_customer()->set_phone("+14131111234");
-    r->set_traveller_name("Steven Peters");
-    r->set_client_company("Acme");
-    r->set_ticket_ref("FD-1001");
-    r->set_queue("Support");
-    r->set_requested_car("Intermediate SUV");
-    *r->mutable_pick_up() = At("LAX", pick_, "America/Los_Angeles");
-    *r->mutable_drop_off() = At("SFO", drop_, "America/Los_Angeles");
-    return c;
-  }
-  Cmd Identify() {
-    Cmd c;
-    v1::IdentifyCar* i = c.mutable_identify_car();
-    i->set_car_class("IFAR");
-    i->set_car_model("Toyota RAV4");
-    *i->mutable_pick_up() = At("LAX", pick_, "America/Los_Angeles");
-    *i->mutable_drop_off() = At("SFO", drop_, "America/Los_Angeles");
-    i->set_demo_trip_id("DEMO-7");
-    return c;
-  }
-  static Cmd IlCheck(bool available) {
-    Cmd c;
-    c.mutable_record_il_check()->set_available(available);
-    c.mutable_record_il_check()->set_il_search_ref("IL-SEARCH-1");
-    return c;
-  }
-  static Cmd Approval(bool approved) {
-    Cmd c;
-    c.mutable_decide_tech_spoc_approval()->set_approved(approved);
-    c.mutable_decide_tech_spoc_approval()->set_reason(approved ? "" : "policy: economy only");
-    return c;
-  }
-  static Cmd VendorSearch(const std::string& vendor = "ZE") {
-    Cmd c;
-    v1::RecordVendorSearch* v = c.mutable_record_vendor_search();
-    v->set_source(v1::VENDOR_SEARCH_SOURCE_GDS);
-    v->set_vendor_code(vendor);
-    v->set_car_class("IFAR");
-    *v->mutable_rate() = Usd(32000);
-    return c;
-  }
-  static Cmd Quote() {
-    Cmd c;
-    *c.mutable_send_quote()->mutable_amount() = Usd(45000);
-    c.mutable_send_quote()->set_approver_email("approver@acme.example");
-    return c;
-  }
-  static Cmd Response(v1::CustomerResponse response) {
-    Cmd c;
-    c.mutable_record_customer_response()->set_response(response);
-    return c;
-  }
-  static Cmd Booking(v1::BookingPlatform platform = v1::BOOKING_PLATFORM_OPTIONS_TRAVEL,
-                     const std::string& code = "2220947") {
-    Cmd c;
-    v1::ConfirmBooking* b = c.mutable_confirm_booking();
-    b->set_platform(platform);
-    b->set_vendor_code("ZE");
-    b->set_manual_reservation_code(code);
-    b->set_confirmation_number("K9X2Q7");
-    b->set_corporate_discount_id("CDP-55");
-    b->set_billing_number("BN-123");
-    b->set_membership_details("Gold 9876");
-    return c;
-  }
-  static Cmd Voucher() {
-    Cmd c;
-    c.mutable_create_voucher()->set_voucher_number("V-1");
-    return c;
-  }
-  static Cmd Verify(const std::string& vendor = "ZE", const std::string& driver = "Steven Peters") {
-    Cmd c;
-    c.mutable_verify_booking()->set_trip_id("TRIP-9");
-    c.mutable_verify_booking()->set_vendor_code(vendor);
-    c.mutable_verify_booking()->set_driver_name(driver);
-    return c;
-  }
-  static Cmd Mis(v1::MisBilling billing = v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY) {
-    Cmd c;
-    c.mutable_file_mis()->set_billing(billing);
-    c.mutable_file_mis()->set_mis_reference("MIS-4");
-    return c;
-  }
-  static Cmd ConfirmationEmail() {
-    Cmd c;
-    c.mutable_send_confirmation_email();
-    return c;
-  }
-  static Cmd VouchersSent() {
-    Cmd c;
-    c.mutable_mark_all_vouchers_sent();
-    return c;
-  }
-  static Cmd Close(bool transfer = true) {
-    Cmd c;
-    c.mutable_close_ticket()->set_notes("booked offline, vouchers sent");
-    c.mutable_close_ticket()->set_transfer_to_us_queue(transfer);
-    return c;
-  }
-  static Cmd Tracker() {
-    Cmd c;
-    c.mutable_update_tracker()->set_tracker_ref("ROW-77");
-    return c;
-  }
-  static Cmd Fee() {
-    Cmd c;
-    c.mutable_charge_service_fee();
-    return c;
-  }
+  Cmd Request() { return testing::Request(pick_, drop_); }
+  Cmd Identify() { return testing::Identify(pick_, drop_); }
 
   // Drives the offline branch until the case reaches `stage`.
   void OfflineUntil(v1::CarBookingStage stage) {

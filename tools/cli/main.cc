@@ -5,15 +5,18 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/cli/case_commands.h"
 #include "tools/cli/output.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
@@ -22,21 +25,28 @@ ABSL_FLAG(bool, json, false, "print JSON lines (protobuf's JSON mapping) instead
 ABSL_FLAG(uint64_t, from, 0, "log: first position (read-all, subscribe) or revision (read-stream)");
 ABSL_FLAG(uint32_t, limit, 0, "log: most records to return (0: the server's default page)");
 ABSL_FLAG(int64_t, timeout_seconds, 10, "deadline of each call (subscribe: none)");
+ABSL_FLAG(std::string, actor, "", "who you are (x-tripdesk-actor); default $USER");
+ABSL_FLAG(std::string, role, "agent",
+          "your role: agent, tech_spoc, supervisor, auditor, dashboard or admin");
+ABSL_FLAG(std::string, command_id, "",
+          "case commands: id making a retry safe (default: a new random id, printed)");
+ABSL_FLAG(std::string, case_id, "", "case open: the new case's id (default: derived)");
+ABSL_FLAG(int64_t, expected_revision, -1,
+          "case commands: refuse unless the case is at this revision (-1: any)");
+ABSL_FLAG(uint64_t, min_position, 0, "queries: wait until the views include this log position");
+ABSL_FLAG(std::string, state, "", "case list: filter by state, e.g. QUOTE_SENT");
+ABSL_FLAG(std::string, queue, "", "case list: filter by queue");
+ABSL_FLAG(std::string, agent, "", "case list: filter by assigned agent");
+ABSL_FLAG(std::string, updated_since, "", "case list: RFC 3339 time");
+ABSL_FLAG(uint32_t, page_size, 0, "lists: rows per page (0: the server's default)");
+ABSL_FLAG(std::string, page_token, "", "lists: the next_page_token of the previous page");
+ABSL_FLAG(std::string, from_date, "", "tracker: first date, YYYY-MM-DD");
+ABSL_FLAG(std::string, to_date, "", "tracker: last date, YYYY-MM-DD");
+ABSL_FLAG(std::string, company, "", "tracker: client company");
 
 namespace tripdesk::cli {
 namespace {
 
-using Args = std::vector<std::string>;
-
-struct Context {
-  std::shared_ptr<grpc::Channel> channel;
-  bool json = false;
-};
-
-void SetDeadline(grpc::ClientContext& context) {
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
-}
 
 void PrintRecords(const Context& ctx, const google::protobuf::RepeatedPtrField<v1::RecordEnvelope>& records) {
   if (ctx.json) {
@@ -151,6 +161,12 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"log read-stream", ReadStream},
           {"log head", Head},
           {"log subscribe", Subscribe},
+          {"case open", CaseOpen},
+          {"case show", CaseShow},
+          {"case list", CaseList},
+          {"case commands", CaseCommandList},
+          {"reservation show", ReservationShow},
+          {"tracker", TrackerList},
       };
   return *kCommands;
 }
@@ -160,6 +176,11 @@ std::string Usage() {
       "tripdesk: the command-line client of tripdeskd\n\n"
       "usage: tripdesk [--server=HOST:PORT] [--json] COMMAND [ARGS] [FLAGS]\n\ncommands:\n";
   for (const auto& [name, fn] : Commands()) absl::StrAppend(&usage, "  ", name, "\n");
+  absl::StrAppend(&usage,
+                  "  case COMMAND CASE_ID [--field=value ...]   any workflow command, e.g.\n"
+                  "      tripdesk case send_quote C1A2B3 --amount.minor_units=45000 "
+                  "--amount.currency=USD --approver_email=boss@acme.example\n"
+                  "      (tripdesk case commands lists them with their fields)\n");
   return usage;
 }
 
@@ -169,19 +190,62 @@ std::string Usage() {
 int main(int argc, char** argv) {
   using namespace tripdesk::cli;
   absl::SetProgramUsageMessage(Usage());
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  Args words(rest.begin() + 1, rest.end());
+  // Words like --customer.email=... are command fields, not flags: only the
+  // flags defined here go to the flag parser.
+  // A case command's fields may share a name with a listing flag (--queue):
+  // for those commands only these flags are the CLI's.
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]).rfind("--", 0) != 0) positional.push_back(argv[i]);
+  }
+  const bool case_command = positional.size() >= 2 && positional[0] == "case" &&
+                            positional[1] != "show" && positional[1] != "list" &&
+                            positional[1] != "commands";
+  static const std::set<std::string> kCommandFlags = {
+      "server", "json", "actor", "role", "command_id", "case_id", "expected_revision",
+      "timeout_seconds", "help", "helpfull"};
+  std::vector<char*> flag_argv = {argv[0]};
+  Args fields;
+  Args words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      const std::string name = arg.substr(2, arg.find('=') - 2);
+      const bool cli_flag = case_command ? kCommandFlags.contains(name)
+                                         : (absl::FindCommandLineFlag(name) != nullptr ||
+                                            name == "help" || name == "helpfull");
+      if (cli_flag) {
+        flag_argv.push_back(argv[i]);
+      } else {
+        fields.push_back(arg);
+      }
+    } else {
+      flag_argv.push_back(argv[i]);
+    }
+  }
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(flag_argv.size()), flag_argv.data());
+  words.assign(rest.begin() + 1, rest.end());
+
+  Context ctx;
+  ctx.channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials());
+  ctx.json = absl::GetFlag(FLAGS_json);
+  ctx.fields = fields;
   // The longest command name that prefixes the words wins ("log head" ...).
   for (size_t n = std::min<size_t>(words.size(), 2); n > 0; --n) {
     std::string name;
     for (size_t i = 0; i < n; ++i) absl::StrAppend(&name, i > 0 ? " " : "", words[i]);
     auto it = Commands().find(name);
     if (it == Commands().end()) continue;
-    Context ctx;
-    ctx.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                      grpc::InsecureChannelCredentials());
-    ctx.json = absl::GetFlag(FLAGS_json);
+    if (!fields.empty() && name.rfind("case ", 0) != 0) {
+      std::cerr << "unknown flag " << fields.front() << "\n";
+      return 2;
+    }
     return it->second(ctx, Args(words.begin() + n, words.end()));
+  }
+  if (words.size() >= 2 && words[0] == "case") {
+    return CaseCommand(ctx, words[1], Args(words.begin() + 2, words.end()));
   }
   std::cerr << Usage();
   return 2;

@@ -1,0 +1,438 @@
+// Manual car booking cases through the real tripdeskd over gRPC: both
+// branches to the end, the views after each step, refusals that write
+// nothing, idempotent retries and views rebuilt from the log.
+#include <filesystem>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/car_booking_commands.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+#include "tripdesk/v1/log.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::CarCommand;
+
+struct Who {
+  std::string id;
+  std::string role;
+};
+const Who kAgent{"alice", "agent"};
+const Who kTechSpoc{"tom", "tech_spoc"};
+const Who kSupervisor{"sue", "supervisor"};
+const Who kAuditor{"ann", "auditor"};
+
+class CaseServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start() {
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr);
+    cases_ = v1::CaseService::NewStub(channel_);
+    log_ = v1::EventLog::NewStub(channel_);
+  }
+
+  static void Identify(grpc::ClientContext& context, const Who& who) {
+    if (!who.id.empty()) context.AddMetadata("x-tripdesk-actor", who.id);
+    if (!who.role.empty()) context.AddMetadata("x-tripdesk-role", who.role);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  }
+
+  grpc::Status Open(const std::string& case_id, CarCommand command, v1::CommandReply* reply,
+                    const std::string& command_id = "", const Who& who = kAgent) {
+    v1::OpenCaseRequest request;
+    request.set_case_id(case_id);
+    request.set_command_id(command_id);
+    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    grpc::ClientContext context;
+    Identify(context, who);
+    return cases_->OpenCase(&context, request, reply);
+  }
+
+  grpc::Status Submit(const std::string& case_id, CarCommand command, v1::CommandReply* reply,
+                      const Who& who = kAgent, const std::string& command_id = "",
+                      std::optional<uint64_t> expected_revision = std::nullopt) {
+    v1::SubmitCommandRequest request;
+    request.set_case_id(case_id);
+    request.set_command_id(command_id);
+    if (expected_revision.has_value()) request.set_expected_revision(*expected_revision);
+    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    grpc::ClientContext context;
+    Identify(context, who);
+    return cases_->SubmitCommand(&context, request, reply);
+  }
+
+  v1::CommandReply MustSubmit(const std::string& case_id, CarCommand command,
+                              const Who& who = kAgent) {
+    v1::CommandReply reply;
+    grpc::Status status = Submit(case_id, std::move(command), &reply, who);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply;
+  }
+
+  v1::CaseView GetCase(const std::string& case_id, uint64_t min_position) {
+    v1::GetCaseRequest request;
+    request.set_case_id(case_id);
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, kAuditor);
+    v1::CaseView view;
+    grpc::Status status = cases_->GetCase(&context, request, &view);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return view;
+  }
+
+  v1::ReservationView GetReservation(const std::string& case_id, uint64_t min_position) {
+    v1::GetReservationRequest request;
+    request.set_case_id(case_id);
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, kAuditor);
+    v1::ReservationView view;
+    grpc::Status status = cases_->GetReservation(&context, request, &view);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return view;
+  }
+
+  grpc::Status ListTracker(v1::ListTrackerRowsRequest request, v1::ListTrackerRowsResponse* out,
+                           uint64_t min_position) {
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, kAuditor);
+    return cases_->ListTrackerRows(&context, request, out);
+  }
+
+  grpc::Status ListCases(v1::ListCasesRequest request, v1::ListCasesResponse* out,
+                         uint64_t min_position) {
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, kAuditor);
+    return cases_->ListCases(&context, request, out);
+  }
+
+  uint64_t LastPosition() {
+    v1::ReadAllRequest request;
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
+    return response.last_position();
+  }
+
+  // Opens a case and drives it to the end of the offline branch.
+  uint64_t DriveOffline(const std::string& case_id) {
+    v1::CommandReply reply;
+    EXPECT_TRUE(Open(case_id, testing::Request(pick_, drop_), &reply).ok());
+    const std::vector<std::pair<CarCommand, Who>> steps = {
+        {testing::Identify(pick_, drop_), kAgent}, {testing::IlCheck(false), kAgent},
+        {testing::Approval(true), kTechSpoc}, {testing::VendorSearch(), kAgent},
+        {testing::Quote(), kAgent}, {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), kAgent},
+        {testing::Booking(), kAgent}, {testing::Voucher(), kAgent}, {testing::Verify(), kAgent},
+        {testing::Mis(), kAgent}, {testing::ConfirmationEmail(), kAgent},
+        {testing::VouchersSent(), kAgent}, {testing::Close(), kAgent},
+        {testing::Tracker(), kAgent}, {testing::Fee(), kAgent}};
+    for (const auto& [command, who] : steps) reply = MustSubmit(case_id, command, who);
+    return reply.last_position();
+  }
+
+  const absl::Time pick_ = absl::Now() + absl::Hours(24 * 7);
+  const absl::Time drop_ = pick_ + absl::Hours(72);
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CaseService::Stub> cases_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+};
+
+TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C1", testing::Request(pick_, drop_), &reply).ok());
+  EXPECT_EQ(reply.view().state(), "REQUEST_RECEIVED");
+  EXPECT_EQ(GetCase("C1", reply.last_position()).state(), "REQUEST_RECEIVED");
+
+  struct Step {
+    CarCommand command;
+    Who who;
+    std::string state;
+  };
+  const std::vector<Step> steps = {
+      {testing::Identify(pick_, drop_), kAgent, "CAR_IDENTIFIED"},
+      {testing::IlCheck(false), kAgent, "AWAITING_TECH_SPOC"},
+      {testing::Approval(true), kTechSpoc, "OFFLINE_APPROVED"},
+      {testing::VendorSearch(), kAgent, "VENDOR_FOUND"},
+      {testing::Quote(), kAgent, "QUOTE_SENT"},
+      {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), kAgent, "QUOTE_ACCEPTED"},
+      {testing::Booking(), kAgent, "BOOKING_CONFIRMED"},
+      {testing::Voucher(), kAgent, "VOUCHER_CREATED"},
+      {testing::Verify(), kAgent, "BOOKING_VERIFIED"},
+      {testing::Mis(), kAgent, "MIS_FILED"},
+      {testing::ConfirmationEmail(), kAgent, "CONFIRMATION_EMAILED"},
+      {testing::VouchersSent(), kAgent, "VOUCHERS_SENT"},
+      {testing::Close(), kAgent, "TICKET_CLOSED"},
+      {testing::Tracker(), kAgent, "TRACKER_UPDATED"},
+      {testing::Fee(), kAgent, "COMPLETED"},
+  };
+  uint64_t revision = 0;
+  for (const Step& step : steps) {
+    reply = MustSubmit("C1", step.command, step.who);
+    EXPECT_EQ(reply.revision(), ++revision);
+    EXPECT_EQ(reply.view().state(), step.state);
+    const v1::CaseView view = GetCase("C1", reply.last_position());
+    EXPECT_EQ(view.SerializeAsString(), reply.view().SerializeAsString()) << step.state;
+
+    const v1::ReservationView reservation = GetReservation("C1", reply.last_position());
+    EXPECT_EQ(reservation.revision(), revision);
+    if (step.state == "VENDOR_FOUND") {
+      EXPECT_EQ(reservation.vendor_name(), "Hertz");
+    }
+    if (step.state == "QUOTE_SENT") {
+      EXPECT_EQ(reservation.quote_amount().minor_units(), 45000);
+    }
+    if (step.state == "BOOKING_CONFIRMED") {
+      EXPECT_EQ(reservation.confirmation_number(), "K9X2Q7");
+      EXPECT_EQ(reservation.manual_reservation_code(), "2220947");
+      EXPECT_EQ(reservation.platform(), v1::BOOKING_PLATFORM_OPTIONS_TRAVEL);
+      EXPECT_EQ(reservation.mis_status(), "NOT_FILED");
+    }
+    if (step.state == "MIS_FILED") {
+      EXPECT_EQ(reservation.mis_status(), "BILL_TO_CLIENT_COMPANY");
+    }
+
+    v1::ListTrackerRowsResponse tracker;
+    ASSERT_TRUE(ListTracker({}, &tracker, reply.last_position()).ok());
+    const bool on_tracker = step.state == "TRACKER_UPDATED" || step.state == "COMPLETED";
+    ASSERT_EQ(tracker.rows_size(), on_tracker ? 1 : 0) << step.state;
+    if (on_tracker) {
+      const v1::TrackerRow& row = tracker.rows(0);
+      EXPECT_EQ(row.case_id(), "C1");
+      EXPECT_EQ(row.agent(), "alice");
+      EXPECT_EQ(row.client_company(), "Acme");
+      EXPECT_EQ(row.vendor_code(), "ZE");
+      EXPECT_EQ(row.confirmation_number(), "K9X2Q7");
+      EXPECT_TRUE(row.mis_filed());
+      EXPECT_GT(row.closed_at().seconds(), 0);
+      EXPECT_EQ(row.fee_charged(), step.state == "COMPLETED");
+    }
+  }
+  const v1::CaseView done = GetCase("C1", reply.last_position());
+  EXPECT_FALSE(done.open());
+  EXPECT_EQ(done.queue(), "US Support");
+  EXPECT_TRUE(done.allowed_commands().empty());
+}
+
+TEST_F(CaseServiceTest, IlBranchToTheClosedTicket) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C2", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C2", testing::Identify(pick_, drop_));
+  MustSubmit("C2", testing::IlCheck(true));
+  MustSubmit("C2", testing::TripForCustomer());
+  MustSubmit("C2", testing::EmailCarAdded());
+  reply = MustSubmit("C2", testing::Close(false));
+  EXPECT_EQ(reply.view().state(), "CLOSED_ON_IL");
+  EXPECT_FALSE(reply.view().open());
+  const v1::ReservationView reservation = GetReservation("C2", reply.last_position());
+  EXPECT_EQ(reservation.platform(), v1::BOOKING_PLATFORM_IL);
+  EXPECT_EQ(reservation.trip_id(), "IL-TRIP-3");
+  v1::ListTrackerRowsResponse tracker;
+  ASSERT_TRUE(ListTracker({}, &tracker, reply.last_position()).ok());
+  EXPECT_EQ(tracker.rows_size(), 0);
+}
+
+TEST_F(CaseServiceTest, OutOfOrderCommandIsRefusedAndWritesNothing) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C3", testing::Request(pick_, drop_), &reply).ok());
+  const uint64_t before = LastPosition();
+  grpc::Status refused = Submit("C3", testing::Voucher(), &reply);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("case C3 is REQUEST_RECEIVED"));
+  EXPECT_THAT(refused.error_message(), HasSubstr("no voucher before a confirmed booking"));
+  EXPECT_THAT(refused.error_message(), HasSubstr("Allowed now: identify_car"));
+  EXPECT_EQ(LastPosition(), before);
+}
+
+TEST_F(CaseServiceTest, RetriedCommandIdReturnsTheFirstResultAndWritesNothing) {
+  v1::CommandReply first;
+  ASSERT_TRUE(Open("", testing::Request(pick_, drop_), &first, "open-1").ok());
+  EXPECT_FALSE(first.duplicate());
+  v1::CommandReply again;
+  ASSERT_TRUE(Open("", testing::Request(pick_, drop_), &again, "open-1").ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.case_id(), first.case_id());
+  EXPECT_EQ(again.last_position(), first.last_position());
+
+  const std::string id = first.case_id();
+  v1::CommandReply identified;
+  ASSERT_TRUE(Submit(id, testing::Identify(pick_, drop_), &identified, kAgent, "cmd-2").ok());
+  MustSubmit(id, testing::IlCheck(false));
+  const uint64_t before = LastPosition();
+  v1::CommandReply retry;
+  // Deciding identify_car again would be refused; a retry is not decided again.
+  ASSERT_TRUE(Submit(id, testing::Identify(pick_, drop_), &retry, kAgent, "cmd-2").ok());
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_EQ(retry.revision(), identified.revision());
+  EXPECT_EQ(retry.last_position(), identified.last_position());
+  EXPECT_EQ(retry.view().state(), "CAR_IDENTIFIED");
+  EXPECT_EQ(LastPosition(), before);
+
+  // The same id for another case is a client mistake, said as such.
+  v1::CommandReply other;
+  EXPECT_EQ(Submit("C-OTHER", testing::IlCheck(true), &other, kAgent, "cmd-2").error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(CaseServiceTest, UnauthorisedCallsAreRefusedAndWriteNothing) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C4", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C4", testing::Identify(pick_, drop_));
+  MustSubmit("C4", testing::IlCheck(false));
+  const uint64_t before = LastPosition();
+
+  EXPECT_EQ(Submit("C4", testing::Approval(true), &reply, Who{"", ""}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Submit("C4", testing::Approval(true), &reply, Who{"bob", "pilot"}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status auditor = Submit("C4", testing::Approval(true), &reply, kAuditor);
+  EXPECT_EQ(auditor.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(auditor.error_message(), HasSubstr("only reads"));
+  grpc::Status agent = Submit("C4", testing::Approval(true), &reply, kAgent);
+  EXPECT_EQ(agent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(agent.error_message(), HasSubstr("tech_spoc"));
+  CarCommand cancel;
+  cancel.mutable_cancel_case()->set_reason("duplicate");
+  EXPECT_EQ(Submit("C4", cancel, &reply, kAgent).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastPosition(), before);
+
+  EXPECT_TRUE(Submit("C4", testing::Approval(true), &reply, kTechSpoc).ok());
+}
+
+TEST_F(CaseServiceTest, MalformedCommandsAreRefusedAndWriteNothing) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C5", testing::Request(pick_, drop_), &reply).ok());
+  const uint64_t before = LastPosition();
+
+  v1::SubmitCommandRequest empty;
+  empty.set_case_id("C5");
+  grpc::ClientContext context;
+  Identify(context, kAgent);
+  EXPECT_EQ(cases_->SubmitCommand(&context, empty, &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  CarCommand bad_class = testing::Identify(pick_, drop_);
+  bad_class.mutable_identify_car()->set_car_class("XXXX");
+  grpc::Status status = Submit("C5", bad_class, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("identify_car.car_class"));
+
+  CarCommand past = testing::Identify(absl::Now() - absl::Hours(2), drop_);
+  status = Submit("C5", past, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("pick_up.time"));
+
+  EXPECT_EQ(Submit("C-NONE", testing::Identify(pick_, drop_), &reply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Submit("bad id!", testing::Identify(pick_, drop_), &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Open("C5", testing::Request(pick_, drop_), &reply).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Submit("C5", testing::Identify(pick_, drop_), &reply, kAgent, "", 7).error_code(),
+            grpc::StatusCode::ABORTED);
+  CarCommand no_request;
+  EXPECT_EQ(Open("C6", no_request, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(LastPosition(), before);
+
+  EXPECT_TRUE(Submit("C5", testing::Identify(pick_, drop_), &reply, kAgent, "", 0).ok());
+}
+
+TEST_F(CaseServiceTest, ListsFilterAndPageAndRefuseBadInput) {
+  uint64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    v1::CommandReply reply;
+    const std::string id = absl::StrCat("L", i);
+    ASSERT_TRUE(Open(id, testing::Request(pick_, drop_), &reply).ok());
+    last = reply.last_position();
+    if (i % 2 == 0) last = MustSubmit(id, testing::Identify(pick_, drop_)).last_position();
+  }
+  v1::ListCasesRequest identified;
+  identified.set_state("CAR_IDENTIFIED");
+  v1::ListCasesResponse page;
+  ASSERT_TRUE(ListCases(identified, &page, last).ok());
+  std::vector<std::string> ids;
+  for (const auto& c : page.cases()) ids.push_back(c.case_id());
+  EXPECT_THAT(ids, ElementsAre("L4", "L2", "L0"));  // most recently updated first
+
+  v1::ListCasesRequest paged;
+  paged.set_page_size(2);
+  ids.clear();
+  for (int pages = 0; pages < 5; ++pages) {
+    v1::ListCasesResponse response;
+    ASSERT_TRUE(ListCases(paged, &response, last).ok());
+    for (const auto& c : response.cases()) ids.push_back(c.case_id());
+    if (response.next_page_token().empty()) break;
+    paged.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(ids.size(), 5u);
+
+  v1::ListCasesRequest bad_token;
+  bad_token.set_page_token("not-a-token");
+  EXPECT_EQ(ListCases(bad_token, &page, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListCasesRequest too_big;
+  too_big.set_page_size(100000);
+  EXPECT_EQ(ListCases(too_big, &page, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ListTrackerRowsResponse rows;
+  v1::ListTrackerRowsRequest bad_date;
+  bad_date.set_from_date("2026-13-01");
+  EXPECT_EQ(ListTracker(bad_date, &rows, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListTrackerRowsRequest reversed;
+  reversed.set_from_date("2026-12-01");
+  reversed.set_to_date("2026-11-01");
+  EXPECT_EQ(ListTracker(reversed, &rows, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::GetCaseRequest unknown;
+  unknown.set_case_id("NOPE");
+  grpc::ClientContext context;
+  Identify(context, kAuditor);
+  v1::CaseView view;
+  EXPECT_EQ(cases_->GetCase(&context, unknown, &view).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
+  DriveOffline("R1");
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("R2", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("R2", testing::Identify(pick_, drop_));
+  const uint64_t last = MustSubmit("R2", testing::IlCheck(true)).last_position();
+
+  auto capture = [&] {
+    std::string all;
+    for (const char* id : {"R1", "R2"}) {
+      all += GetCase(id, last).SerializeAsString();
+      all += GetReservation(id, last).SerializeAsString();
+    }
+    v1::ListCasesResponse cases;
+    EXPECT_TRUE(ListCases({}, &cases, last).ok());
+    v1::ListTrackerRowsResponse tracker;
+    EXPECT_TRUE(ListTracker({}, &tracker, last).ok());
+    EXPECT_EQ(tracker.rows_size(), 1);
+    return all + cases.SerializeAsString() + tracker.SerializeAsString();
+  };
+  const std::string live = capture();
+
+  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  std::filesystem::remove_all(dir_.Sub("data") + "/views");
+  Start();
+  EXPECT_EQ(capture(), live);
+}
+
+}  // namespace
+}  // namespace tripdesk

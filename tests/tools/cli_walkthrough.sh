@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The README's walkthrough, run for real: one manual car booking driven from
+# request to fee with the tripdesk CLI against a fresh tripdeskd.
+# Usage: cli_walkthrough.sh TRIPDESKD TRIPDESK
+set -euo pipefail
+tripdeskd=$1
+cli=$2
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$tripdeskd" --data_dir="$work/data" --listen=127.0.0.1:0 > "$work/log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving on port" "$work/log" && break
+  sleep 0.1
+done
+port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/log")
+[ -n "$port" ] || { cat "$work/log"; exit 1; }
+
+tripdesk() { "$cli" --server="127.0.0.1:$port" --actor=alice "$@"; }
+expect() {  # expect WORDS -- COMMAND...: the command's output must contain WORDS
+  local words=$1; shift 2
+  local out
+  out=$("$@" 2>&1) || { echo "FAILED: $*"; echo "$out"; exit 1; }
+  grep -q -- "$words" <<<"$out" || { echo "expected '$words' from: $*"; echo "$out"; exit 1; }
+}
+pickup=$(date -u -d '+7 days' +%Y-%m-%dT17:00:00Z)
+dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
+
+# --- BEGIN README WALKTHROUGH ---
+tripdesk case open --case_id=C42 --channel=email \
+  --customer.name="Steven Peters" --customer.email=sp@example.com \
+  --traveller_name="Steven Peters" --client_company=Acme \
+  --ticket_ref=FD-1001 --queue=Support --requested_car="Intermediate SUV" \
+  --pick_up.location=LAX --pick_up.time="$pickup" --pick_up.zone=America/Los_Angeles \
+  --drop_off.location=SFO --drop_off.time="$dropoff" --drop_off.zone=America/Los_Angeles
+tripdesk case identify_car C42 --car_class=IFAR --car_model="Toyota RAV4" --demo_trip_id=DEMO-7 \
+  --pick_up.location=LAX --pick_up.time="$pickup" --pick_up.zone=America/Los_Angeles \
+  --drop_off.location=SFO --drop_off.time="$dropoff" --drop_off.zone=America/Los_Angeles
+tripdesk case record_il_check C42 --available=false --il_search_ref=IL-991
+tripdesk --actor=tom --role=tech_spoc case decide_tech_spoc_approval C42 --approved
+tripdesk case record_vendor_search C42 --source=gds --vendor_code=ZE --car_class=IFAR \
+  --rate.minor_units=32000 --rate.currency=USD
+tripdesk case send_quote C42 --amount.minor_units=45000 --amount.currency=USD \
+  --approver_email=approver@acme.example
+tripdesk case record_customer_response C42 --response=accepted
+tripdesk case confirm_booking C42 --platform=options_travel --vendor_code=ZE \
+  --manual_reservation_code=2220947 --confirmation_number=K9X2Q7 \
+  --corporate_discount_id=CDP-55 --billing_number=BN-123 --membership_details="Gold 9876"
+tripdesk case create_voucher C42 --voucher_number=V-1
+tripdesk case verify_booking C42 --trip_id=TRIP-9 --vendor_code=ZE --driver_name="Steven Peters"
+tripdesk case file_mis C42 --billing=bill_to_client_company --mis_reference=MIS-4
+tripdesk case send_confirmation_email C42
+tripdesk case mark_all_vouchers_sent C42
+tripdesk case close_ticket C42 --notes="booked offline, vouchers sent" --transfer_to_us_queue
+tripdesk case update_tracker C42 --tracker_ref=ROW-77
+tripdesk case charge_service_fee C42     # prints "... log position 16"
+tripdesk case show C42 --min_position=16  # waits until the views include position 16
+tripdesk reservation show C42 --min_position=16
+tripdesk tracker --company=Acme --min_position=16
+# --- END README WALKTHROUGH ---
+
+expect "COMPLETED (closed)" -- tripdesk case show C42 --min_position=16
+expect "K9X2Q7" -- tripdesk reservation show C42 --min_position=16
+expect "USD 25.00" -- tripdesk tracker --company=Acme --min_position=16
+# A step out of order is refused, prints its code and exits non-zero.
+if out=$(tripdesk case create_voucher C42 --voucher_number=V-2 2>&1); then
+  echo "a command on a closed case succeeded"; exit 1
+fi
+grep -q "FAILED_PRECONDITION" <<<"$out" || { echo "$out"; exit 1; }
+expect '"state":"COMPLETED"' -- tripdesk --json case show C42 --min_position=16
+echo "walkthrough: C42 driven from request to fee with the CLI"

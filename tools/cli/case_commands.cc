@@ -1,0 +1,301 @@
+#include "tools/cli/case_commands.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "tools/cli/field_flags.h"
+#include "tools/cli/output.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+
+ABSL_DECLARE_FLAG(int64_t, timeout_seconds);
+ABSL_DECLARE_FLAG(std::string, actor);
+ABSL_DECLARE_FLAG(std::string, role);
+ABSL_DECLARE_FLAG(std::string, command_id);
+ABSL_DECLARE_FLAG(std::string, case_id);
+ABSL_DECLARE_FLAG(int64_t, expected_revision);
+ABSL_DECLARE_FLAG(uint64_t, min_position);
+ABSL_DECLARE_FLAG(std::string, state);
+ABSL_DECLARE_FLAG(std::string, queue);
+ABSL_DECLARE_FLAG(std::string, agent);
+ABSL_DECLARE_FLAG(std::string, updated_since);
+ABSL_DECLARE_FLAG(uint32_t, page_size);
+ABSL_DECLARE_FLAG(std::string, page_token);
+ABSL_DECLARE_FLAG(std::string, from_date);
+ABSL_DECLARE_FLAG(std::string, to_date);
+ABSL_DECLARE_FLAG(std::string, company);
+
+namespace tripdesk::cli {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string CommandId() {
+  std::string id = absl::GetFlag(FLAGS_command_id);
+  if (!id.empty()) return id;
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "";
+  return absl::StrCat("cli-", absl::BytesToHexString(
+                                  absl::string_view(reinterpret_cast<const char*>(bytes), 8)));
+}
+
+std::string Time(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() == 0 ? "" : TimeUtil::ToString(ts);
+}
+
+std::string Money(const v1::Money& m) {
+  if (m.currency().empty()) return "";
+  return absl::StrCat(m.currency(), " ", m.minor_units() / 100, ".",
+                      absl::StrFormat("%02d", std::abs(m.minor_units() % 100)));
+}
+
+void PrintCase(const v1::CaseView& v) {
+  Table t({"FIELD", "VALUE"});
+  t.Add({"case", v.case_id()});
+  t.Add({"workflow", v1::Workflow_Name(v.workflow())});
+  t.Add({"state", absl::StrCat(v.state(), v.open() ? " (open)" : " (closed)")});
+  t.Add({"customer", absl::StrCat(v.customer().name(), " <", v.customer().email(), ">")});
+  t.Add({"company", v.client_company()});
+  t.Add({"channel", v.channel()});
+  t.Add({"ticket", absl::StrCat(v.ticket_ref(), " in ", v.queue())});
+  t.Add({"agent", v.assigned_agent()});
+  t.Add({"revision", absl::StrCat(v.revision(), " (log position ", v.last_position(), ")")});
+  t.Add({"created", Time(v.created_at())});
+  t.Add({"updated", Time(v.updated_at())});
+  t.Add({"next", absl::StrJoin(v.allowed_commands(), ", ")});
+  std::cout << t.Render();
+  for (const v1::CaseNote& n : v.notes()) {
+    std::cout << "note " << Time(n.at()) << " " << n.author() << ": " << n.text() << "\n";
+  }
+}
+
+void Identify(grpc::ClientContext& context) {
+  std::string actor = absl::GetFlag(FLAGS_actor);
+  if (actor.empty()) {
+    const char* user = std::getenv("USER");
+    actor = user != nullptr && *user != '\0' ? user : "cli";
+  }
+  context.AddMetadata("x-tripdesk-actor", actor);
+  context.AddMetadata("x-tripdesk-role", absl::GetFlag(FLAGS_role));
+}
+
+int PrintReply(const Context& ctx, const grpc::Status& status, const v1::CommandReply& reply,
+               const std::string& command_id) {
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(reply) << "\n";
+    return 0;
+  }
+  std::cout << (reply.duplicate() ? "already done (retry of " : "done (command ") << command_id
+            << "): case " << reply.case_id() << " at revision " << reply.revision()
+            << ", log position " << reply.last_position() << "\n";
+  PrintCase(reply.view());
+  return 0;
+}
+
+}  // namespace
+
+void SetDeadline(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
+  Identify(context);
+}
+
+int CaseOpen(const Context& ctx, const Args& args) {
+  if (!args.empty()) {
+    std::cerr << "usage: tripdesk case open --channel=email --customer.name=... (see "
+                 "'tripdesk case commands')\n";
+    return 2;
+  }
+  v1::OpenCaseRequest request;
+  request.set_case_id(absl::GetFlag(FLAGS_case_id));
+  request.set_command_id(CommandId());
+  v1::ManualCarBookingCommand* command = request.mutable_command()->mutable_car_booking();
+  if (absl::Status s = SetFields(ctx.fields, *command->mutable_receive_request()); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::CommandReply reply;
+  grpc::Status status = stub->OpenCase(&context, request, &reply);
+  return PrintReply(ctx, status, reply, request.command_id());
+}
+
+int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
+  const std::string command_name = absl::StrReplaceAll(name, {{"-", "_"}});
+  const google::protobuf::FieldDescriptor* field =
+      v1::ManualCarBookingCommand::descriptor()->FindFieldByName(command_name);
+  if (field == nullptr || args.size() != 1) {
+    std::cerr << (field == nullptr ? absl::StrCat("no case command '", name, "'\n")
+                                   : std::string())
+              << "usage: tripdesk case COMMAND CASE_ID [--field=value ...]; "
+                 "'tripdesk case commands' lists them\n";
+    return 2;
+  }
+  v1::SubmitCommandRequest request;
+  request.set_case_id(args[0]);
+  request.set_command_id(CommandId());
+  if (absl::GetFlag(FLAGS_expected_revision) >= 0) {
+    request.set_expected_revision(static_cast<uint64_t>(absl::GetFlag(FLAGS_expected_revision)));
+  }
+  v1::ManualCarBookingCommand* command = request.mutable_command()->mutable_car_booking();
+  google::protobuf::Message* body = command->GetReflection()->MutableMessage(command, field);
+  if (absl::Status s = SetFields(ctx.fields, *body); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::CommandReply reply;
+  grpc::Status status = stub->SubmitCommand(&context, request, &reply);
+  return PrintReply(ctx, status, reply, request.command_id());
+}
+
+int CaseCommandList(const Context&, const Args&) {
+  const google::protobuf::Descriptor* d = v1::ManualCarBookingCommand::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    std::cout << (f->name() == "receive_request" ? "case open" : "case " + f->name());
+    for (const std::string& path : FieldPaths(*f->message_type())) std::cout << " --" << path;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int CaseShow(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk case show CASE_ID [--min_position=N]\n";
+    return 2;
+  }
+  v1::GetCaseRequest request;
+  request.set_case_id(args[0]);
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::CaseView view;
+  grpc::Status status = stub->GetCase(&context, request, &view);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(view) << "\n";
+  } else {
+    PrintCase(view);
+  }
+  return 0;
+}
+
+int CaseList(const Context& ctx, const Args&) {
+  v1::ListCasesRequest request;
+  request.set_state(absl::GetFlag(FLAGS_state));
+  request.set_queue(absl::GetFlag(FLAGS_queue));
+  request.set_assigned_agent(absl::GetFlag(FLAGS_agent));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  if (!absl::GetFlag(FLAGS_updated_since).empty() &&
+      !TimeUtil::FromString(absl::GetFlag(FLAGS_updated_since), request.mutable_updated_since())) {
+    std::cerr << "error: --updated_since expects an RFC 3339 time\n";
+    return 2;
+  }
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ListCasesResponse response;
+  grpc::Status status = stub->ListCases(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    for (const v1::CaseView& v : response.cases()) std::cout << ToJsonLine(v) << "\n";
+  } else {
+    Table t({"CASE", "STATE", "COMPANY", "CUSTOMER", "QUEUE", "AGENT", "UPDATED"});
+    for (const v1::CaseView& v : response.cases()) {
+      t.Add({v.case_id(), v.state(), v.client_company(), v.customer().name(), v.queue(),
+             v.assigned_agent(), Time(v.updated_at())});
+    }
+    std::cout << t.Render();
+  }
+  if (!response.next_page_token().empty()) {
+    std::cerr << "more: --page_token=" << response.next_page_token() << "\n";
+  }
+  return 0;
+}
+
+int ReservationShow(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk reservation show CASE_ID\n";
+    return 2;
+  }
+  v1::GetReservationRequest request;
+  request.set_case_id(args[0]);
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ReservationView r;
+  grpc::Status status = stub->GetReservation(&context, request, &r);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(r) << "\n";
+    return 0;
+  }
+  Table t({"FIELD", "VALUE"});
+  t.Add({"case", r.case_id()});
+  t.Add({"vendor", absl::StrCat(r.vendor_name(), " (", r.vendor_code(), ")")});
+  t.Add({"car", absl::StrCat(r.car_model(), " (", r.car_class(), ")")});
+  t.Add({"pick-up", absl::StrCat(r.pick_up().location(), " ", Time(r.pick_up().time()))});
+  t.Add({"drop-off", absl::StrCat(r.drop_off().location(), " ", Time(r.drop_off().time()))});
+  t.Add({"platform", v1::BookingPlatform_Name(r.platform())});
+  t.Add({"confirmation", r.confirmation_number()});
+  t.Add({"trip", r.trip_id()});
+  t.Add({"voucher", r.voucher_number()});
+  t.Add({"corporate discount", r.corporate_discount_id()});
+  t.Add({"billing number", r.billing_number()});
+  t.Add({"MIS", r.mis_status()});
+  t.Add({"quote", Money(r.quote_amount())});
+  std::cout << t.Render();
+  return 0;
+}
+
+int TrackerList(const Context& ctx, const Args&) {
+  v1::ListTrackerRowsRequest request;
+  request.set_from_date(absl::GetFlag(FLAGS_from_date));
+  request.set_to_date(absl::GetFlag(FLAGS_to_date));
+  request.set_client_company(absl::GetFlag(FLAGS_company));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ListTrackerRowsResponse response;
+  grpc::Status status = stub->ListTrackerRows(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    for (const v1::TrackerRow& row : response.rows()) std::cout << ToJsonLine(row) << "\n";
+  } else {
+    Table t({"DATE", "CASE", "AGENT", "COMPANY", "VENDOR", "CONFIRMATION", "MIS", "FEE", "CLOSED"});
+    for (const v1::TrackerRow& row : response.rows()) {
+      t.Add({row.date(), row.case_id(), row.agent(), row.client_company(), row.vendor_code(),
+             row.confirmation_number(), row.mis_filed() ? "filed" : "-",
+             row.fee_charged() ? Money(row.fee()) : "-", Time(row.closed_at())});
+    }
+    std::cout << t.Render();
+  }
+  if (!response.next_page_token().empty()) {
+    std::cerr << "more: --page_token=" << response.next_page_token() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace tripdesk::cli

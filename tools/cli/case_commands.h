@@ -1,0 +1,36 @@
+// The tripdesk CLI's commands: what each subcommand does with the server.
+#ifndef TRIPDESK_TOOLS_CLI_CASE_COMMANDS_H_
+#define TRIPDESK_TOOLS_CLI_CASE_COMMANDS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+namespace tripdesk::cli {
+
+using Args = std::vector<std::string>;
+
+struct Context {
+  std::shared_ptr<grpc::Channel> channel;
+  bool json = false;
+  // --field=value words that are not CLI flags: a command's fields.
+  Args fields;
+};
+
+// Deadline from --timeout_seconds, identity from --actor/--role.
+void SetDeadline(grpc::ClientContext& context);
+
+int CaseOpen(const Context& ctx, const Args& args);
+int CaseShow(const Context& ctx, const Args& args);
+int CaseList(const Context& ctx, const Args& args);
+int CaseCommandList(const Context& ctx, const Args& args);
+int ReservationShow(const Context& ctx, const Args& args);
+int TrackerList(const Context& ctx, const Args& args);
+// tripdesk case COMMAND CASE_ID --field=value...
+int CaseCommand(const Context& ctx, const std::string& command, const Args& args);
+
+}  // namespace tripdesk::cli
+
+#endif  // TRIPDESK_TOOLS_CLI_CASE_COMMANDS_H_
