@@ -100,60 +100,47 @@ absl::Status CaseService::BeforeQuery(grpc::CallbackServerContext* context, absl
   return projections_->WaitFor(min_position, QueryDeadline(*context));
 }
 
-grpc::ServerUnaryReactor* CaseService::GetCase(grpc::CallbackServerContext* context,
-                                               const v1::GetCaseRequest* request,
-                                               v1::CaseView* response) {
+template <typename Response, typename Query>
+grpc::ServerUnaryReactor* CaseService::Serve(grpc::CallbackServerContext* context,
+                                             absl::string_view rpc, uint64_t min_position,
+                                             Response* response, Query query) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = BeforeQuery(context, "GetCase", request->min_position());
+  absl::Status status = BeforeQuery(context, rpc, min_position);
   if (status.ok()) {
-    absl::StatusOr<v1::CaseView> view = queries_->GetCase(request->case_id());
-    if (view.ok()) *response = *std::move(view);
-    status = view.status();
+    absl::StatusOr<Response> result = query();
+    if (result.ok()) *response = *std::move(result);
+    status = result.status();
   }
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* CaseService::GetCase(grpc::CallbackServerContext* context,
+                                               const v1::GetCaseRequest* request,
+                                               v1::CaseView* response) {
+  return Serve(context, "GetCase", request->min_position(), response,
+               [&] { return queries_->GetCase(request->case_id()); });
 }
 
 grpc::ServerUnaryReactor* CaseService::ListCases(grpc::CallbackServerContext* context,
                                                  const v1::ListCasesRequest* request,
                                                  v1::ListCasesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = BeforeQuery(context, "ListCases", request->min_position());
-  if (status.ok()) {
-    absl::StatusOr<v1::ListCasesResponse> page = queries_->ListCases(*request);
-    if (page.ok()) *response = *std::move(page);
-    status = page.status();
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Serve(context, "ListCases", request->min_position(), response,
+               [&] { return queries_->ListCases(*request); });
 }
 
 grpc::ServerUnaryReactor* CaseService::GetReservation(grpc::CallbackServerContext* context,
                                                       const v1::GetReservationRequest* request,
                                                       v1::ReservationView* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = BeforeQuery(context, "GetReservation", request->min_position());
-  if (status.ok()) {
-    absl::StatusOr<v1::ReservationView> view = queries_->GetReservation(request->case_id());
-    if (view.ok()) *response = *std::move(view);
-    status = view.status();
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Serve(context, "GetReservation", request->min_position(), response,
+               [&] { return queries_->GetReservation(request->case_id()); });
 }
 
 grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerContext* context,
                                                        const v1::ListTrackerRowsRequest* request,
                                                        v1::ListTrackerRowsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = BeforeQuery(context, "ListTrackerRows", request->min_position());
-  if (status.ok()) {
-    absl::StatusOr<v1::ListTrackerRowsResponse> page = queries_->ListTrackerRows(*request);
-    if (page.ok()) *response = *std::move(page);
-    status = page.status();
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Serve(context, "ListTrackerRows", request->min_position(), response,
+               [&] { return queries_->ListTrackerRows(*request); });
 }
 
 }  // namespace tripdesk::services

@@ -41,6 +41,10 @@ class CaseService final : public v1::CaseService::CallbackService {
  private:
   void Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
            absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply);
+  // A query: identity, authorization, read-your-writes, then `query`.
+  template <typename Response, typename Query>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, absl::string_view rpc,
+                                  uint64_t min_position, Response* response, Query query);
   // Identity, authorization and read-your-writes for the queries.
   absl::Status BeforeQuery(grpc::CallbackServerContext* context, absl::string_view rpc,
                            uint64_t min_position);

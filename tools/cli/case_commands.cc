@@ -102,6 +102,18 @@ int PrintReply(const Context& ctx, const grpc::Status& status, const v1::Command
   return 0;
 }
 
+// Calls one CaseService RPC with the deadline and identity set.
+template <typename Request, typename Response>
+grpc::Status CallCases(const Context& ctx,
+                       grpc::Status (v1::CaseService::Stub::*rpc)(grpc::ClientContext*,
+                                                                  const Request&, Response*),
+                       const Request& request, Response* response) {
+  auto stub = v1::CaseService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return (stub.get()->*rpc)(&context, request, response);
+}
+
 }  // namespace
 
 void SetDeadline(grpc::ClientContext& context) {
@@ -124,11 +136,8 @@ int CaseOpen(const Context& ctx, const Args& args) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::CommandReply reply;
-  grpc::Status status = stub->OpenCase(&context, request, &reply);
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::OpenCase, request, &reply);
   return PrintReply(ctx, status, reply, request.command_id());
 }
 
@@ -155,11 +164,8 @@ int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::CommandReply reply;
-  grpc::Status status = stub->SubmitCommand(&context, request, &reply);
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::SubmitCommand, request, &reply);
   return PrintReply(ctx, status, reply, request.command_id());
 }
 
@@ -182,11 +188,8 @@ int CaseShow(const Context& ctx, const Args& args) {
   v1::GetCaseRequest request;
   request.set_case_id(args[0]);
   request.set_min_position(absl::GetFlag(FLAGS_min_position));
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::CaseView view;
-  grpc::Status status = stub->GetCase(&context, request, &view);
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::GetCase, request, &view);
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
     std::cout << ToJsonLine(view) << "\n";
@@ -209,11 +212,8 @@ int CaseList(const Context& ctx, const Args&) {
     std::cerr << "error: --updated_since expects an RFC 3339 time\n";
     return 2;
   }
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::ListCasesResponse response;
-  grpc::Status status = stub->ListCases(&context, request, &response);
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::ListCases, request, &response);
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
     for (const v1::CaseView& v : response.cases()) std::cout << ToJsonLine(v) << "\n";
@@ -239,11 +239,8 @@ int ReservationShow(const Context& ctx, const Args& args) {
   v1::GetReservationRequest request;
   request.set_case_id(args[0]);
   request.set_min_position(absl::GetFlag(FLAGS_min_position));
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::ReservationView r;
-  grpc::Status status = stub->GetReservation(&context, request, &r);
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::GetReservation, request, &r);
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
     std::cout << ToJsonLine(r) << "\n";
@@ -275,11 +272,9 @@ int TrackerList(const Context& ctx, const Args&) {
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   request.set_min_position(absl::GetFlag(FLAGS_min_position));
-  auto stub = v1::CaseService::NewStub(ctx.channel);
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::ListTrackerRowsResponse response;
-  grpc::Status status = stub->ListTrackerRows(&context, request, &response);
+  grpc::Status status =
+      CallCases(ctx, &v1::CaseService::Stub::ListTrackerRows, request, &response);
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
     for (const v1::TrackerRow& row : response.rows()) std::cout << ToJsonLine(row) << "\n";
