@@ -5,6 +5,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/grpc_status.h"
@@ -315,6 +316,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(grpc::CallbackServerContext* c
     return reactor;
   }
   absl::StatusOr<eventstore::AppendRequest> append = FromProto(*request);
+  for (size_t i = 0; append.ok() && i < append->streams.size(); ++i) {
+    // The views trust every record of a case stream to be a decided event.
+    if (absl::StartsWith(append->streams[i].stream, "case-")) {
+      append = absl::InvalidArgumentError(absl::StrCat(
+          "streams[", i, "].stream: case streams are written by workflow commands only"));
+    }
+  }
   if (!append.ok()) {
     reactor->Finish(ToGrpcStatus(append.status()));
     return reactor;

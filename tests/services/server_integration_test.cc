@@ -97,12 +97,12 @@ TEST_F(ServerIntegrationTest, ServesHealthAndReflection) {
 TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
   Start();
   v1::AppendOutcome outcome;
-  ASSERT_TRUE(Append("case-1", 3, "cmd-1", &outcome).ok());
-  ASSERT_TRUE(Append("case-2", 2, "cmd-2", &outcome).ok());
+  ASSERT_TRUE(Append("test-1", 3, "cmd-1", &outcome).ok());
+  ASSERT_TRUE(Append("test-2", 2, "cmd-2", &outcome).ok());
   EXPECT_EQ(outcome.first_position(), 4u);
 
   v1::ReadStreamRequest read;
-  read.set_stream("case-1");
+  read.set_stream("test-1");
   read.set_from_revision(1);
   v1::ReadStreamResponse page;
   grpc::ClientContext c1;
@@ -116,7 +116,7 @@ TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
   EXPECT_TRUE(page.end_of_stream());
 
   v1::GetStreamHeadRequest head_request;
-  head_request.set_stream("case-2");
+  head_request.set_stream("test-2");
   v1::StreamHead head;
   grpc::ClientContext c2;
   ASSERT_TRUE(log_->GetStreamHead(&c2, head_request, &head).ok());
@@ -135,7 +135,7 @@ TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
 
   // A retried command id returns the first outcome and writes nothing.
   v1::AppendOutcome retry;
-  ASSERT_TRUE(Append("case-1", 3, "cmd-1", &retry).ok());
+  ASSERT_TRUE(Append("test-1", 3, "cmd-1", &retry).ok());
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.first_position(), 1u);
   EXPECT_EQ(LastPosition(), 5u);
@@ -145,7 +145,7 @@ TEST_F(ServerIntegrationTest, SubscribeDeliversStoredThenLiveRecordsInOrder) {
   Start();
   v1::AppendOutcome outcome;
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(Append(absl::StrCat("case-", i), 2, "", &outcome).ok());
+    ASSERT_TRUE(Append(absl::StrCat("test-", i), 2, "", &outcome).ok());
   }
   grpc::ClientContext context;
   v1::SubscribeRequest request;
@@ -154,7 +154,7 @@ TEST_F(ServerIntegrationTest, SubscribeDeliversStoredThenLiveRecordsInOrder) {
   std::thread writer([&] {
     v1::AppendOutcome live;
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(Append(absl::StrCat("case-live-", i % 3), 1, "", &live).ok());
+      ASSERT_TRUE(Append(absl::StrCat("test-live-", i % 3), 1, "", &live).ok());
     }
   });
   v1::RecordEnvelope record;
@@ -170,7 +170,7 @@ TEST_F(ServerIntegrationTest, SubscribeDeliversStoredThenLiveRecordsInOrder) {
 TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   Start();
   v1::AppendOutcome outcome;
-  ASSERT_TRUE(Append("case-1", 1, "", &outcome).ok());
+  ASSERT_TRUE(Append("test-1", 1, "", &outcome).ok());
 
   v1::AppendOutcome ignored;
   grpc::Status empty = Append("", 1, "", &ignored);
@@ -178,10 +178,13 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   EXPECT_THAT(empty.error_message(), HasSubstr("streams[0].stream"));
   EXPECT_EQ(Append(std::string(300, 'x'), 1, "", &ignored).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status case_stream = Append("case-C1", 1, "", &ignored);
+  EXPECT_EQ(case_stream.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(case_stream.error_message(), HasSubstr("workflow commands only"));
 
   v1::AppendRequest no_form;
   v1::AppendStream* s = no_form.add_streams();
-  s->set_stream("case-1");
+  s->set_stream("test-1");
   s->add_events()->set_event_type("Noted");
   grpc::ClientContext c1;
   grpc::Status unknown_form = log_->Append(&c1, no_form, &ignored);
@@ -203,7 +206,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
             grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ReadStreamRequest unknown;
-  unknown.set_stream("case-nope");
+  unknown.set_stream("test-nope");
   v1::ReadStreamResponse nothing;
   grpc::ClientContext c4;
   EXPECT_EQ(log_->ReadStream(&c4, unknown, &nothing).error_code(),
@@ -225,7 +228,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
 TEST_F(ServerIntegrationTest, RawAppendIsRefusedUnlessEnabled) {
   Start({});
   v1::AppendOutcome outcome;
-  grpc::Status refused = Append("case-1", 1, "", &outcome);
+  grpc::Status refused = Append("test-1", 1, "", &outcome);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_THAT(refused.error_message(), HasSubstr("--enable_raw_append"));
   EXPECT_EQ(LastPosition(), 0u);
@@ -234,7 +237,7 @@ TEST_F(ServerIntegrationTest, RawAppendIsRefusedUnlessEnabled) {
 TEST_F(ServerIntegrationTest, SigtermDrainsAndExitsCleanlyKeepingTheData) {
   Start();
   v1::AppendOutcome outcome;
-  ASSERT_TRUE(Append("case-1", 4, "cmd-1", &outcome).ok());
+  ASSERT_TRUE(Append("test-1", 4, "cmd-1", &outcome).ok());
   // A live subscriber must not hold up the shutdown.
   grpc::ClientContext context;
   v1::SubscribeRequest request;
