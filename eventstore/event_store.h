@@ -148,6 +148,10 @@ class EventStore {
       absl::string_view stream, uint64_t from_revision, size_t limit) = 0;
   // NOT_FOUND when the stream has no events.
   virtual absl::StatusOr<StreamHead> GetStreamHead(absl::string_view stream) = 0;
+  // The head as the stream index records it, even past the log's end (an
+  // append being synced, or a log damaged behind the store's back); for
+  // verification.
+  virtual absl::StatusOr<StreamHead> GetIndexedStreamHead(absl::string_view stream) = 0;
   // Records from `from_position` (inclusive), at most `limit`.
   virtual absl::StatusOr<std::vector<Record>> ReadAll(uint64_t from_position,
                                                       size_t limit) = 0;

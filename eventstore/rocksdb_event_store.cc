@@ -357,15 +357,11 @@ class RocksDbEventStore final : public EventStore {
   }
 
   absl::StatusOr<StreamHead> GetStreamHead(absl::string_view stream) override {
-    if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
-    absl::StatusOr<std::optional<StreamHead>> head =
-        ReadHead(std::string(stream), LastPosition());
-    if (!head.ok()) return head.status();
-    if (!head->has_value()) {
-      return absl::NotFoundError(
-          absl::StrFormat("stream '%s' has no events", stream));
-    }
-    return **head;
+    return HeadUpTo(stream, LastPosition());
+  }
+
+  absl::StatusOr<StreamHead> GetIndexedStreamHead(absl::string_view stream) override {
+    return HeadUpTo(stream, UINT64_MAX);
   }
 
   absl::StatusOr<std::vector<Record>> ReadAll(uint64_t from_position,
@@ -531,6 +527,17 @@ class RocksDbEventStore final : public EventStore {
       return absl::DataLossError("the last log key is not a position");
     }
     return *pos;
+  }
+
+  absl::StatusOr<StreamHead> HeadUpTo(absl::string_view stream, uint64_t max_position) {
+    if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
+    absl::StatusOr<std::optional<StreamHead>> head =
+        ReadHead(std::string(stream), max_position);
+    if (!head.ok()) return head.status();
+    if (!head->has_value()) {
+      return absl::NotFoundError(absl::StrFormat("stream '%s' has no events", stream));
+    }
+    return **head;
   }
 
   // The head of `stream` in RocksDB among records at or before

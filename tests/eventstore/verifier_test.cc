@@ -1,0 +1,124 @@
+// Tampering with stored records directly in RocksDB is found by the
+// verifier, which names the record.
+#include "eventstore/verifier.h"
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/keys.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tripdesk::eventstore {
+namespace {
+
+using ::testing::HasSubstr;
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Open();
+    for (int i = 0; i < 30; ++i) {
+      AppendRequest request;
+      request.streams.push_back({absl::StrCat("case-", i % 3), ExpectedRevision::Any(),
+                                 {{"Noted", absl::StrCat("note ", i)}}});
+      ASSERT_TRUE(store_->Append(request).ok());
+    }
+  }
+
+  void Open() {
+    Options options;
+    options.path = dir_.Sub("db");
+    auto store = EventStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  // Closes the store, lets `edit` change the log column family, reopens.
+  void Tamper(const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& edit) {
+    store_.reset();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {keys::kLogFamily, {}},
+        {keys::kStreamsFamily, {}}, {keys::kCommandsFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), families, &handles, &db).ok());
+    edit(db, handles[1]);
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+    Open();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST_F(VerifierTest, AnIntactLogVerifiesWithProgress) {
+  int calls = 0;
+  absl::StatusOr<VerifyReport> report =
+      VerifyLog(*store_, [&](const VerifyReport&) { return ++calls > 0; }, 10);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->problem.has_value());
+  EXPECT_EQ(report->records_checked, 30u);
+  EXPECT_EQ(calls, 3);
+  absl::StatusOr<VerifyReport> stream = VerifyStream(*store_, "case-1");
+  ASSERT_TRUE(stream.ok());
+  EXPECT_FALSE(stream->problem.has_value());
+  EXPECT_EQ(stream->records_checked, 10u);
+}
+
+TEST_F(VerifierTest, AnEditedPayloadIsNamedByPosition) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, keys::LogKey(14), &value).ok());
+    Record record;
+    ASSERT_TRUE(record.ParseFromString(value));
+    record.set_payload("note 13, amount changed");
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, keys::LogKey(14), record.SerializeAsString()).ok());
+  });
+  absl::StatusOr<VerifyReport> report = VerifyLog(*store_, nullptr);
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->problem.has_value());
+  EXPECT_EQ(report->problem->position, 14u);
+  EXPECT_EQ(report->problem->stream, "case-1");
+  EXPECT_THAT(report->problem->problem, HasSubstr("altered"));
+  absl::StatusOr<VerifyReport> stream = VerifyStream(*store_, "case-1");
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE(stream->problem.has_value());
+  EXPECT_EQ(stream->problem->position, 14u);
+  absl::StatusOr<VerifyReport> other = VerifyStream(*store_, "case-0");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->problem.has_value());
+}
+
+TEST_F(VerifierTest, ADeletedRecordIsReportedAsAGap) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), log, keys::LogKey(9)).ok());
+  });
+  absl::StatusOr<VerifyReport> report = VerifyLog(*store_, nullptr);
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->problem.has_value());
+  EXPECT_EQ(report->problem->position, 9u);
+  EXPECT_THAT(report->problem->problem, HasSubstr("position 9 is missing"));
+  absl::StatusOr<VerifyReport> stream = VerifyStream(*store_, "case-2");
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE(stream->problem.has_value());
+  EXPECT_THAT(stream->problem->problem, HasSubstr("position 9"));
+}
+
+TEST_F(VerifierTest, ARecordDeletedFromTheEndIsFoundThroughTheIndex) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), log, keys::LogKey(30)).ok());
+  });
+  absl::StatusOr<VerifyReport> report = VerifyLog(*store_, nullptr);
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->problem.has_value());
+  EXPECT_THAT(report->problem->problem, HasSubstr("index disagrees"));
+}
+
+TEST_F(VerifierTest, AnUnknownStreamIsNotFound) {
+  EXPECT_EQ(VerifyStream(*store_, "case-99").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tripdesk::eventstore
