@@ -75,7 +75,10 @@ absl::Status ProjectionRunner::Start() {
     if (absl::Status s = ResetSlot(slot); !s.ok()) return s;
   }
   uint64_t min = UINT64_MAX;
-  for (const Slot& slot : slots_) min = std::min(min, slot.checkpoint);
+  for (const Slot& slot : slots_) {
+    min = std::min(min, slot.checkpoint);
+    published_.push_back(slot.checkpoint);
+  }
   min_checkpoint_.store(slots_.empty() ? 0 : min);
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
@@ -103,21 +106,37 @@ absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
       "the views have reached log position ", min_checkpoint_.load(), ", not yet ", position));
 }
 
+absl::Status ProjectionRunner::RequestRebuild(absl::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool found = false;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (name.empty() || slots_[i].projection->name() == name) {
+      slots_[i].reset_requested = true;
+      published_[i] = 0;
+      found = true;
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("no view named '", name, "'; views: cases, reservations, tracker"));
+  }
+  min_checkpoint_.store(0);
+  return absl::OkStatus();
+}
+
 absl::Status ProjectionRunner::Rebuild(absl::string_view name, absl::Time deadline) {
   const uint64_t target = store_->LastPosition();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    bool found = false;
-    for (Slot& slot : slots_) {
-      if (slot.projection->name() == name) {
-        slot.reset_requested = true;
-        found = true;
-      }
-    }
-    if (!found) return absl::NotFoundError(absl::StrCat("no view named '", name, "'"));
-    min_checkpoint_.store(0);
-  }
+  if (absl::Status s = RequestRebuild(name); !s.ok()) return s;
   return WaitFor(target, deadline);
+}
+
+std::vector<std::pair<std::string, uint64_t>> ProjectionRunner::Checkpoints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    out.emplace_back(slots_[i].projection->name(), published_[i]);
+  }
+  return out;
 }
 
 absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& records) {
@@ -191,8 +210,9 @@ void ProjectionRunner::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       // A view with a rebuild pending is at 0, whatever its rows say.
       uint64_t min = UINT64_MAX;
-      for (const Slot& slot : slots_) {
-        min = std::min(min, slot.reset_requested ? 0 : slot.checkpoint);
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        published_[i] = slots_[i].reset_requested ? 0 : slots_[i].checkpoint;
+        min = std::min(min, published_[i]);
       }
       min_checkpoint_.store(min);
       if (!status.ok()) {

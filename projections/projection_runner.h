@@ -41,11 +41,16 @@ class ProjectionRunner {
   // Blocks until every view includes `position` or the deadline passes.
   // DEADLINE_EXCEEDED, or the error that stopped the runner.
   absl::Status WaitFor(uint64_t position, absl::Time deadline);
-  // Drops a view's rows and rebuilds it from the log; returns once it has
-  // caught up with the log as it was when called, or the deadline passes.
+  // Drops a view's rows (every view's when `name` is empty) and rebuilds it
+  // from the log in the background. NOT_FOUND for an unknown view.
+  absl::Status RequestRebuild(absl::string_view name);
+  // RequestRebuild, then waits until the view has caught up with the log as
+  // it was when called, or the deadline passes.
   absl::Status Rebuild(absl::string_view name, absl::Time deadline);
   // The lowest checkpoint of all views.
   uint64_t Checkpoint() const;
+  // Each view's name and checkpoint (0 while a rebuild is pending).
+  std::vector<std::pair<std::string, uint64_t>> Checkpoints() const;
 
  private:
   struct Slot {
@@ -61,6 +66,7 @@ class ProjectionRunner {
   eventstore::EventStore* store_;
   ViewStore* views_;
   std::vector<Slot> slots_;
+  std::vector<uint64_t> published_;  // slots' checkpoints as of the last batch; under mu_
 
   mutable std::mutex mu_;
   std::condition_variable progress_cv_;

@@ -1,31 +1,16 @@
 #include "services/command_runner.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/case_reader.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
-namespace {
-
-constexpr size_t kReadPage = 1000;
-
-}  // namespace
-
 absl::StatusOr<v1::CaseState> CommandRunner::Load(absl::string_view case_id,
                                                   std::optional<uint64_t> max_revision) const {
-  v1::CaseState state;
-  state.set_case_id(std::string(case_id));
-  const std::string stream = workflows::CaseStream(case_id);
-  for (uint64_t from = 0;;) {
-    absl::StatusOr<std::vector<eventstore::Record>> page =
-        store_->ReadStream(stream, from, kReadPage);
-    if (!page.ok()) return page.status();
-    for (const eventstore::Record& record : *page) {
-      if (max_revision.has_value() && record.revision() > *max_revision) return state;
-      if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
-    }
-    if (page->size() < kReadPage) return state;
-    from = page->back().revision() + 1;
-  }
+  if (!max_revision.has_value()) return FoldCase(*store_, registry_, case_id);
+  return FoldCase(*store_, registry_, case_id, [&](const eventstore::Record& record) {
+    return record.revision() > *max_revision;
+  });
 }
 
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {

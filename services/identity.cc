@@ -40,6 +40,12 @@ absl::StatusOr<workflows::Actor> ActorOf(const grpc::CallbackServerContext& cont
 }
 
 absl::Status Authorize(const workflows::Actor& actor, absl::string_view rpc) {
+  if (absl::StartsWith(rpc, "tripdesk.v1.AuditService/") && actor.role != "auditor" &&
+      actor.role != workflows::kRoleSupervisor) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(rpc, ": audit calls are for the auditor and supervisor roles; you act as '",
+                     actor.role, "'"));
+  }
   const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand");
   if (writes && actor.role != workflows::kRoleAgent && actor.role != workflows::kRoleTechSpoc &&
       actor.role != workflows::kRoleSupervisor) {

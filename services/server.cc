@@ -43,6 +43,8 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
       std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
                                                  server->projections_.get(), registry);
+  server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
+                                                  server->queries_.get(), server->projections_.get());
   server->event_log_ =
       std::make_unique<EventLogService>(server->store_.get(), options.event_log);
 
@@ -55,6 +57,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
                            &server->port_);
   builder.RegisterService(server->event_log_.get());
   builder.RegisterService(server->cases_.get());
+  builder.RegisterService(server->audit_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrFormat(
@@ -76,6 +79,8 @@ void TripdeskServer::Shutdown() {
     server_->Wait();
     server_.reset();
   }
+  if (audit_ != nullptr) audit_->Stop();  // producers read the store: stop them first
+  audit_.reset();
   cases_.reset();
   event_log_.reset();
   if (projections_ != nullptr) projections_->Stop();

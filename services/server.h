@@ -15,6 +15,7 @@
 #include "eventstore/event_store.h"
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
+#include "services/audit_service.h"
 #include "services/case_service.h"
 #include "services/command_runner.h"
 #include "services/event_log_service.h"
@@ -57,6 +58,7 @@ class TripdeskServer {
   std::unique_ptr<projections::CaseQueries> queries_;
   std::unique_ptr<CommandRunner> commands_;
   std::unique_ptr<CaseService> cases_;
+  std::unique_ptr<AuditService> audit_;
   std::unique_ptr<EventLogService> event_log_;
   std::unique_ptr<grpc::Server> server_;
   absl::Duration drain_timeout_;

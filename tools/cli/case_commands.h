@@ -28,6 +28,13 @@ int CaseList(const Context& ctx, const Args& args);
 int CaseCommandList(const Context& ctx, const Args& args);
 int ReservationShow(const Context& ctx, const Args& args);
 int TrackerList(const Context& ctx, const Args& args);
+int AuditHistory(const Context& ctx, const Args& args);
+int AuditReplay(const Context& ctx, const Args& args);
+// Exits 3 when the log does not verify.
+int AuditVerify(const Context& ctx, const Args& args);
+int AuditExport(const Context& ctx, const Args& args);
+int AuditExportTracker(const Context& ctx, const Args& args);
+int AdminRebuild(const Context& ctx, const Args& args);
 // tripdesk case COMMAND CASE_ID --field=value...
 int CaseCommand(const Context& ctx, const std::string& command, const Args& args);
 

@@ -167,6 +167,12 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"case commands", CaseCommandList},
           {"reservation show", ReservationShow},
           {"tracker", TrackerList},
+          {"audit history", AuditHistory},
+          {"audit replay", AuditReplay},
+          {"audit verify", AuditVerify},
+          {"audit export", AuditExport},
+          {"audit export-tracker", AuditExportTracker},
+          {"admin rebuild", AdminRebuild},
       };
   return *kCommands;
 }

@@ -1,0 +1,41 @@
+#include "services/case_reader.h"
+
+namespace tripdesk::services {
+namespace {
+
+constexpr size_t kPage = 500;
+
+}  // namespace
+
+absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view case_id,
+                               const std::function<absl::Status(const eventstore::Record&)>& visit) {
+  const std::string stream = workflows::CaseStream(case_id);
+  for (uint64_t from = 0;;) {
+    absl::StatusOr<std::vector<eventstore::Record>> page = store.ReadStream(stream, from, kPage);
+    if (!page.ok()) return page.status();
+    for (const eventstore::Record& record : *page) {
+      if (absl::Status s = visit(record); !s.ok()) return s;
+    }
+    if (page->size() < kPage) return absl::OkStatus();
+    from = page->back().revision() + 1;
+  }
+}
+
+absl::StatusOr<v1::CaseState> FoldCase(eventstore::EventStore& store,
+                                       const workflows::WorkflowRegistry& registry,
+                                       absl::string_view case_id, const StopBefore& stop) {
+  v1::CaseState state;
+  state.set_case_id(std::string(case_id));
+  bool stopped = false;
+  absl::Status s = ForEachCaseRecord(store, case_id, [&](const eventstore::Record& record) {
+    if (stop && stop(record)) {
+      stopped = true;
+      return absl::CancelledError("stop");  // ends the walk; not an error
+    }
+    return registry.Apply(state, record);
+  });
+  if (!s.ok() && !stopped) return s;
+  return state;
+}
+
+}  // namespace tripdesk::services

@@ -1,0 +1,389 @@
+// Auditors through the real tripdeskd: histories, replays at every revision,
+// exports that round-trip, tamper evidence (also through the CLI's exit
+// code), view rebuilds, and bad input that writes nothing.
+#include <google/protobuf/util/json_util.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "eventstore/keys.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/testing/car_booking_commands.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tripdesk/v1/audit.grpc.pb.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+#include "tripdesk/v1/log.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::CarCommand;
+
+class AuditServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start() {
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr);
+    cases_ = v1::CaseService::NewStub(channel_);
+    audit_ = v1::AuditService::NewStub(channel_);
+    log_ = v1::EventLog::NewStub(channel_);
+  }
+
+  static void As(grpc::ClientContext& context, const std::string& id, const std::string& role) {
+    context.AddMetadata("x-tripdesk-actor", id);
+    context.AddMetadata("x-tripdesk-role", role);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  }
+
+  v1::CommandReply Command(const std::string& case_id, CarCommand command, bool open = false,
+                           const std::string& role = "agent") {
+    grpc::ClientContext context;
+    As(context, role == "tech_spoc" ? "tom" : "alice", role);
+    v1::CommandReply reply;
+    grpc::Status status;
+    if (open) {
+      v1::OpenCaseRequest request;
+      request.set_case_id(case_id);
+      *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+      status = cases_->OpenCase(&context, request, &reply);
+    } else {
+      v1::SubmitCommandRequest request;
+      request.set_case_id(case_id);
+      *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+      status = cases_->SubmitCommand(&context, request, &reply);
+    }
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply;
+  }
+
+  // Drives a case through the offline branch; the reply of every command.
+  std::vector<v1::CommandReply> DriveOffline(const std::string& case_id) {
+    std::vector<v1::CommandReply> replies;
+    replies.push_back(Command(case_id, testing::Request(pick_, drop_), true));
+    const std::vector<std::pair<CarCommand, std::string>> steps = {
+        {testing::Identify(pick_, drop_), "agent"}, {testing::IlCheck(false), "agent"},
+        {testing::Approval(true), "tech_spoc"}, {testing::VendorSearch(), "agent"},
+        {testing::Quote(), "agent"}, {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), "agent"},
+        {testing::Booking(), "agent"}, {testing::Voucher(), "agent"}, {testing::Verify(), "agent"},
+        {testing::Mis(), "agent"}, {testing::ConfirmationEmail(), "agent"},
+        {testing::VouchersSent(), "agent"}, {testing::Close(), "agent"},
+        {testing::Tracker(), "agent"}, {testing::Fee(), "agent"}};
+    for (const auto& [command, role] : steps) {
+      replies.push_back(Command(case_id, command, false, role));
+    }
+    return replies;
+  }
+
+  std::vector<v1::HistoryEntry> History(const std::string& case_id, grpc::Status* status) {
+    grpc::ClientContext context;
+    As(context, "ann", "auditor");
+    v1::GetCaseHistoryRequest request;
+    request.set_case_id(case_id);
+    auto reader = audit_->GetCaseHistory(&context, request);
+    std::vector<v1::HistoryEntry> entries;
+    v1::HistoryEntry entry;
+    while (reader->Read(&entry)) entries.push_back(entry);
+    *status = reader->Finish();
+    return entries;
+  }
+
+  grpc::Status Replay(v1::ReplayCaseRequest request, v1::CaseView* view,
+                      const std::string& role = "auditor") {
+    grpc::ClientContext context;
+    As(context, "ann", role);
+    return audit_->ReplayCase(&context, request, view);
+  }
+
+  std::string Export(const std::string& case_id, v1::ExportFormat format, grpc::Status* status) {
+    grpc::ClientContext context;
+    As(context, "ann", "auditor");
+    v1::ExportCaseHistoryRequest request;
+    request.set_case_id(case_id);
+    request.set_format(format);
+    auto reader = audit_->ExportCaseHistory(&context, request);
+    std::string out;
+    v1::ExportChunk chunk;
+    while (reader->Read(&chunk)) out += chunk.data();
+    *status = reader->Finish();
+    return out;
+  }
+
+  v1::VerifyProgress Verify(const std::string& case_id, grpc::Status* status) {
+    grpc::ClientContext context;
+    As(context, "ann", "auditor");
+    v1::VerifyLogRequest request;
+    request.set_case_id(case_id);
+    auto reader = audit_->VerifyLog(&context, request);
+    v1::VerifyProgress last;
+    v1::VerifyProgress progress;
+    while (reader->Read(&progress)) last = progress;
+    *status = reader->Finish();
+    return last;
+  }
+
+  uint64_t LastPosition() {
+    v1::ReadAllRequest request;
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
+    return response.last_position();
+  }
+
+  // Runs the CLI; its exit code and output.
+  std::pair<int, std::string> Cli(const std::string& args) {
+    const std::string command = absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(),
+                                             " --actor=ann --role=auditor ", args, " 2>&1");
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string out;
+    char buffer[4096];
+    size_t n = 0;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+    const int status = pclose(pipe);
+    return {WEXITSTATUS(status), out};
+  }
+
+  const absl::Time pick_ = absl::Now() + absl::Hours(24 * 7);
+  const absl::Time drop_ = pick_ + absl::Hours(72);
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CaseService::Stub> cases_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+};
+
+TEST_F(AuditServiceTest, HistoryStreamsEveryRecordWithItsTypedEvent) {
+  DriveOffline("A1");
+  grpc::Status status;
+  const std::vector<v1::HistoryEntry> entries = History("A1", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(entries.size(), 16u);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].envelope().revision(), i);
+    EXPECT_EQ(entries[i].envelope().hash().size(), 32u);
+  }
+  const v1::HistoryEntry& quote = entries[5];
+  EXPECT_EQ(quote.envelope().event_type(), "QuoteSent");
+  EXPECT_EQ(quote.envelope().actor_id(), "alice");
+  EXPECT_EQ(quote.event().car_booking().quote_sent().amount().minor_units(), 45000);
+  EXPECT_EQ(quote.event().car_booking().quote_sent().approver(), "tom");
+  EXPECT_EQ(entries[3].envelope().actor_role(), "tech_spoc");
+}
+
+TEST_F(AuditServiceTest, ReplayAtEveryRevisionEqualsTheViewAfterEachCommand) {
+  const std::vector<v1::CommandReply> replies = DriveOffline("A2");
+  Command("A3", testing::Request(pick_, drop_), true);  // another case interleaved
+  for (const v1::CommandReply& reply : replies) {
+    for (int form = 0; form < 3; ++form) {
+      v1::ReplayCaseRequest request;
+      request.set_case_id("A2");
+      if (form == 0) request.set_revision(reply.revision());
+      if (form == 1) request.set_position(reply.last_position());
+      if (form == 2) *request.mutable_instant() = reply.view().updated_at();
+      v1::CaseView view;
+      grpc::Status status = Replay(request, &view);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(view.SerializeAsString(), reply.view().SerializeAsString())
+          << "revision " << reply.revision() << " form " << form;
+    }
+  }
+}
+
+TEST_F(AuditServiceTest, JsonLinesExportParsesBackToTheSameRecords) {
+  DriveOffline("A4");
+  grpc::Status status;
+  const std::vector<v1::HistoryEntry> entries = History("A4", &status);
+  ASSERT_TRUE(status.ok());
+  const std::string jsonl = Export("A4", v1::EXPORT_FORMAT_JSON_LINES, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<std::string> lines = absl::StrSplit(jsonl, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), entries.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::HistoryEntry parsed;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &parsed).ok()) << lines[i];
+    EXPECT_EQ(parsed.SerializeAsString(), entries[i].SerializeAsString()) << "line " << i;
+  }
+
+  const std::string csv = Export("A4", v1::EXPORT_FORMAT_CSV, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(csv.rfind("position,stream,revision,event_type,recorded_at,actor_id", 0), 0u);
+  EXPECT_THAT(csv, HasSubstr("\r\n6,case-A4,5,QuoteSent,"));
+  // The event column holds JSON, whose quotes are doubled inside the field.
+  EXPECT_THAT(csv, HasSubstr("\"{\"\"car_booking\"\":"));
+}
+
+TEST_F(AuditServiceTest, TrackerExportsAsCsvForADateRange) {
+  DriveOffline("A5");
+  grpc::ClientContext context;
+  As(context, "ann", "auditor");
+  v1::ExportTrackerRequest request;
+  request.set_from_date("2000-01-01");
+  request.set_to_date("2100-12-31");
+  auto reader = audit_->ExportTracker(&context, request);
+  std::string csv;
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) csv += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  std::vector<std::string> lines = absl::StrSplit(csv, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << csv;
+  EXPECT_THAT(lines[1], HasSubstr(",A5,alice,Acme,ZE,K9X2Q7,true,true,2500,USD,"));
+}
+
+TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
+  DriveOffline("A6");
+  grpc::Status status;
+  v1::VerifyProgress clean = Verify("", &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(clean.done());
+  EXPECT_FALSE(clean.has_problem());
+  EXPECT_EQ(clean.records_checked(), 16u);
+  auto [ok_code, ok_out] = Cli("audit verify");
+  EXPECT_EQ(ok_code, 0) << ok_out;
+  EXPECT_THAT(ok_out, HasSubstr("OK: 16 records verified"));
+
+  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {eventstore::keys::kLogFamily, {}},
+        {eventstore::keys::kStreamsFamily, {}}, {eventstore::keys::kCommandsFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("data") + "/log", families,
+                                  &handles, &db)
+                    .ok());
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], eventstore::keys::LogKey(6), &value).ok());
+    v1::RecordEnvelope record;
+    ASSERT_TRUE(record.ParseFromString(value));
+    v1::CaseEvent event;
+    ASSERT_TRUE(event.ParseFromString(record.payload()));
+    event.mutable_car_booking()->mutable_quote_sent()->mutable_amount()->set_minor_units(4500);
+    record.set_payload(event.SerializeAsString());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], eventstore::keys::LogKey(6),
+                        record.SerializeAsString())
+                    .ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  Start();
+  v1::VerifyProgress tampered = Verify("", &status);
+  ASSERT_TRUE(status.ok());
+  ASSERT_TRUE(tampered.has_problem());
+  EXPECT_EQ(tampered.problem().position(), 6u);
+  EXPECT_EQ(tampered.problem().stream(), "case-A6");
+  EXPECT_EQ(tampered.problem().revision(), 5u);
+  auto [bad_code, bad_out] = Cli("audit verify");
+  EXPECT_EQ(bad_code, 3) << bad_out;
+  EXPECT_THAT(bad_out, HasSubstr("MISMATCH at position 6"));
+  auto [case_code, case_out] = Cli("audit verify --case A6");
+  EXPECT_EQ(case_code, 3) << case_out;
+}
+
+TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
+  const std::vector<v1::CommandReply> replies = DriveOffline("A7");
+  const uint64_t last = replies.back().last_position();
+  auto views = [&] {
+    grpc::ClientContext c1;
+    As(c1, "ann", "auditor");
+    v1::GetCaseRequest get;
+    get.set_case_id("A7");
+    get.set_min_position(last);
+    v1::CaseView view;
+    EXPECT_TRUE(cases_->GetCase(&c1, get, &view).ok());
+    grpc::ClientContext c2;
+    As(c2, "ann", "auditor");
+    v1::ListTrackerRowsRequest list;
+    list.set_min_position(last);
+    v1::ListTrackerRowsResponse rows;
+    EXPECT_TRUE(cases_->ListTrackerRows(&c2, list, &rows).ok());
+    return view.SerializeAsString() + rows.SerializeAsString();
+  };
+  const std::string before = views();
+
+  grpc::ClientContext context;
+  As(context, "sue", "supervisor");
+  auto reader = audit_->RebuildViews(&context, v1::RebuildViewsRequest());
+  v1::RebuildProgress progress;
+  std::set<std::string> done;
+  while (reader->Read(&progress)) {
+    EXPECT_EQ(progress.target(), last);
+    if (progress.done()) done.insert(progress.view());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker"}));
+  EXPECT_EQ(views(), before);
+
+  auto [code, out] = Cli("--role=supervisor admin rebuild --view=tracker");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("tracker: 16 of 16 (done)"));
+  auto [unknown_code, unknown_out] = Cli("--role=supervisor admin rebuild --view=nope");
+  EXPECT_NE(unknown_code, 0);
+  EXPECT_THAT(unknown_out, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(AuditServiceTest, BadInputGetsAClearErrorAndWritesNothing) {
+  const std::vector<v1::CommandReply> replies = DriveOffline("A8");
+  const uint64_t before = LastPosition();
+  grpc::Status status;
+  History("NOPE", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::CaseView view;
+  v1::ReplayCaseRequest unknown;
+  unknown.set_case_id("NOPE");
+  unknown.set_revision(0);
+  EXPECT_EQ(Replay(unknown, &view).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::ReplayCaseRequest too_early;
+  too_early.set_case_id("A8");
+  too_early.mutable_instant()->set_seconds(replies.front().view().created_at().seconds() - 60);
+  grpc::Status early = Replay(too_early, &view);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(early.error_message(), HasSubstr("did not exist yet"));
+
+  v1::ReplayCaseRequest past_end;
+  past_end.set_case_id("A8");
+  past_end.set_revision(16);
+  grpc::Status end = Replay(past_end, &view);
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(end.error_message(), HasSubstr("revisions 0 to 15"));
+
+  v1::ReplayCaseRequest nothing;
+  nothing.set_case_id("A8");
+  EXPECT_EQ(Replay(nothing, &view).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ReplayCaseRequest as_agent;
+  as_agent.set_case_id("A8");
+  as_agent.set_revision(1);
+  EXPECT_EQ(Replay(as_agent, &view, "agent").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  grpc::ClientContext context;
+  As(context, "ann", "auditor");
+  v1::ExportTrackerRequest reversed;
+  reversed.set_from_date("2026-12-01");
+  reversed.set_to_date("2026-11-01");
+  auto reader = audit_->ExportTracker(&context, reversed);
+  v1::ExportChunk chunk;
+  EXPECT_FALSE(reader->Read(&chunk));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  Export("A8", v1::EXPORT_FORMAT_UNSPECIFIED, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto [code, out] = Cli("audit export A8 --format=xml");
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(LastPosition(), before);
+}
+
+}  // namespace
+}  // namespace tripdesk
