@@ -12,16 +12,12 @@ namespace {
 
 constexpr size_t kPage = 512;
 
-std::string EncodeCheckpoint(uint64_t position, int version) {
-  return absl::StrCat(position, " ", version);
+// Checkpoint rows: "<view>@v<version>" -> position; "serving/<view>" ->
+// the version queries read.
+std::string CheckpointKey(const Projection& p) {
+  return absl::StrCat(p.name(), "@v", p.version());
 }
-
-bool DecodeCheckpoint(absl::string_view value, uint64_t* position, int* version) {
-  const size_t space = value.find(' ');
-  if (space == absl::string_view::npos) return false;
-  return absl::SimpleAtoi(value.substr(0, space), position) &&
-         absl::SimpleAtoi(value.substr(space + 1), version);
-}
+std::string ServingKey(const Projection& p) { return absl::StrCat("serving/", p.name()); }
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = spdlog::default_logger()->clone("projections");
@@ -38,41 +34,97 @@ ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, ViewStore* vie
 
 ProjectionRunner::~ProjectionRunner() { Stop(); }
 
+std::string ProjectionRunner::VersionedFamily(absl::string_view base, int version) {
+  return absl::StrCat(base, "@v", version);
+}
+
 std::vector<std::string> ProjectionRunner::Families(
     const std::vector<std::unique_ptr<Projection>>& projections) {
   std::vector<std::string> families = {kCheckpointFamily};
   for (const auto& p : projections) {
-    for (const std::string& f : p->families()) families.push_back(f);
+    for (const std::string& f : p->families()) families.push_back(VersionedFamily(f, p->version()));
   }
   return families;
 }
 
 absl::Status ProjectionRunner::ResetSlot(Slot& slot) {
   for (const std::string& family : slot.projection->families()) {
-    if (absl::Status s = views_->Clear(family); !s.ok()) return s;
+    if (absl::Status s = views_->Clear(VersionedFamily(family, slot.projection->version()));
+        !s.ok()) {
+      return s;
+    }
   }
   slot.checkpoint = 0;
-  return views_->Write({{kCheckpointFamily, slot.projection->name(),
-                         EncodeCheckpoint(0, slot.projection->version())}});
+  return views_->Write({{kCheckpointFamily, CheckpointKey(*slot.projection), "0"}});
+}
+
+absl::Status ProjectionRunner::Promote(Slot& slot) {
+  const Projection& p = *slot.projection;
+  int old_version = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old_version = slot.serving_version;
+  }
+  if (absl::Status s = views_->Write({{kCheckpointFamily, ServingKey(p), absl::StrCat(p.version())}});
+      !s.ok()) {
+    return s;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    slot.serving_version = p.version();
+  }
+  Log()->info("view {} version {} has caught up with the log: serving it, dropping version {}",
+              p.name(), p.version(), old_version);
+  for (const std::string& family : p.families()) {
+    if (absl::Status s = views_->DropFamily(VersionedFamily(family, old_version)); !s.ok()) {
+      return s;
+    }
+  }
+  return views_->Write({{kCheckpointFamily, absl::StrCat(p.name(), "@v", old_version), std::nullopt}});
+}
+
+std::string ProjectionRunner::ServingFamily(absl::string_view base) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Slot& slot : slots_) {
+    for (const std::string& family : slot.projection->families()) {
+      if (family == base) return VersionedFamily(base, slot.serving_version);
+    }
+  }
+  return std::string(base);
 }
 
 absl::Status ProjectionRunner::Start() {
   for (Slot& slot : slots_) {
-    absl::StatusOr<std::optional<std::string>> stored =
-        views_->Get(kCheckpointFamily, slot.projection->name());
-    if (!stored.ok()) return stored.status();
-    uint64_t position = 0;
+    const Projection& p = *slot.projection;
+    for (const std::string& family : p.families()) {
+      if (absl::Status s = views_->CreateFamily(VersionedFamily(family, p.version())); !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<std::optional<std::string>> checkpoint =
+        views_->Get(kCheckpointFamily, CheckpointKey(p));
+    if (!checkpoint.ok()) return checkpoint.status();
+    if (checkpoint->has_value() && !absl::SimpleAtoi(**checkpoint, &slot.checkpoint)) {
+      return absl::DataLossError(absl::StrCat("views: checkpoint of ", p.name(), " is not a number"));
+    }
+    absl::StatusOr<std::optional<std::string>> serving = views_->Get(kCheckpointFamily, ServingKey(p));
+    if (!serving.ok()) return serving.status();
     int version = 0;
-    if (stored->has_value() && DecodeCheckpoint(**stored, &position, &version) &&
-        version == slot.projection->version()) {
-      slot.checkpoint = position;
-      continue;
+    if (serving->has_value() && absl::SimpleAtoi(**serving, &version) && version != p.version() &&
+        views_->HasFamily(VersionedFamily(p.families().front(), version))) {
+      // Keep serving the stored version while the code's one is built.
+      slot.serving_version = version;
+      Log()->info("view {} is stored at version {}, the code is at {}: building version {} from "
+                  "the log while version {} keeps serving",
+                  p.name(), version, p.version(), p.version(), version);
+    } else {
+      slot.serving_version = p.version();
+      if (absl::Status s = views_->Write({{kCheckpointFamily, ServingKey(p),
+                                           absl::StrCat(p.version())}});
+          !s.ok()) {
+        return s;
+      }
     }
-    if (stored->has_value()) {
-      Log()->info("view {} is at version {}, the code at {}: rebuilding it from the log",
-                  slot.projection->name(), version, slot.projection->version());
-    }
-    if (absl::Status s = ResetSlot(slot); !s.ok()) return s;
   }
   uint64_t min = UINT64_MAX;
   for (const Slot& slot : slots_) {
@@ -156,6 +208,7 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
     }
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (slots_[i].checkpoint >= record.position()) continue;
+      txn.set_family_suffix(absl::StrCat("@v", slots_[i].projection->version()));
       if (absl::Status s = slots_[i].projection->Apply(record, event, txn); !s.ok()) {
         return absl::Status(s.code(), absl::StrCat("view ", slots_[i].projection->name(),
                                                    " at position ", record.position(), ": ",
@@ -164,15 +217,25 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
       advanced[i] = record.position();
     }
   }
+  txn.set_family_suffix("");
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (advanced[i] > 0) {
-      txn.Put(kCheckpointFamily, slots_[i].projection->name(),
-              EncodeCheckpoint(advanced[i], slots_[i].projection->version()));
+      txn.Put(kCheckpointFamily, CheckpointKey(*slots_[i].projection), absl::StrCat(advanced[i]));
     }
   }
   if (absl::Status s = txn.Commit(); !s.ok()) return s;
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (advanced[i] > 0) slots_[i].checkpoint = advanced[i];
+  }
+  for (Slot& slot : slots_) {
+    bool building = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      building = slot.serving_version != slot.projection->version();
+    }
+    if (building && slot.checkpoint >= store_->LastPosition()) {
+      if (absl::Status s = Promote(slot); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
 }
@@ -200,8 +263,18 @@ void ProjectionRunner::Loop() {
       if (!page.ok()) {
         status = page.status();
       } else if (page->empty()) {
-        store_->WaitForPosition(from, absl::Now() + absl::Milliseconds(100));
-        continue;
+        for (Slot& slot : slots_) {
+          bool building = false;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            building = slot.serving_version != slot.projection->version();
+          }
+          if (building && status.ok()) status = Promote(slot);
+        }
+        if (status.ok()) {
+          store_->WaitForPosition(from, absl::Now() + absl::Milliseconds(100));
+          continue;
+        }
       } else {
         status = ApplyPage(*page);
       }

@@ -1,7 +1,12 @@
 // ProjectionRunner: feeds the log, in order, to every projection on one
 // thread, writing each batch's rows and the projections' checkpoints in one
-// WriteBatch, so a crash never applies an event twice or skips one. Views
-// stored with another version than the code's are rebuilt at start.
+// WriteBatch, so a crash never applies an event twice or skips one.
+//
+// Rows are stored per projection version (family "case_state@v2"). When the
+// code's version of a view differs from the one stored, the new version is
+// built beside the old one from the log while queries keep reading the old
+// rows; once it has caught up with the log, queries switch to it and the old
+// families are dropped.
 //
 // Thread-safe.
 #ifndef TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_
@@ -13,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,12 +37,18 @@ class ProjectionRunner {
                    std::vector<std::unique_ptr<Projection>> projections);
   ~ProjectionRunner();
 
-  // Every column family the projections and the runner use.
+  // The column families the code's versions of these projections use.
   static std::vector<std::string> Families(const std::vector<std::unique_ptr<Projection>>& projections);
+  // "case_state" of version 2 is stored as "case_state@v2".
+  static std::string VersionedFamily(absl::string_view base, int version);
 
-  // Loads checkpoints (clearing views of another version) and starts.
+  // Loads checkpoints and versions and starts the thread.
   absl::Status Start();
   void Stop();
+
+  // The family queries read for a projection's `base` family: the version
+  // being served.
+  std::string ServingFamily(absl::string_view base) const;
 
   // Blocks until every view includes `position` or the deadline passes.
   // DEADLINE_EXCEEDED, or the error that stopped the runner.
@@ -55,13 +67,16 @@ class ProjectionRunner {
  private:
   struct Slot {
     std::unique_ptr<Projection> projection;
-    uint64_t checkpoint = 0;
+    uint64_t checkpoint = 0;  // of the code's version
     bool reset_requested = false;
+    int serving_version = 0;  // the version queries read; guarded by mu_
   };
 
   void Loop();
   absl::Status ResetSlot(Slot& slot);
   absl::Status ApplyPage(const std::vector<eventstore::Record>& records);
+  // The code's version has caught up: serve it, drop the old rows.
+  absl::Status Promote(Slot& slot);
 
   eventstore::EventStore* store_;
   ViewStore* views_;

@@ -50,7 +50,7 @@ constexpr size_t kScanFactor = 20;
 
 absl::StatusOr<v1::CaseState> CaseQueries::LoadState(absl::string_view case_id) const {
   if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
-  absl::StatusOr<std::optional<std::string>> stored = views_->Get(kCaseStateFamily, case_id);
+  absl::StatusOr<std::optional<std::string>> stored = views_->Get(family_(kCaseStateFamily), case_id);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("case ", case_id, " does not exist"));
@@ -110,7 +110,7 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   size_t examined = 0;
   bool more = false;
   absl::Status scan = views_->Scan(
-      kCaseIndexFamily, prefix, start, [&](absl::string_view key, absl::string_view) {
+      family_(kCaseIndexFamily), prefix, start, [&](absl::string_view key, absl::string_view) {
         if (key == skip) return true;
         if (response.cases_size() >= static_cast<int>(*page_size) ||
             examined >= kScanFactor * *page_size) {
@@ -148,7 +148,7 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
 
 absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_view case_id) const {
   if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
-  absl::StatusOr<std::optional<std::string>> stored = views_->Get(kReservationFamily, case_id);
+  absl::StatusOr<std::optional<std::string>> stored = views_->Get(family_(kReservationFamily), case_id);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("case ", case_id, " has no reservation"));
@@ -190,7 +190,7 @@ absl::StatusOr<v1::ListTrackerRowsResponse> CaseQueries::ListTrackerRows(
   size_t examined = 0;
   bool more = false;
   absl::Status scan = views_->Scan(
-      kTrackerRowFamily, "", start, [&](absl::string_view key, absl::string_view value) {
+      family_(kTrackerRowFamily), "", start, [&](absl::string_view key, absl::string_view value) {
         if (key == skip) return true;
         if (!end.empty() && key >= end) return false;
         if (response.rows_size() >= static_cast<int>(*page_size) ||

@@ -5,6 +5,9 @@
 #ifndef TRIPDESK_PROJECTIONS_QUERIES_H_
 #define TRIPDESK_PROJECTIONS_QUERIES_H_
 
+#include <functional>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "projections/view_store.h"
 #include "tripdesk/v1/cases.pb.h"
@@ -17,8 +20,13 @@ inline constexpr uint32_t kMaxPageSize = 500;
 
 class CaseQueries {
  public:
-  CaseQueries(const ViewStore* views, const workflows::WorkflowRegistry& registry)
-      : views_(views), registry_(registry) {}
+  // Maps a projection's base family ("case_state") to the stored family of
+  // the version being served (ProjectionRunner::ServingFamily).
+  using FamilyResolver = std::function<std::string(absl::string_view base)>;
+
+  CaseQueries(const ViewStore* views, const workflows::WorkflowRegistry& registry,
+              FamilyResolver family)
+      : views_(views), registry_(registry), family_(std::move(family)) {}
 
   absl::StatusOr<v1::CaseView> GetCase(absl::string_view case_id) const;
   absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request) const;
@@ -31,6 +39,7 @@ class CaseQueries {
 
   const ViewStore* views_;
   const workflows::WorkflowRegistry& registry_;
+  FamilyResolver family_;
 };
 
 }  // namespace tripdesk::projections

@@ -1,6 +1,8 @@
 #include "projections/view_store.h"
 
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,35 @@ class RocksDbViewStore final : public ViewStore {
   ~RocksDbViewStore() override {
     for (rocksdb::ColumnFamilyHandle* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();
+  }
+
+  absl::Status CreateFamily(absl::string_view family) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (families_.contains(family)) return absl::OkStatus();
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    rocksdb::Status s = db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                                std::string(family), &handle);
+    if (!s.ok()) return FromRocksDb(s, absl::StrCat("creating ", family));
+    handles_.push_back(handle);
+    families_[std::string(family)] = handle;
+    return absl::OkStatus();
+  }
+
+  absl::Status DropFamily(absl::string_view family) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = families_.find(family);
+    if (it == families_.end()) return absl::OkStatus();
+    // The handle stays open, so a query still reading it finishes; the rows
+    // go with the next compaction and the family is gone at the next open.
+    rocksdb::Status s = db_->DropColumnFamily(it->second);
+    if (!s.ok()) return FromRocksDb(s, absl::StrCat("dropping ", family));
+    families_.erase(it);
+    return absl::OkStatus();
+  }
+
+  bool HasFamily(absl::string_view family) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return families_.contains(family);
   }
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view family,
@@ -88,6 +119,7 @@ class RocksDbViewStore final : public ViewStore {
 
  private:
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> Family(absl::string_view name) const {
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = families_.find(name);
     if (it == families_.end()) {
       return absl::InternalError(absl::StrCat("views: no column family '", name, "'"));
@@ -96,6 +128,7 @@ class RocksDbViewStore final : public ViewStore {
   }
 
   std::unique_ptr<rocksdb::DB> db_;
+  mutable std::mutex mu_;  // guards the two below: families come and go
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> families_;
 };
@@ -116,9 +149,17 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
   options.max_background_jobs = 2;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.keep_log_file_num = 3;
+  // Every family already in the database must be opened, including views of
+  // other versions, plus the ones asked for.
+  std::set<std::string> names(families.begin(), families.end());
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), path, &existing).ok()) {
+    names.insert(existing.begin(), existing.end());
+  }
+  names.erase(rocksdb::kDefaultColumnFamilyName);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, options}};
-  for (const std::string& f : families) descriptors.push_back({f, options});
+  for (const std::string& f : names) descriptors.push_back({f, options});
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), path, descriptors, &handles, &raw);
@@ -135,17 +176,18 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
 
 absl::StatusOr<std::optional<std::string>> ViewTxn::Get(absl::string_view family,
                                                         absl::string_view key) {
-  auto it = changes_.find(Key(std::string(family), std::string(key)));
+  Key k(absl::StrCat(family, suffix_), std::string(key));
+  auto it = changes_.find(k);
   if (it != changes_.end()) return it->second;
-  return store_->Get(family, key);
+  return store_->Get(k.first, key);
 }
 
 void ViewTxn::Put(absl::string_view family, absl::string_view key, std::string value) {
-  changes_[Key(std::string(family), std::string(key))] = std::move(value);
+  changes_[Key(absl::StrCat(family, suffix_), std::string(key))] = std::move(value);
 }
 
 void ViewTxn::Delete(absl::string_view family, absl::string_view key) {
-  changes_[Key(std::string(family), std::string(key))] = std::nullopt;
+  changes_[Key(absl::StrCat(family, suffix_), std::string(key))] = std::nullopt;
 }
 
 absl::Status ViewTxn::Commit() {

@@ -46,11 +46,20 @@ class ViewStore {
   virtual absl::Status Write(const std::vector<Change>& changes) = 0;
   // Removes every row of a family.
   virtual absl::Status Clear(absl::string_view family) = 0;
+  // Creates a family if it does not exist yet.
+  virtual absl::Status CreateFamily(absl::string_view family) = 0;
+  // Drops a family and its rows (they stay readable until the store closes).
+  virtual absl::Status DropFamily(absl::string_view family) = 0;
+  virtual bool HasFamily(absl::string_view family) const = 0;
 };
 
 class ViewTxn {
  public:
   explicit ViewTxn(ViewStore* store) : store_(store) {}
+
+  // Appended to every family name from now on: a projection writes base
+  // names ("case_state"), the store holds them per version ("case_state@v2").
+  void set_family_suffix(std::string suffix) { suffix_ = std::move(suffix); }
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view family, absl::string_view key);
   void Put(absl::string_view family, absl::string_view key, std::string value);
@@ -61,6 +70,7 @@ class ViewTxn {
  private:
   using Key = std::pair<std::string, std::string>;
   ViewStore* store_;
+  std::string suffix_;
   std::map<Key, std::optional<std::string>> changes_;
 };
 

@@ -38,7 +38,10 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->projections_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->views_.get(), std::move(views));
   if (absl::Status s = server->projections_->Start(); !s.ok()) return s;
-  server->queries_ = std::make_unique<projections::CaseQueries>(server->views_.get(), registry);
+  projections::ProjectionRunner* runner = server->projections_.get();
+  server->queries_ = std::make_unique<projections::CaseQueries>(
+      server->views_.get(), registry,
+      [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->commands_ =
       std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
