@@ -42,25 +42,27 @@ absl::string_view CaseIdOfIndexKey(absl::string_view key) {
 
 absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::CaseEvent&,
                                    ViewTxn& txn) {
-  const std::string case_id = record.stream().substr(5);
-  absl::StatusOr<std::optional<std::string>> stored = txn.Get(kCaseStateFamily, case_id);
-  if (!stored.ok()) return stored.status();
-  v1::CaseState state;
-  if (stored->has_value()) {
-    if (!state.ParseFromString(**stored)) {
-      return absl::DataLossError(absl::StrCat("views: case state of ", case_id, " does not decode"));
+  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  absl::StatusOr<RowCache<v1::CaseState>::Entry*> entry = states_.Get(txn, case_id);
+  if (!entry.ok()) return entry.status();
+  (*entry)->row.set_case_id(std::string(case_id));
+  return registry_.Apply((*entry)->row, record);
+}
+
+absl::Status CaseProjection::Flush(ViewTxn& txn) {
+  // Index keys change with every update: replace the page's first ones by
+  // its last ones, once per case.
+  return states_.Flush(txn, [&](const std::string&, RowCache<v1::CaseState>::Entry& entry) {
+    if (entry.existed) {
+      for (const std::string& key : CaseIndexKeys(registry_.View(entry.original))) {
+        txn.Delete(kCaseIndexFamily, key);
+      }
     }
-    for (const std::string& key : CaseIndexKeys(registry_.View(state))) {
-      txn.Delete(kCaseIndexFamily, key);
+    for (const std::string& key : CaseIndexKeys(registry_.View(entry.row))) {
+      txn.Put(kCaseIndexFamily, key, "");
     }
-  }
-  state.set_case_id(case_id);
-  if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
-  for (const std::string& key : CaseIndexKeys(registry_.View(state))) {
-    txn.Put(kCaseIndexFamily, key, "");
-  }
-  txn.Put(kCaseStateFamily, case_id, state.SerializeAsString());
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tripdesk::projections

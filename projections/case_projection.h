@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "projections/projection.h"
+#include "projections/row_cache.h"
 #include "workflows/registry.h"
 
 namespace tripdesk::projections {
@@ -24,7 +25,8 @@ absl::string_view CaseIdOfIndexKey(absl::string_view key);
 
 class CaseProjection final : public Projection {
  public:
-  explicit CaseProjection(const workflows::WorkflowRegistry& registry) : registry_(registry) {}
+  explicit CaseProjection(const workflows::WorkflowRegistry& registry)
+      : registry_(registry), states_(kCaseStateFamily) {}
   std::string name() const override { return "cases"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override {
@@ -32,9 +34,12 @@ class CaseProjection final : public Projection {
   }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;
+  absl::Status Flush(ViewTxn& txn) override;
+  void Discard() override { states_.Clear(); }
 
  private:
   const workflows::WorkflowRegistry& registry_;
+  RowCache<v1::CaseState> states_;
 };
 
 }  // namespace tripdesk::projections

@@ -28,6 +28,11 @@ class Projection {
   // `event` is the record's decoded payload (records of case streams only).
   virtual absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                              ViewTxn& txn) = 0;
+  // Writes what Apply kept in memory during a page into `txn`; called once
+  // per page, before the page's rows and checkpoint are committed.
+  virtual absl::Status Flush(ViewTxn&) { return absl::OkStatus(); }
+  // Forgets what Apply kept in memory (the page was not committed).
+  virtual void Discard() {}
 };
 
 }  // namespace tripdesk::projections

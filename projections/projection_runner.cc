@@ -10,7 +10,7 @@
 namespace tripdesk::projections {
 namespace {
 
-constexpr size_t kPage = 512;
+constexpr size_t kPage = 2048;
 
 // Checkpoint rows: "<view>@v<version>" -> position; "serving/<view>" ->
 // the version queries read.
@@ -217,6 +217,10 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
       advanced[i] = record.position();
     }
   }
+  for (Slot& slot : slots_) {
+    txn.set_family_suffix(absl::StrCat("@v", slot.projection->version()));
+    if (absl::Status s = slot.projection->Flush(txn); !s.ok()) return s;
+  }
   txn.set_family_suffix("");
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (advanced[i] > 0) {
@@ -277,6 +281,9 @@ void ProjectionRunner::Loop() {
         }
       } else {
         status = ApplyPage(*page);
+        if (!status.ok()) {
+          for (Slot& slot : slots_) slot.projection->Discard();
+        }
       }
     }
     {

@@ -7,14 +7,11 @@ namespace tripdesk::projections {
 absl::Status ReservationProjection::Apply(const v1::RecordEnvelope& record,
                                           const v1::CaseEvent& event, ViewTxn& txn) {
   if (!event.has_car_booking()) return absl::OkStatus();
-  const std::string case_id = record.stream().substr(5);
-  absl::StatusOr<std::optional<std::string>> stored = txn.Get(kReservationFamily, case_id);
-  if (!stored.ok()) return stored.status();
-  v1::ReservationView view;
-  if (stored->has_value() && !view.ParseFromString(**stored)) {
-    return absl::DataLossError(absl::StrCat("views: reservation of ", case_id, " does not decode"));
-  }
-  view.set_case_id(case_id);
+  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  absl::StatusOr<RowCache<v1::ReservationView>::Entry*> entry = rows_.Get(txn, case_id);
+  if (!entry.ok()) return entry.status();
+  v1::ReservationView& view = (*entry)->row;
+  view.set_case_id(std::string(case_id));
   view.set_revision(record.revision());
   const v1::ManualCarBookingEvent& e = event.car_booking();
   using Ev = v1::ManualCarBookingEvent;
@@ -84,7 +81,6 @@ absl::Status ReservationProjection::Apply(const v1::RecordEnvelope& record,
     case Ev::EVENT_NOT_SET:
       break;
   }
-  txn.Put(kReservationFamily, case_id, view.SerializeAsString());
   return absl::OkStatus();
 }
 

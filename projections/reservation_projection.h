@@ -4,6 +4,7 @@
 #define TRIPDESK_PROJECTIONS_RESERVATION_PROJECTION_H_
 
 #include "projections/projection.h"
+#include "projections/row_cache.h"
 
 namespace tripdesk::projections {
 
@@ -11,11 +12,17 @@ inline constexpr char kReservationFamily[] = "reservations";
 
 class ReservationProjection final : public Projection {
  public:
+  ReservationProjection() : rows_(kReservationFamily) {}
   std::string name() const override { return "reservations"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override { return {kReservationFamily}; }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;
+  absl::Status Flush(ViewTxn& txn) override { return rows_.Flush(txn); }
+  void Discard() override { rows_.Clear(); }
+
+ private:
+  RowCache<v1::ReservationView> rows_;
 };
 
 }  // namespace tripdesk::projections

@@ -11,14 +11,11 @@ std::string TrackerRowKey(absl::string_view date, absl::string_view case_id) {
 absl::Status TrackerProjection::Apply(const v1::RecordEnvelope& record,
                                       const v1::CaseEvent& event, ViewTxn& txn) {
   if (!event.has_car_booking()) return absl::OkStatus();
-  const std::string case_id = record.stream().substr(5);
-  absl::StatusOr<std::optional<std::string>> stored = txn.Get(kTrackerDraftFamily, case_id);
-  if (!stored.ok()) return stored.status();
-  v1::TrackerRow row;
-  if (stored->has_value() && !row.ParseFromString(**stored)) {
-    return absl::DataLossError(absl::StrCat("views: tracker draft of ", case_id, " does not decode"));
-  }
-  row.set_case_id(case_id);
+  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  absl::StatusOr<RowCache<v1::TrackerRow>::Entry*> entry = drafts_.Get(txn, case_id);
+  if (!entry.ok()) return entry.status();
+  v1::TrackerRow& row = (*entry)->row;
+  row.set_case_id(std::string(case_id));
   const v1::ManualCarBookingEvent& e = event.car_booking();
   using Ev = v1::ManualCarBookingEvent;
   switch (e.event_case()) {
@@ -67,12 +64,17 @@ absl::Status TrackerProjection::Apply(const v1::RecordEnvelope& record,
     case Ev::EVENT_NOT_SET:
       break;
   }
-  txn.Put(kTrackerDraftFamily, case_id, row.SerializeAsString());
-  // A booking is on the tracker from the moment the tracker is updated.
-  if (!row.date().empty()) {
-    txn.Put(kTrackerRowFamily, TrackerRowKey(row.date(), case_id), row.SerializeAsString());
-  }
   return absl::OkStatus();
+}
+
+absl::Status TrackerProjection::Flush(ViewTxn& txn) {
+  // A booking is on the tracker from the moment the tracker is updated.
+  return drafts_.Flush(txn, [&](const std::string& case_id, RowCache<v1::TrackerRow>::Entry& e) {
+    if (!e.row.date().empty()) {
+      txn.Put(kTrackerRowFamily, TrackerRowKey(e.row.date(), case_id), e.row.SerializeAsString());
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tripdesk::projections

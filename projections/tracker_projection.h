@@ -6,6 +6,7 @@
 #define TRIPDESK_PROJECTIONS_TRACKER_PROJECTION_H_
 
 #include "projections/projection.h"
+#include "projections/row_cache.h"
 
 namespace tripdesk::projections {
 
@@ -17,6 +18,7 @@ std::string TrackerRowKey(absl::string_view date, absl::string_view case_id);
 
 class TrackerProjection final : public Projection {
  public:
+  TrackerProjection() : drafts_(kTrackerDraftFamily) {}
   std::string name() const override { return "tracker"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override {
@@ -24,6 +26,11 @@ class TrackerProjection final : public Projection {
   }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;
+  absl::Status Flush(ViewTxn& txn) override;
+  void Discard() override { drafts_.Clear(); }
+
+ private:
+  RowCache<v1::TrackerRow> drafts_;
 };
 
 }  // namespace tripdesk::projections

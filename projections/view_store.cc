@@ -6,7 +6,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace tripdesk::projections {
@@ -29,6 +32,9 @@ class RocksDbViewStore final : public ViewStore {
   }
 
   ~RocksDbViewStore() override {
+    // Writes skip the WAL: flushing is what makes them last past a close.
+    rocksdb::FlushOptions flush;
+    (void)db_->Flush(flush, handles_);
     for (rocksdb::ColumnFamilyHandle* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
     (void)db_->Close();
   }
@@ -37,8 +43,8 @@ class RocksDbViewStore final : public ViewStore {
     std::lock_guard<std::mutex> lock(mu_);
     if (families_.contains(family)) return absl::OkStatus();
     rocksdb::ColumnFamilyHandle* handle = nullptr;
-    rocksdb::Status s = db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
-                                                std::string(family), &handle);
+    rocksdb::Status s = db_->CreateColumnFamily(
+        db_->GetOptions(db_->DefaultColumnFamily()), std::string(family), &handle);
     if (!s.ok()) return FromRocksDb(s, absl::StrCat("creating ", family));
     handles_.push_back(handle);
     families_[std::string(family)] = handle;
@@ -100,7 +106,12 @@ class RocksDbViewStore final : public ViewStore {
                                               : batch.Delete(*cf, c.key);
       if (!s.ok()) return FromRocksDb(s, "batching");
     }
-    return FromRocksDb(db_->Write(rocksdb::WriteOptions(), &batch), "writing");
+    // No WAL: a crash loses the newest batches of rows and their checkpoints
+    // together (atomic_flush keeps every family at the same batch), and the
+    // runner re-applies them from the log.
+    rocksdb::WriteOptions write_options;
+    write_options.disableWAL = true;
+    return FromRocksDb(db_->Write(write_options, &batch), "writing");
   }
 
   absl::Status Clear(absl::string_view family) override {
@@ -147,6 +158,10 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
+  options.atomic_flush = true;
+  // Memory for the views is bounded whatever the size of the log.
+  options.db_write_buffer_size = 64 << 20;
+  options.write_buffer_size = 16 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.keep_log_file_num = 3;
   // Every family already in the database must be opened, including views of
@@ -157,6 +172,13 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
     names.insert(existing.begin(), existing.end());
   }
   names.erase(rocksdb::kDefaultColumnFamilyName);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(32 << 20);
+  // Most reads during a rebuild are of rows that do not exist yet.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.checksum = rocksdb::kXXH3;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, options}};
   for (const std::string& f : names) descriptors.push_back({f, options});

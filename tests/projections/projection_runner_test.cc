@@ -29,6 +29,8 @@ class GatedCaseProjectionV2 final : public Projection {
     cv_.wait(lock, [&] { return open_; });
     return inner_.Apply(record, event, txn);
   }
+  absl::Status Flush(ViewTxn& txn) override { return inner_.Flush(txn); }
+  void Discard() override { inner_.Discard(); }
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
     open_ = true;

@@ -1,0 +1,162 @@
+// Rebuilding every view (cases, reservations, tracker) from a log of real
+// manual car booking histories: events per second, and the process's peak
+// memory for logs of different sizes (it should not grow with the log).
+// Run with tools/bench.sh (not part of ctest).
+//
+// Directory: $TRIPDESK_BENCH_DIR or /tmp/tripdesk-bench-views (removed first).
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "eventstore/event_store.h"
+#include "projections/case_projection.h"
+#include "projections/projection_runner.h"
+#include "projections/reservation_projection.h"
+#include "projections/tracker_projection.h"
+#include "tests/testing/car_booking_commands.h"
+#include "workflows/registry.h"
+
+namespace tripdesk {
+namespace {
+
+std::string BenchDir() {
+  const char* dir = std::getenv("TRIPDESK_BENCH_DIR");
+  return dir != nullptr ? dir : "/tmp/tripdesk-bench-views";
+}
+
+// Resident memory now and at its peak, in MiB, from /proc.
+std::pair<double, double> RssMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  double rss = 0, hwm = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) hwm = std::stod(line.substr(6)) / 1024;
+  }
+  return {rss, hwm};
+}
+
+// The 16 events of one offline booking, decided by the real workflow.
+std::vector<v1::CaseEvent> OneBooking(const workflows::ReferenceData& reference) {
+  const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
+  const absl::Time now = absl::Now();
+  const absl::Time pick = now + absl::Hours(72);
+  const absl::Time drop = pick + absl::Hours(72);
+  v1::CaseState state;
+  state.set_case_id("T");
+  std::vector<v1::CaseEvent> all;
+  const std::vector<std::pair<testing::CarCommand, std::string>> steps = {
+      {testing::Request(pick, drop), "agent"}, {testing::Identify(pick, drop), "agent"},
+      {testing::IlCheck(false), "agent"}, {testing::Approval(true), "tech_spoc"},
+      {testing::VendorSearch(), "agent"}, {testing::Quote(), "agent"},
+      {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), "agent"}, {testing::Booking(), "agent"},
+      {testing::Voucher(), "agent"}, {testing::Verify(), "agent"}, {testing::Mis(), "agent"},
+      {testing::ConfirmationEmail(), "agent"}, {testing::VouchersSent(), "agent"},
+      {testing::Close(), "agent"}, {testing::Tracker(), "agent"}, {testing::Fee(), "agent"}};
+  uint64_t revision = 0;
+  for (const auto& [command, role] : steps) {
+    const v1::CaseCommand c = testing::AsCaseCommand(command);
+    auto events = registry.ForCommand(c)->Decide(
+        c, state, workflows::DecisionContext{now, {"agent-7", role}, &reference});
+    if (!events.ok()) std::abort();
+    for (const v1::CaseEvent& e : *events) {
+      registry.ApplyEvent(state, e, workflows::EventMeta{revision++, revision, now, "agent-7"});
+      all.push_back(e);
+    }
+  }
+  return all;
+}
+
+std::shared_ptr<const workflows::ReferenceData> Reference() {
+  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto reference = workflows::ReferenceData::FromTextProto(text);
+  if (!reference.ok()) std::abort();
+  return *reference;
+}
+
+// A log of `events` events: bookings of 16 events each, interleaved 64
+// cases at a time as a busy desk would write them.
+eventstore::EventStore* LogOf(uint64_t events) {
+  static std::map<uint64_t, eventstore::EventStore*> logs;
+  if (logs.contains(events)) return logs[events];
+  eventstore::Options options;
+  options.path = absl::StrCat(BenchDir(), "/log-", events);
+  options.unsafe_no_sync = true;  // loading only; the rebuild is what is measured
+  auto store = eventstore::EventStore::Open(options);
+  if (!store.ok()) std::abort();
+  const std::vector<v1::CaseEvent> booking = OneBooking(*Reference());
+  const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
+  std::vector<std::string> payloads, types;
+  for (const v1::CaseEvent& e : booking) {
+    payloads.push_back(e.SerializeAsString());
+    types.push_back(registry.ForEvent(e)->EventType(e));
+  }
+  uint64_t written = 0;
+  for (uint64_t group = 0; written < events; ++group) {
+    for (size_t step = 0; step < booking.size() && written < events; ++step) {
+      eventstore::AppendRequest request;
+      request.actor = {"agent-7", "agent"};
+      for (uint64_t k = 0; k < 64 && written < events; ++k, ++written) {
+        request.streams.push_back({absl::StrCat("case-B", group * 64 + k),
+                                   eventstore::ExpectedRevision::Any(),
+                                   {{types[step], payloads[step]}}});
+      }
+      if (!(*store)->Append(std::move(request)).ok()) std::abort();
+    }
+  }
+  // Time the rebuild, not the compaction of what was just loaded.
+  if (!(*store)->Compact().ok()) std::abort();
+  logs[events] = store->release();
+  return logs[events];
+}
+
+void BM_RebuildAllViews(benchmark::State& state) {
+  const uint64_t events = static_cast<uint64_t>(state.range(0));
+  eventstore::EventStore* log = LogOf(events);
+  const auto [rss_before, hwm_before] = RssMiB();
+  int run = 0;
+  for (auto _ : state) {
+    const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
+    std::vector<std::unique_ptr<projections::Projection>> views;
+    views.push_back(std::make_unique<projections::CaseProjection>(registry));
+    views.push_back(std::make_unique<projections::ReservationProjection>());
+    views.push_back(std::make_unique<projections::TrackerProjection>());
+    auto store = projections::ViewStore::Open(
+        absl::StrCat(BenchDir(), "/views-", events, "-", run++),
+        projections::ProjectionRunner::Families(views));
+    if (!store.ok()) std::abort();
+    projections::ProjectionRunner runner(log, store->get(), std::move(views));
+    if (!runner.Start().ok()) std::abort();
+    if (!runner.WaitFor(events, absl::Now() + absl::Minutes(30)).ok()) {
+      state.SkipWithError("rebuild did not finish");
+    }
+  }
+  const auto [rss_after, hwm_after] = RssMiB();
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * events), benchmark::Counter::kIsRate);
+  state.counters["rss_mib"] = rss_after;
+  state.counters["peak_rss_mib"] = hwm_after;
+  state.counters["peak_growth_mib"] = hwm_after - hwm_before;
+}
+BENCHMARK(BM_RebuildAllViews)
+    ->Arg(250000)
+    ->Arg(1000000)
+    ->Arg(2000000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace tripdesk
+
+int main(int argc, char** argv) {
+  std::filesystem::remove_all(tripdesk::BenchDir());
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
