@@ -47,14 +47,9 @@ std::vector<v1::CaseEvent> OneBooking(const workflows::ReferenceData& reference)
   v1::CaseState state;
   state.set_case_id("T");
   std::vector<v1::CaseEvent> all;
-  const std::vector<std::pair<testing::CarCommand, std::string>> steps = {
-      {testing::Request(pick, drop), "agent"}, {testing::Identify(pick, drop), "agent"},
-      {testing::IlCheck(false), "agent"}, {testing::Approval(true), "tech_spoc"},
-      {testing::VendorSearch(), "agent"}, {testing::Quote(), "agent"},
-      {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), "agent"}, {testing::Booking(), "agent"},
-      {testing::Voucher(), "agent"}, {testing::Verify(), "agent"}, {testing::Mis(), "agent"},
-      {testing::ConfirmationEmail(), "agent"}, {testing::VouchersSent(), "agent"},
-      {testing::Close(), "agent"}, {testing::Tracker(), "agent"}, {testing::Fee(), "agent"}};
+  std::vector<std::pair<testing::CarCommand, std::string>> steps = {
+      {testing::Request(pick, drop), "agent"}};
+  for (auto& step : testing::OfflineSteps(pick, drop)) steps.push_back(std::move(step));
   uint64_t revision = 0;
   for (const auto& [command, role] : steps) {
     const v1::CaseCommand c = testing::AsCaseCommand(command);

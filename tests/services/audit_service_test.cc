@@ -70,15 +70,7 @@ class AuditServiceTest : public ::testing::Test {
   std::vector<v1::CommandReply> DriveOffline(const std::string& case_id) {
     std::vector<v1::CommandReply> replies;
     replies.push_back(Command(case_id, testing::Request(pick_, drop_), true));
-    const std::vector<std::pair<CarCommand, std::string>> steps = {
-        {testing::Identify(pick_, drop_), "agent"}, {testing::IlCheck(false), "agent"},
-        {testing::Approval(true), "tech_spoc"}, {testing::VendorSearch(), "agent"},
-        {testing::Quote(), "agent"}, {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), "agent"},
-        {testing::Booking(), "agent"}, {testing::Voucher(), "agent"}, {testing::Verify(), "agent"},
-        {testing::Mis(), "agent"}, {testing::ConfirmationEmail(), "agent"},
-        {testing::VouchersSent(), "agent"}, {testing::Close(), "agent"},
-        {testing::Tracker(), "agent"}, {testing::Fee(), "agent"}};
-    for (const auto& [command, role] : steps) {
+    for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
       replies.push_back(Command(case_id, command, false, role));
     }
     return replies;

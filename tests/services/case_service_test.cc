@@ -133,15 +133,9 @@ class CaseServiceTest : public ::testing::Test {
   uint64_t DriveOffline(const std::string& case_id) {
     v1::CommandReply reply;
     EXPECT_TRUE(Open(case_id, testing::Request(pick_, drop_), &reply).ok());
-    const std::vector<std::pair<CarCommand, Who>> steps = {
-        {testing::Identify(pick_, drop_), kAgent}, {testing::IlCheck(false), kAgent},
-        {testing::Approval(true), kTechSpoc}, {testing::VendorSearch(), kAgent},
-        {testing::Quote(), kAgent}, {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), kAgent},
-        {testing::Booking(), kAgent}, {testing::Voucher(), kAgent}, {testing::Verify(), kAgent},
-        {testing::Mis(), kAgent}, {testing::ConfirmationEmail(), kAgent},
-        {testing::VouchersSent(), kAgent}, {testing::Close(), kAgent},
-        {testing::Tracker(), kAgent}, {testing::Fee(), kAgent}};
-    for (const auto& [command, who] : steps) reply = MustSubmit(case_id, command, who);
+    for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
+      reply = MustSubmit(case_id, command, role == "tech_spoc" ? kTechSpoc : kAgent);
+    }
     return reply.last_position();
   }
 

@@ -4,6 +4,8 @@
 #define TRIPDESK_TESTS_TESTING_CAR_BOOKING_COMMANDS_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "tripdesk/v1/car_booking.pb.h"
@@ -178,6 +180,27 @@ inline CarCommand Fee() {
   CarCommand c;
   c.mutable_charge_service_fee();
   return c;
+}
+
+// The offline branch after the request, in order, with the role each step
+// needs: identify_car ... charge_service_fee.
+inline std::vector<std::pair<CarCommand, std::string>> OfflineSteps(absl::Time pick,
+                                                                    absl::Time drop) {
+  return {{Identify(pick, drop), "agent"},
+          {IlCheck(false), "agent"},
+          {Approval(true), "tech_spoc"},
+          {VendorSearch(), "agent"},
+          {Quote(), "agent"},
+          {Response(v1::CUSTOMER_RESPONSE_ACCEPTED), "agent"},
+          {Booking(), "agent"},
+          {Voucher(), "agent"},
+          {Verify(), "agent"},
+          {Mis(), "agent"},
+          {ConfirmationEmail(), "agent"},
+          {VouchersSent(), "agent"},
+          {Close(), "agent"},
+          {Tracker(), "agent"},
+          {Fee(), "agent"}};
 }
 
 }  // namespace tripdesk::testing
