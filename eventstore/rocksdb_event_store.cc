@@ -241,15 +241,20 @@ class RocksDbEventStore final : public EventStore {
   }
 
   absl::StatusOr<AppendOutcome> Append(AppendRequest request) override {
-    // A futex-backed flag rather than mutex + condvar: one wake per append.
+    // Waiters sleep on one completion epoch that is bumped once per group of
+    // completions: one futex wake for a whole fsync's callers instead of one
+    // syscall each (a spurious wake costs a waiter a re-check).
     std::atomic<bool> ready{false};
     std::optional<absl::StatusOr<AppendOutcome>> result;
     AppendAsync(std::move(request), [&](absl::StatusOr<AppendOutcome> r) {
       result = std::move(r);
       ready.store(true, std::memory_order_release);
-      ready.notify_one();
     });
-    ready.wait(false, std::memory_order_acquire);
+    for (;;) {
+      const uint64_t epoch = completion_epoch_.load(std::memory_order_acquire);
+      if (ready.load(std::memory_order_acquire)) break;
+      completion_epoch_.wait(epoch, std::memory_order_acquire);
+    }
     return *std::move(result);
   }
 
@@ -636,8 +641,11 @@ class RocksDbEventStore final : public EventStore {
           queue_.pop_front();
         }
       }
-      for (Pending& p : refused) p.done(failure);
-      refused.clear();
+      if (!refused.empty()) {
+        for (Pending& p : refused) p.done(failure);
+        refused.clear();
+        WakeWaiters();
+      }
       CommitBatch(batch);
       batch.clear();
     }
@@ -865,6 +873,7 @@ class RocksDbEventStore final : public EventStore {
           for (Completion& c : b.completions) c.done(std::move(c.result));
         }
         batches.clear();
+        WakeWaiters();
         continue;
       }
       {
@@ -891,7 +900,13 @@ class RocksDbEventStore final : public EventStore {
         for (Completion& c : b.completions) c.done(std::move(c.result));
       }
       batches.clear();
+      WakeWaiters();
     }
+  }
+
+  void WakeWaiters() {
+    completion_epoch_.fetch_add(1, std::memory_order_release);
+    completion_epoch_.notify_all();
   }
 
   void NotifierLoop() {
@@ -963,6 +978,7 @@ class RocksDbEventStore final : public EventStore {
   std::vector<bool> written_;
 
   std::atomic<uint64_t> last_committed_{0};
+  std::atomic<uint64_t> completion_epoch_{0};
   std::mutex watch_mu_;
   std::condition_variable commit_cv_;    // WaitForPosition callers
   std::condition_variable notifier_cv_;  // the notifier thread
