@@ -8,9 +8,10 @@ constexpr size_t kPage = 500;
 }  // namespace
 
 absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view case_id,
-                               const std::function<absl::Status(const eventstore::Record&)>& visit) {
+                               const std::function<absl::Status(const eventstore::Record&)>& visit,
+                               uint64_t from_revision) {
   const std::string stream = workflows::CaseStream(case_id);
-  for (uint64_t from = 0;;) {
+  for (uint64_t from = from_revision;;) {
     absl::StatusOr<std::vector<eventstore::Record>> page = store.ReadStream(stream, from, kPage);
     if (!page.ok()) return page.status();
     for (const eventstore::Record& record : *page) {
@@ -36,6 +37,14 @@ absl::StatusOr<v1::CaseState> FoldCase(eventstore::EventStore& store,
   });
   if (!s.ok() && !stopped) return s;
   return state;
+}
+
+absl::Status CatchUpCase(eventstore::EventStore& store, const workflows::WorkflowRegistry& registry,
+                         v1::CaseState& state) {
+  const uint64_t from = state.exists() ? state.revision() + 1 : 0;
+  return ForEachCaseRecord(
+      store, state.case_id(),
+      [&](const eventstore::Record& record) { return registry.Apply(state, record); }, from);
 }
 
 }  // namespace tripdesk::services

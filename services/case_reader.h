@@ -19,9 +19,15 @@ absl::StatusOr<v1::CaseState> FoldCase(eventstore::EventStore& store,
                                        const workflows::WorkflowRegistry& registry,
                                        absl::string_view case_id, const StopBefore& stop = nullptr);
 
+// Brings `state` (folded up to its revision, or new) up to date with the
+// records of its case appended since.
+absl::Status CatchUpCase(eventstore::EventStore& store, const workflows::WorkflowRegistry& registry,
+                         v1::CaseState& state);
+
 // Calls `visit` for each record of the case, in order, a page at a time.
 absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view case_id,
-                               const std::function<absl::Status(const eventstore::Record&)>& visit);
+                               const std::function<absl::Status(const eventstore::Record&)>& visit,
+                               uint64_t from_revision = 0);
 
 }  // namespace tripdesk::services
 

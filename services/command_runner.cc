@@ -13,6 +13,18 @@ absl::StatusOr<v1::CaseState> CommandRunner::Load(absl::string_view case_id,
   });
 }
 
+absl::StatusOr<v1::CaseState> CommandRunner::Current(const std::string& case_id) {
+  v1::CaseState state;
+  if (std::optional<v1::CaseState> cached = cache_.Get(case_id)) {
+    state = *std::move(cached);
+  } else {
+    state.set_case_id(case_id);
+  }
+  if (absl::Status s = CatchUpCase(*store_, registry_, state); !s.ok()) return s;
+  cache_.Put(state);
+  return state;
+}
+
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {
   if (absl::Status s = workflows::CheckCaseId(request.case_id); !s.ok()) {
     done(s);
@@ -55,7 +67,7 @@ void CommandRunner::Execute(CaseCommandRequest request, Done done) {
 }
 
 void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, Done done) {
-  absl::StatusOr<v1::CaseState> loaded = Load(request->case_id);
+  absl::StatusOr<v1::CaseState> loaded = Current(request->case_id);
   if (!loaded.ok()) {
     done(loaded.status());
     return;
@@ -141,6 +153,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
           meta.position = r->streams(0).first_position() + i;
           registry_.ApplyEvent(*state, (*decided)[i], meta);
         }
+        cache_.Put(*state);
         done(CaseCommandResult{*state, *r});
       });
 }

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
+#include "services/case_state_cache.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "workflows/reference_data.h"
 #include "workflows/registry.h"
@@ -43,8 +44,10 @@ class CommandRunner {
   static constexpr int kMaxAttempts = 4;
 
   CommandRunner(eventstore::EventStore* store, const workflows::WorkflowRegistry& registry,
-                std::shared_ptr<const workflows::ReferenceData> reference)
-      : store_(store), registry_(registry), reference_(std::move(reference)) {}
+                std::shared_ptr<const workflows::ReferenceData> reference,
+                size_t cached_cases = 10000)
+      : store_(store), registry_(registry), reference_(std::move(reference)),
+        cache_(cached_cases) {}
 
   // Completes `done` once the events are durable (or refused); `done` may
   // run on the store's thread.
@@ -56,10 +59,13 @@ class CommandRunner {
 
  private:
   void Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, Done done);
+  // The live case: the cached state brought up to date, or a full fold.
+  absl::StatusOr<v1::CaseState> Current(const std::string& case_id);
 
   eventstore::EventStore* store_;
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
+  CaseStateCache cache_;
 };
 
 }  // namespace tripdesk::services

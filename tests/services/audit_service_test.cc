@@ -173,6 +173,23 @@ TEST_F(AuditServiceTest, HistoryStreamsEveryRecordWithItsTypedEvent) {
   EXPECT_EQ(entries[3].envelope().actor_role(), "tech_spoc");
 }
 
+TEST_F(AuditServiceTest, HistoryOfACaseWithThousandsOfEventsStreamsAllInOrder) {
+  Command("A9", testing::Request(pick_, drop_), true);
+  constexpr int kNotes = 2000;
+  for (int i = 0; i < kNotes; ++i) {
+    CarCommand note;
+    note.mutable_add_note()->set_text(absl::StrCat("call ", i));
+    Command("A9", note);
+  }
+  grpc::Status status;
+  const std::vector<v1::HistoryEntry> entries = History("A9", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(entries.size(), kNotes + 1u);
+  for (size_t i = 0; i < entries.size(); ++i) ASSERT_EQ(entries[i].envelope().revision(), i);
+  EXPECT_EQ(entries.back().event().car_booking().note_added().text(),
+            absl::StrCat("call ", kNotes - 1));
+}
+
 TEST_F(AuditServiceTest, ReplayAtEveryRevisionEqualsTheViewAfterEachCommand) {
   const std::vector<v1::CommandReply> replies = DriveOffline("A2");
   Command("A3", testing::Request(pick_, drop_), true);  // another case interleaved

@@ -1,0 +1,59 @@
+// CaseStateCache: the folded state of recently used cases, so a command on a
+// long case reads only the records appended since, not its whole history.
+// Bounded: least recently used cases are forgotten.
+//
+// Thread-safe.
+#ifndef TRIPDESK_SERVICES_CASE_STATE_CACHE_H_
+#define TRIPDESK_SERVICES_CASE_STATE_CACHE_H_
+
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "tripdesk/v1/cases.pb.h"
+
+namespace tripdesk::services {
+
+class CaseStateCache {
+ public:
+  explicit CaseStateCache(size_t capacity) : capacity_(capacity) {}
+
+  std::optional<v1::CaseState> Get(const std::string& case_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(case_id);
+    if (it == index_.end()) return std::nullopt;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+  }
+
+  // Keeps `state` unless a later revision of the case is already cached.
+  void Put(const v1::CaseState& state) {
+    if (capacity_ == 0 || !state.exists()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(state.case_id());
+    if (it != index_.end()) {
+      if (it->second->second.revision() < state.revision()) it->second->second = state;
+      order_.splice(order_.begin(), order_, it->second);
+      return;
+    }
+    order_.emplace_front(state.case_id(), state);
+    index_.emplace(state.case_id(), order_.begin());
+    if (order_.size() > capacity_) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  using Entry = std::pair<std::string, v1::CaseState>;
+  const size_t capacity_;
+  std::mutex mu_;
+  std::list<Entry> order_;
+  absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+}  // namespace tripdesk::services
+
+#endif  // TRIPDESK_SERVICES_CASE_STATE_CACHE_H_
