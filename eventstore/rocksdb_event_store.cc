@@ -264,25 +264,26 @@ class RocksDbEventStore final : public EventStore {
       return;
     }
     const size_t events = EventCount(request);
+    absl::Status refused;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       if (closing_) {
-        done(absl::UnavailableError("the event store is shutting down"));
-        return;
+        refused = absl::UnavailableError("the event store is shutting down");
+      } else if (!failed_.ok()) {
+        refused = failed_;
+      } else if (queue_.size() >= options_.max_queued_appends) {
+        refused = absl::ResourceExhaustedError(absl::StrFormat(
+            "the append queue is full (%d waiting); retry with backoff", queue_.size()));
+      } else {
+        queue_.push_back(Pending{std::move(request), std::move(done), events});
+        // A busy writer takes this with its next batch; wake only an idle one.
+        if (!writer_idle_) return;
       }
-      if (!failed_.ok()) {
-        done(failed_);
-        return;
-      }
-      if (queue_.size() >= options_.max_queued_appends) {
-        done(absl::ResourceExhaustedError(absl::StrFormat(
-            "the append queue is full (%d waiting); retry with backoff",
-            queue_.size())));
-        return;
-      }
-      queue_.push_back(Pending{std::move(request), std::move(done), events});
-      // A busy writer takes this with its next batch; wake only an idle one.
-      if (!writer_idle_) return;
+    }
+    // Callbacks never run under the store's locks: they may append again.
+    if (!refused.ok()) {
+      done(refused);
+      return;
     }
     queue_cv_.notify_one();
   }

@@ -55,7 +55,12 @@ absl::Status ProjectionRunner::ResetSlot(Slot& slot) {
     }
   }
   slot.checkpoint = 0;
-  return views_->Write({{kCheckpointFamily, CheckpointKey(*slot.projection), "0"}});
+  if (absl::Status s = views_->Write({{kCheckpointFamily, CheckpointKey(*slot.projection), "0"}});
+      !s.ok()) {
+    return s;
+  }
+  // A crash must not bring back the old checkpoint over cleared rows.
+  return views_->Flush();
 }
 
 absl::Status ProjectionRunner::Promote(Slot& slot) {
@@ -69,6 +74,8 @@ absl::Status ProjectionRunner::Promote(Slot& slot) {
       !s.ok()) {
     return s;
   }
+  // The new rows and the switch are on disk before the old rows go.
+  if (absl::Status s = views_->Flush(); !s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
     slot.serving_version = p.version();

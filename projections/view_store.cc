@@ -39,6 +39,15 @@ class RocksDbViewStore final : public ViewStore {
     (void)db_->Close();
   }
 
+  absl::Status Flush() override {
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [name, handle] : families_) handles.push_back(handle);
+    }
+    return FromRocksDb(db_->Flush(rocksdb::FlushOptions(), handles), "flushing");
+  }
+
   absl::Status CreateFamily(absl::string_view family) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (families_.contains(family)) return absl::OkStatus();
@@ -125,7 +134,9 @@ class RocksDbViewStore final : public ViewStore {
     it->SeekToLast();
     std::string last = it->key().ToString();
     last.push_back('\0');  // DeleteRange's end is exclusive
-    return FromRocksDb(db_->DeleteRange(rocksdb::WriteOptions(), *cf, first, last), "clearing");
+    rocksdb::WriteOptions write_options;
+    write_options.disableWAL = true;  // like every view write; see Write
+    return FromRocksDb(db_->DeleteRange(write_options, *cf, first, last), "clearing");
   }
 
  private:

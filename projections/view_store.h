@@ -46,6 +46,9 @@ class ViewStore {
   virtual absl::Status Write(const std::vector<Change>& changes) = 0;
   // Removes every row of a family.
   virtual absl::Status Clear(absl::string_view family) = 0;
+  // Persists everything written so far (writes skip the WAL: a crash
+  // loses unflushed batches whole, which the runner re-applies).
+  virtual absl::Status Flush() = 0;
   // Creates a family if it does not exist yet.
   virtual absl::Status CreateFamily(absl::string_view family) = 0;
   // Drops a family and its rows (they stay readable until the store closes).

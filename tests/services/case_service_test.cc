@@ -426,6 +426,17 @@ TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
   std::filesystem::remove_all(dir_.Sub("data") + "/views");
   Start();
   EXPECT_EQ(capture(), live);
+
+  // Views are written without a WAL: a kill loses their newest batches and
+  // checkpoints together, and the runner re-applies them from the log.
+  MustSubmit("R2", testing::TripForCustomer());
+  server_.reset();  // SIGKILL
+  Start();
+  v1::CommandReply email = MustSubmit("R2", testing::EmailCarAdded());
+  EXPECT_EQ(GetCase("R2", email.last_position()).state(), "CUSTOMER_EMAILED");
+  EXPECT_EQ(GetReservation("R2", email.last_position()).trip_id(), "IL-TRIP-3");
+  EXPECT_EQ(GetCase("R1", email.last_position()).SerializeAsString(),
+            GetCase("R1", 0).SerializeAsString());
 }
 
 }  // namespace
