@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "workflows/car_booking/car_booking_workflow.h"
 #include "workflows/templates.h"
 #include "workflows/validation.h"
@@ -83,6 +84,50 @@ absl::Status CheckCarBooking(const v1::CarBookingReference& car) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRv(const v1::RvReference& rv) {
+  absl::flat_hash_set<std::string> codes;
+  for (int i = 0; i < rv.locations_size(); ++i) {
+    const v1::RvLocation& l = rv.locations(i);
+    const std::string where = absl::StrCat("rv.locations[", i, "] (", l.code(), ")");
+    if (l.code().empty() || !codes.insert(l.code()).second) {
+      return Invalid(where, "code is empty or used twice");
+    }
+    if (l.kind() == v1::RV_LOCATION_KIND_UNSPECIFIED) return Invalid(where, "kind is not set");
+    if (l.state_tax_bp() < 0 || l.state_tax_bp() > 5000) {
+      return Invalid(where, "state_tax_bp must be 0 to 5000 basis points");
+    }
+  }
+  for (int i = 0; i < rv.rates_size(); ++i) {
+    const v1::RvRateProduct& r = rv.rates(i);
+    const std::string where = absl::StrCat("rv.rates[", i, "] (", r.code(), ")");
+    if (r.period_days() < 1) return Invalid(where, "period_days must be at least 1");
+    if (r.seasons().empty()) return Invalid(where, "has no season");
+    if (!IsIsoCurrency(r.currency())) return Invalid(where, "currency is not ISO 4217");
+    for (const v1::RvRateSeason& season : r.seasons()) {
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(season.starts(), &day)) {
+        return Invalid(where, absl::StrCat("season start '", season.starts(), "' is not YYYY-MM-DD"));
+      }
+      if (season.period_price_cents() < 0 || season.extra_day_price_cents() < 0) {
+        return Invalid(where, "season prices may not be negative");
+      }
+    }
+  }
+  for (int i = 0; i < rv.options_size(); ++i) {
+    if (rv.options(i).kind() == v1::RV_OPTION_KIND_UNSPECIFIED) {
+      return Invalid(absl::StrCat("rv.options[", i, "] (", rv.options(i).code(), ")"),
+                     "kind is not set");
+    }
+  }
+  const v1::RvControlRecord& c = rv.control();
+  if (c.security_deposit_card_cents() < 0 || c.security_deposit_other_cents() < 0 ||
+      c.minimum_reservation_deposit_cents() < 0 || c.tour_cancellation_window_days() < 0 ||
+      c.alternate_dates_offset_days() < 0) {
+    return Invalid("rv.control", "amounts and days may not be negative");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromTextProto(
@@ -100,6 +145,7 @@ absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromTextProt
 absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromProto(
     v1::ReferenceData data) {
   if (absl::Status s = CheckCarBooking(data.car_booking()); !s.ok()) return s;
+  if (absl::Status s = CheckRv(data.rv()); !s.ok()) return s;
   return std::shared_ptr<const ReferenceData>(new ReferenceData(std::move(data)));
 }
 

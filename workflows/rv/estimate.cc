@@ -1,0 +1,176 @@
+#include "workflows/rv/estimate.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tripdesk::workflows::rv {
+namespace {
+
+const v1::RvRateProduct* FindRate(const v1::RvReference& r, const std::string& code) {
+  for (const auto& rate : r.rates()) {
+    if (rate.code() == code) return &rate;
+  }
+  return nullptr;
+}
+
+const v1::RvLocation* FindLocation(const v1::RvReference& r, const std::string& code) {
+  for (const auto& location : r.locations()) {
+    if (location.code() == code) return &location;
+  }
+  return nullptr;
+}
+
+const v1::RvOption* FindOption(const v1::RvReference& r, const std::string& code) {
+  for (const auto& option : r.options()) {
+    if (option.code() == code) return &option;
+  }
+  return nullptr;
+}
+
+// value × basis points / 10000, rounded half away from zero to the cent.
+int64_t ApplyBasisPoints(int64_t cents, int64_t bp) {
+  const int64_t scaled = cents * bp;
+  const int64_t half = scaled >= 0 ? 5000 : -5000;
+  return (scaled + half) / 10000;
+}
+
+std::string DayString(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+// The season in force on `day`: the latest one starting on or before it.
+absl::StatusOr<const v1::RvRateSeason*> SeasonOn(const v1::RvRateProduct& rate, absl::CivilDay day) {
+  const v1::RvRateSeason* found = nullptr;
+  absl::CivilDay found_start;
+  for (const v1::RvRateSeason& season : rate.seasons()) {
+    absl::CivilDay start;
+    if (!absl::ParseCivilTime(season.starts(), &start)) {
+      return absl::InvalidArgumentError(absl::StrCat("rate ", rate.code(), ": season start '",
+                                                     season.starts(), "' is not YYYY-MM-DD"));
+    }
+    if (start <= day && (found == nullptr || start > found_start)) {
+      found = &season;
+      found_start = start;
+    }
+  }
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("rate ", rate.code(), " has no season on ",
+                                                   DayString(day)));
+  }
+  return found;
+}
+
+void AddLine(v1::RvEstimate& estimate, std::string label, int64_t quantity, int64_t unit,
+             int64_t amount) {
+  v1::RvEstimateLine* line = estimate.add_lines();
+  line->set_label(std::move(label));
+  line->set_quantity(quantity);
+  line->set_unit_cents(unit);
+  line->set_amount_cents(amount);
+}
+
+}  // namespace
+
+int32_t RentalDays(absl::CivilMinute pick_up, absl::CivilMinute drop_off) {
+  const int64_t minutes = drop_off - pick_up;
+  if (minutes <= 0) return 1;
+  return static_cast<int32_t>((minutes + 24 * 60 - 1) / (24 * 60));
+}
+
+absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
+                                        const EstimateInput& input) {
+  const v1::RvRateProduct* rate = FindRate(reference, input.rate_code);
+  if (rate == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("rate: unknown rate product '", input.rate_code, "'"));
+  }
+  const v1::RvLocation* location = FindLocation(reference, input.location_code);
+  if (location == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("location: unknown location '", input.location_code, "'"));
+  }
+  if (input.drop_off <= input.pick_up) {
+    return absl::InvalidArgumentError("return: the return must be after the pick-up");
+  }
+  absl::StatusOr<const v1::RvRateSeason*> season =
+      SeasonOn(*rate, absl::CivilDay(input.pick_up));
+  if (!season.ok()) return season.status();
+
+  v1::RvEstimate estimate;
+  estimate.set_pick_up_date(DayString(absl::CivilDay(input.pick_up)));
+  estimate.set_currency(rate->currency());
+  const int32_t days = RentalDays(input.pick_up, input.drop_off);
+  estimate.set_days(days);
+
+  // The first period is charged whole even for a shorter rental.
+  const int64_t period = (*season)->period_price_cents();
+  AddLine(estimate, "PERIOD", 1, period, period);
+  const int64_t extra_days = std::max<int64_t>(0, days - rate->period_days());
+  const int64_t extra = extra_days * (*season)->extra_day_price_cents();
+  AddLine(estimate, "XDAYS", extra_days, (*season)->extra_day_price_cents(), extra);
+  const int64_t miles = input.edited_miles.has_value()
+                            ? *input.edited_miles
+                            : static_cast<int64_t>(rate->estimated_miles_per_day()) * days;
+  estimate.set_estimated_miles(miles);
+  const int64_t mileage = miles * rate->price_per_mile_cents();
+  AddLine(estimate, "MILES", miles, rate->price_per_mile_cents(), mileage);
+  const int64_t time_and_mileage = period + extra + mileage;
+  estimate.set_subtotal_cents(time_and_mileage);
+
+  int64_t taxable = time_and_mileage;
+  std::vector<std::pair<const v1::RvOption*, int64_t>> priced;
+  for (const auto& [code, quantity] : input.options) {
+    const v1::RvOption* option = FindOption(reference, code);
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("options: unknown option '", code, "'"));
+    }
+    if (quantity <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("options: ", code, " needs a positive quantity"));
+    }
+    int64_t amount = 0;
+    switch (option->kind()) {
+      case v1::RV_OPTION_PER_DAY:
+        amount = option->amount() * days * quantity;
+        break;
+      case v1::RV_OPTION_PER_ITEM:
+        amount = option->amount() * quantity;
+        break;
+      case v1::RV_OPTION_PERCENTAGE:
+        amount = ApplyBasisPoints(time_and_mileage, option->amount());
+        break;
+      default:
+        return absl::InvalidArgumentError(absl::StrCat("options: ", code, " has no pricing kind"));
+    }
+    if (option->taxable()) taxable += amount;
+    priced.emplace_back(option, amount);
+  }
+  const int64_t tax = ApplyBasisPoints(taxable, location->state_tax_bp());
+  AddLine(estimate, "STATE TAX", 1, tax, tax);
+  int64_t total = time_and_mileage + tax;
+  for (const auto& [option, amount] : priced) {
+    AddLine(estimate, option->code(), 1, amount, amount);
+    total += amount;
+  }
+  const int64_t security = input.pay_by_card ? reference.control().security_deposit_card_cents()
+                                             : reference.control().security_deposit_other_cents();
+  AddLine(estimate, "SECURITY", 1, security, security);
+  total += security;
+  estimate.set_total_cents(total);
+  return estimate;
+}
+
+absl::StatusOr<std::vector<v1::RvEstimate>> EstimateWithAlternates(
+    const v1::RvReference& reference, const EstimateInput& input) {
+  const int32_t offset = reference.control().alternate_dates_offset_days();
+  std::vector<v1::RvEstimate> columns;
+  for (int32_t shift : {-offset, 0, offset}) {
+    EstimateInput moved = input;
+    moved.pick_up = input.pick_up + shift * 24 * 60;
+    moved.drop_off = input.drop_off + shift * 24 * 60;
+    absl::StatusOr<v1::RvEstimate> column = Estimate(reference, moved);
+    if (!column.ok()) return column.status();
+    columns.push_back(*std::move(column));
+  }
+  return columns;
+}
+
+}  // namespace tripdesk::workflows::rv
