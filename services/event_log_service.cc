@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/grpc_status.h"
+#include "services/identity.h"
 
 namespace tripdesk::services {
 namespace {
@@ -78,11 +79,12 @@ absl::StatusOr<eventstore::ExpectedRevision> FromProto(
       "stream_exists or exact"));
 }
 
-absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& request) {
+absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& request,
+                                                    const workflows::Actor& actor) {
   eventstore::AppendRequest out;
   out.command_id = request.command_id();
   out.correlation_id = request.correlation_id();
-  out.actor = {"raw-append", "test"};
+  out.actor = {actor.id, actor.role};
   for (int i = 0; i < request.streams_size(); ++i) {
     const v1::AppendStream& s = request.streams(i);
     absl::StatusOr<eventstore::ExpectedRevision> expected =
@@ -96,6 +98,13 @@ absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& req
     }
   }
   return out;
+}
+
+// Identity and the access policy for one EventLog RPC.
+absl::Status Allowed(const grpc::CallbackServerContext& context, absl::string_view method) {
+  absl::StatusOr<workflows::Actor> actor = ActorOf(context);
+  if (!actor.ok()) return actor.status();
+  return Authorize(*actor, absl::StrCat("tripdesk.v1.EventLog/", method));
 }
 
 }  // namespace
@@ -250,7 +259,9 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
     grpc::CallbackServerContext* context, const v1::ReadStreamRequest* request,
     v1::ReadStreamResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(ReadStreamPage(*store_, *request, *response)));
+  absl::Status status = Allowed(*context, "ReadStream");
+  if (status.ok()) status = ReadStreamPage(*store_, *request, *response);
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
@@ -258,6 +269,10 @@ grpc::ServerUnaryReactor* EventLogService::GetStreamHead(
     grpc::CallbackServerContext* context, const v1::GetStreamHeadRequest* request,
     v1::StreamHead* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = Allowed(*context, "GetStreamHead"); !allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
   absl::StatusOr<eventstore::StreamHead> head = store_->GetStreamHead(request->stream());
   if (head.ok()) {
     response->set_stream(request->stream());
@@ -273,17 +288,23 @@ grpc::ServerUnaryReactor* EventLogService::ReadAll(
     grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
     v1::ReadAllResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(ReadAllPage(*store_, *request, *response)));
+  absl::Status status = Allowed(*context, "ReadAll");
+  if (status.ok()) status = ReadAllPage(*store_, *request, *response);
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
 grpc::ServerWriteReactor<v1::RecordEnvelope>* EventLogService::Subscribe(
-    grpc::CallbackServerContext* /*context*/, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   const uint64_t from = std::max<uint64_t>(request->from_position(), 1);
   const uint64_t last = store_->LastPosition();
   auto reactor = std::make_shared<SubscribeReactor>(store_, from);
+  const absl::Status allowed = Allowed(*context, "Subscribe");
   std::unique_lock<std::mutex> lock(subscribers_mu_);
-  if (stopping_) {
+  if (!allowed.ok()) {
+    lock.unlock();
+    reactor->Refuse(ToGrpcStatus(allowed));
+  } else if (stopping_) {
     lock.unlock();
     reactor->Refuse(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "the server is shutting down; reconnect later"));
@@ -308,6 +329,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(grpc::CallbackServerContext* c
                                                   const v1::AppendRequest* request,
                                                   v1::AppendOutcome* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
+  absl::Status allowed = actor.ok() ? Authorize(*actor, "tripdesk.v1.EventLog/Append")
+                                    : actor.status();
+  if (!allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
   if (!options_.enable_raw_append) {
     reactor->Finish(grpc::Status(
         grpc::StatusCode::UNIMPLEMENTED,
@@ -315,7 +343,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(grpc::CallbackServerContext* c
         "tests start tripdeskd with --enable_raw_append"));
     return reactor;
   }
-  absl::StatusOr<eventstore::AppendRequest> append = FromProto(*request);
+  absl::StatusOr<eventstore::AppendRequest> append = FromProto(*request, *actor);
   for (size_t i = 0; append.ok() && i < append->streams.size(); ++i) {
     // The views trust every record of a case stream to be a decided event.
     if (absl::StartsWith(append->streams[i].stream, "case-")) {

@@ -7,6 +7,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "workflows/workflow.h"
@@ -20,8 +23,13 @@ inline constexpr char kRoleHeader[] = "x-tripdesk-role";
 absl::StatusOr<workflows::Actor> ActorOf(const grpc::CallbackServerContext& context);
 
 // PERMISSION_DENIED unless `actor`'s role may call `rpc`
-// ("tripdesk.v1.CaseService/SubmitCommand").
+// ("tripdesk.v1.CaseService/SubmitCommand"). An RPC missing from the policy
+// table is denied to everyone.
 absl::Status Authorize(const workflows::Actor& actor, absl::string_view rpc);
+
+// The roles the policy table lets call `rpc`; empty when `rpc` is not in the
+// table. "*" stands for anyone, even unauthenticated (health, reflection).
+std::vector<std::string> RolesFor(absl::string_view rpc);
 
 }  // namespace tripdesk::services
 

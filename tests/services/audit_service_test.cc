@@ -128,6 +128,8 @@ class AuditServiceTest : public ::testing::Test {
     request.set_limit(1);
     v1::ReadAllResponse response;
     grpc::ClientContext context;
+    context.AddMetadata("x-tripdesk-actor", "ann");
+    context.AddMetadata("x-tripdesk-role", "auditor");
     EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
     return response.last_position();
   }
