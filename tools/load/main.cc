@@ -1,0 +1,381 @@
+// tripdesk-load: drives whole manual car booking cases through tripdeskd at
+// a target rate (open loop: latency counts from when a command was due, so a
+// slow server cannot hide it by slowing the generator), or as fast as the
+// in-flight limit allows. Prints a progress line every second, then
+// commands/s, latency percentiles and errors by code, also as JSON; can
+// record every acknowledged command id with its log positions.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tripdeskd address");
+ABSL_FLAG(int32_t, duration_seconds, 10, "how long to send commands");
+ABSL_FLAG(int32_t, rate, 0, "target commands per second (open loop); 0: as fast as in-flight allows");
+ABSL_FLAG(int32_t, in_flight, 64, "most commands in flight at once");
+ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
+ABSL_FLAG(std::string, mix, "offline=4,il=1", "weights of the workflows' branches");
+ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
+ABSL_FLAG(std::string, acks, "", "append 'command_id first_position last_position' per ack here");
+ABSL_FLAG(std::string, run_id, "", "prefix of case and command ids (default: the start time)");
+
+namespace tripdesk::load {
+namespace {
+
+using Command = v1::ManualCarBookingCommand;
+using Clock = std::chrono::steady_clock;
+
+struct Step {
+  Command command;
+  std::string role;
+};
+
+v1::Place At(const std::string& location, absl::Time t) {
+  v1::Place p;
+  p.set_location(location);
+  p.mutable_time()->set_seconds(absl::ToUnixSeconds(t));
+  p.set_zone("America/Los_Angeles");
+  return p;
+}
+
+// The commands of one case of a branch, in order.
+std::vector<Step> Script(bool offline) {
+  const absl::Time pick = absl::Now() + absl::Hours(24 * 14);
+  const absl::Time drop = pick + absl::Hours(72);
+  std::vector<Step> steps;
+  auto add = [&](Command c, const std::string& role = "agent") {
+    steps.push_back({std::move(c), role});
+  };
+  Command c;
+  auto* r = c.mutable_receive_request();
+  r->set_channel(v1::CHANNEL_CALL);
+  r->mutable_customer()->set_name("Load Customer");
+  r->mutable_customer()->set_email("load@example.com");
+  r->set_traveller_name("Load Customer");
+  r->set_client_company("Acme");
+  r->set_ticket_ref("FD-LOAD");
+  r->set_queue("Support");
+  r->set_requested_car("Compact");
+  *r->mutable_pick_up() = At("LAX", pick);
+  *r->mutable_drop_off() = At("SFO", drop);
+  add(c);
+  c.Clear();
+  auto* i = c.mutable_identify_car();
+  i->set_car_class("CCAR");
+  i->set_car_model("Toyota Corolla");
+  *i->mutable_pick_up() = At("LAX", pick);
+  *i->mutable_drop_off() = At("SFO", drop);
+  i->set_demo_trip_id("DEMO");
+  add(c);
+  c.Clear();
+  c.mutable_record_il_check()->set_available(!offline);
+  add(c);
+  if (!offline) {
+    c.Clear();
+    c.mutable_create_trip_for_customer()->set_trip_id("IL-TRIP");
+    add(c);
+    c.Clear();
+    c.mutable_email_customer_car_added();
+    add(c);
+    c.Clear();
+    c.mutable_close_ticket()->set_notes("customer completes the booking on IL");
+    add(c);
+    return steps;
+  }
+  c.Clear();
+  c.mutable_decide_tech_spoc_approval()->set_approved(true);
+  add(c, "tech_spoc");
+  c.Clear();
+  auto* v = c.mutable_record_vendor_search();
+  v->set_source(v1::VENDOR_SEARCH_SOURCE_GDS);
+  v->set_vendor_code("ZI");
+  v->set_car_class("CCAR");
+  v->mutable_rate()->set_minor_units(21000);
+  v->mutable_rate()->set_currency("USD");
+  add(c);
+  c.Clear();
+  c.mutable_send_quote()->mutable_amount()->set_minor_units(25000);
+  c.mutable_send_quote()->mutable_amount()->set_currency("USD");
+  c.mutable_send_quote()->set_approver_email("approver@example.com");
+  add(c);
+  c.Clear();
+  c.mutable_record_customer_response()->set_response(v1::CUSTOMER_RESPONSE_ACCEPTED);
+  add(c);
+  c.Clear();
+  auto* b = c.mutable_confirm_booking();
+  b->set_platform(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL);
+  b->set_vendor_code("ZI");
+  b->set_manual_reservation_code("S165500");
+  b->set_confirmation_number("LOAD1234");
+  b->set_corporate_discount_id("CD-1");
+  b->set_billing_number("BN-1");
+  b->set_membership_details("none");
+  add(c);
+  c.Clear();
+  c.mutable_create_voucher()->set_voucher_number("V-LOAD");
+  add(c);
+  c.Clear();
+  c.mutable_verify_booking()->set_trip_id("TRIP-LOAD");
+  c.mutable_verify_booking()->set_vendor_code("ZI");
+  c.mutable_verify_booking()->set_driver_name("Load Customer");
+  add(c);
+  c.Clear();
+  c.mutable_file_mis()->set_billing(v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY);
+  c.mutable_file_mis()->set_mis_reference("MIS-LOAD");
+  add(c);
+  c.Clear();
+  c.mutable_send_confirmation_email();
+  add(c);
+  c.Clear();
+  c.mutable_mark_all_vouchers_sent();
+  add(c);
+  c.Clear();
+  c.mutable_close_ticket()->set_notes("booked offline");
+  add(c);
+  c.Clear();
+  c.mutable_update_tracker()->set_tracker_ref("ROW");
+  add(c);
+  c.Clear();
+  c.mutable_charge_service_fee();
+  add(c);
+  return steps;
+}
+
+struct CaseRun {
+  std::string case_id;
+  const std::vector<Step>* script = nullptr;
+  size_t next = 0;
+};
+
+class Generator {
+ public:
+  Generator(std::shared_ptr<grpc::Channel> channel, std::string run_id)
+      : stub_(v1::CaseService::NewStub(std::move(channel))), run_id_(std::move(run_id)) {
+    offline_ = Script(true);
+    il_ = Script(false);
+    for (const auto& part : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',')) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
+      int weight = 0;
+      if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0 ||
+          (kv.first != "offline" && kv.first != "il")) {
+        std::cerr << "--mix: expected offline=N,il=N\n";
+        std::exit(2);
+      }
+      (kv.first == "offline" ? offline_weight_ : il_weight_) = weight;
+    }
+    if (offline_weight_ + il_weight_ == 0) offline_weight_ = 1;
+    if (!absl::GetFlag(FLAGS_acks).empty()) {
+      acks_.open(absl::GetFlag(FLAGS_acks), std::ios::app);
+    }
+  }
+
+  int Run() {
+    const int32_t cases = std::max(1, absl::GetFlag(FLAGS_cases));
+    for (int32_t i = 0; i < cases; ++i) idle_.push_back(NewCase());
+    const int32_t rate = absl::GetFlag(FLAGS_rate);
+    const int32_t in_flight_limit = std::max(1, absl::GetFlag(FLAGS_in_flight));
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::seconds(absl::GetFlag(FLAGS_duration_seconds));
+    auto next_due = start;
+    auto next_report = start + std::chrono::seconds(1);
+    uint64_t reported = 0;
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= end) break;
+      if (now >= next_report) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::cerr << absl::StrFormat("%3ds: %d commands/s, %d in flight, %d errors\n",
+                                     std::chrono::duration_cast<std::chrono::seconds>(now - start).count(),
+                                     done_ - reported, in_flight_, errors_total_);
+        reported = done_;
+        next_report += std::chrono::seconds(1);
+      }
+      // Open loop: a command is due every 1/rate s whether or not the server
+      // keeps up; its latency counts from when it was due.
+      Clock::time_point due = now;
+      if (rate > 0) {
+        if (now < next_due) {
+          std::this_thread::sleep_until(std::min(next_due, next_report));
+          continue;
+        }
+        due = next_due;
+        next_due += std::chrono::nanoseconds(1000000000LL / rate);
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, std::min(end, next_report), [&] {
+        return in_flight_ < in_flight_limit && !idle_.empty();
+      });
+      if (in_flight_ >= in_flight_limit || idle_.empty()) continue;  // the due command waits
+      CaseRun run = std::move(idle_.front());
+      idle_.pop_front();
+      ++in_flight_;
+      lock.unlock();
+      Send(std::move(run), due);
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(30), [&] { return in_flight_ == 0; });
+    }
+    const double seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    return Report(seconds);
+  }
+
+ private:
+  CaseRun NewCase() {
+    CaseRun run;
+    run.case_id = absl::StrCat(run_id_, "-", cases_started_++);
+    const bool offline = static_cast<int>(random_() % (offline_weight_ + il_weight_)) < offline_weight_;
+    run.script = offline ? &offline_ : &il_;
+    return run;
+  }
+
+  void Send(CaseRun run, Clock::time_point due) {
+    const Step& step = (*run.script)[run.next];
+    auto call = std::make_shared<Call>();
+    call->due = due;
+    call->context.AddMetadata("x-tripdesk-actor", "load");
+    call->context.AddMetadata("x-tripdesk-role", step.role);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->command_id = absl::StrCat(run.case_id, "-", run.next);
+    if (run.next == 0) {
+      call->open.set_case_id(run.case_id);
+      call->open.set_command_id(call->command_id);
+      *call->open.mutable_command()->mutable_car_booking() = step.command;
+    } else {
+      call->submit.set_case_id(run.case_id);
+      call->submit.set_command_id(call->command_id);
+      *call->submit.mutable_command()->mutable_car_booking() = step.command;
+    }
+    call->run = std::move(run);
+    auto on_done = [this, call](grpc::Status status) { Done(call, status); };
+    if (call->run.next == 0) {
+      stub_->async()->OpenCase(&call->context, &call->open, &call->reply, on_done);
+    } else {
+      stub_->async()->SubmitCommand(&call->context, &call->submit, &call->reply, on_done);
+    }
+  }
+
+  struct Call {
+    grpc::ClientContext context;
+    v1::OpenCaseRequest open;
+    v1::SubmitCommandRequest submit;
+    v1::CommandReply reply;
+    std::string command_id;
+    CaseRun run;
+    Clock::time_point due;
+  };
+
+  void Done(const std::shared_ptr<Call>& call, const grpc::Status& status) {
+    const double micros =
+        std::chrono::duration<double, std::micro>(Clock::now() - call->due).count();
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    ++done_;
+    latencies_.push_back(micros);
+    CaseRun run = std::move(call->run);
+    if (status.ok()) {
+      if (acks_.is_open()) {
+        acks_ << call->command_id << " " << call->reply.first_position() << " "
+              << call->reply.last_position() << "\n";
+      }
+      ++run.next;
+      idle_.push_back(run.next < run.script->size() ? std::move(run) : NewCase());
+    } else {
+      ++errors_[status.error_code()];
+      ++errors_total_;
+      idle_.push_back(NewCase());  // a refused case is abandoned
+    }
+    cv_.notify_all();
+  }
+
+  int Report(double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (acks_.is_open()) acks_.flush();
+    std::sort(latencies_.begin(), latencies_.end());
+    auto pct = [&](double p) {
+      if (latencies_.empty()) return 0.0;
+      return latencies_[std::min(latencies_.size() - 1,
+                                 static_cast<size_t>(p / 100.0 * latencies_.size()))];
+    };
+    const double ok = static_cast<double>(done_ - errors_total_);
+    std::string errors_json;
+    for (const auto& [code, n] : errors_) {
+      absl::StrAppend(&errors_json, errors_json.empty() ? "" : ",", "\"", code, "\":", n);
+    }
+    const std::string json = absl::StrFormat(
+        "{\"seconds\":%.2f,\"commands\":%d,\"ok\":%.0f,\"commands_per_s\":%.1f,"
+        "\"latency_us\":{\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p99.9\":%.0f},"
+        "\"errors_by_code\":{%s},\"cases_started\":%d,\"target_rate\":%d}",
+        seconds, done_, ok, ok / seconds, pct(50), pct(90), pct(99), pct(99.9), errors_json,
+        cases_started_, absl::GetFlag(FLAGS_rate));
+    std::cout << absl::StrFormat(
+        "%.0f commands/s over %.1f s (%d commands, %d errors)\n"
+        "latency µs: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f\n",
+        ok / seconds, seconds, done_, errors_total_, pct(50), pct(90), pct(99), pct(99.9));
+    std::cout << json << "\n";
+    if (!absl::GetFlag(FLAGS_out_json).empty()) {
+      std::ofstream(absl::GetFlag(FLAGS_out_json)) << json << "\n";
+    }
+    return errors_total_ == 0 ? 0 : 1;
+  }
+
+  std::unique_ptr<v1::CaseService::Stub> stub_;
+  const std::string run_id_;
+  std::vector<Step> offline_;
+  std::vector<Step> il_;
+  int offline_weight_ = 0;
+  int il_weight_ = 0;
+  std::mt19937 random_{12345};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<CaseRun> idle_;
+  int32_t in_flight_ = 0;
+  uint64_t done_ = 0;
+  uint64_t errors_total_ = 0;
+  uint64_t cases_started_ = 0;
+  std::map<int, uint64_t> errors_;
+  std::vector<double> latencies_;
+  std::ofstream acks_;
+};
+
+}  // namespace
+}  // namespace tripdesk::load
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "tripdesk-load: drive manual car booking cases through tripdeskd and measure");
+  absl::ParseCommandLine(argc, argv);
+  std::string run_id = absl::GetFlag(FLAGS_run_id);
+  if (run_id.empty()) run_id = absl::StrCat("L", absl::ToUnixMillis(absl::Now()));
+  grpc::ChannelArguments args;
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                           grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    std::cerr << "cannot connect to " << absl::GetFlag(FLAGS_server) << "\n";
+    return 2;
+  }
+  tripdesk::load::Generator generator(channel, run_id);
+  return generator.Run();
+}
