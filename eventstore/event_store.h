@@ -181,6 +181,10 @@ class EventStore {
   // windows and benchmarks that measure a settled store. Blocks.
   virtual absl::Status Compact() = 0;
 
+  // OK while appends can be written; otherwise why not (a full disk is
+  // RESOURCE_EXHAUSTED). Reads keep working either way.
+  virtual absl::Status WriteHealth() const = 0;
+
   virtual const Options& options() const = 0;
 };
 

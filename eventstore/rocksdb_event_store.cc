@@ -460,6 +460,15 @@ class RocksDbEventStore final : public EventStore {
     return absl::OkStatus();
   }
 
+  absl::Status WriteHealth() const override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (!failed_.ok()) return failed_;
+    }
+    std::lock_guard<std::mutex> lock(health_mu_);
+    return write_health_;
+  }
+
   const Options& options() const override { return options_; }
 
  private:
@@ -768,12 +777,19 @@ class RocksDbEventStore final : public EventStore {
     // every other written meanwhile, then acknowledges them. Readers see
     // nothing past the synced position.
     if (next != next_position_) {
-      rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
+      rocksdb::Status s = ResumeIfStopped();
+      if (s.ok()) s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
       if (s.ok()) {
         for (auto& [stream, head] : staged_heads_) heads_.Put(stream, head);
         next_position_ = next;
+        SetWriteHealth(absl::OkStatus());
       } else {
         const absl::Status failed = FromRocksDb(s, "committing appends");
+        // RocksDB stops taking writes after an I/O error such as a full
+        // disk; the next batch asks it to resume, so writes come back once
+        // space is freed.
+        write_stopped_ = true;
+        SetWriteHealth(failed);
         for (size_t i = 0; i < batch.size(); ++i) {
           if (written_[i]) results_[i] = failed;
         }
@@ -809,6 +825,20 @@ class RocksDbEventStore final : public EventStore {
     unsynced_appends_ += pending.completions.size();
     unsynced_.push_back(std::move(pending));
     if (syncer_idle_) sync_cv_.notify_one();
+  }
+
+  // After a failed write: ask RocksDB to resume (it succeeds once the cause,
+  // e.g. a full disk, is gone). Writer thread only.
+  rocksdb::Status ResumeIfStopped() {
+    if (!write_stopped_) return rocksdb::Status::OK();
+    rocksdb::Status s = db_->Resume();
+    if (s.ok()) write_stopped_ = false;
+    return s;
+  }
+
+  void SetWriteHealth(absl::Status status) {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    write_health_ = std::move(status);
   }
 
   // Makes positions up to `target` visible to readers, once durable.
@@ -946,7 +976,7 @@ class RocksDbEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* streams_cf_;
   rocksdb::ColumnFamilyHandle* commands_cf_;
 
-  std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool closing_ = false;
@@ -967,7 +997,11 @@ class RocksDbEventStore final : public EventStore {
   bool completer_idle_ = false;
   bool syncer_done_ = false;
 
+  mutable std::mutex health_mu_;
+  absl::Status write_health_;  // the last write's outcome
+
   // Writer thread only.
+  bool write_stopped_ = false;
   uint64_t next_position_ = 1;
   HeadCache heads_;
   absl::flat_hash_map<std::string, StreamHead> staged_heads_;

@@ -293,6 +293,18 @@ void ProjectionRunner::Loop() {
         }
       }
     }
+    if (status.code() == absl::StatusCode::kResourceExhausted ||
+        status.code() == absl::StatusCode::kUnavailable) {
+      // A full disk or an I/O error: the page was not committed. Wait, ask
+      // RocksDB to resume, and apply the page again.
+      Log()->warn("views paused: {}; retrying", std::string(status.message()));
+      for (Slot& slot : slots_) slot.projection->Discard();
+      std::unique_lock<std::mutex> lock(mu_);
+      progress_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; });
+      lock.unlock();
+      (void)views_->Resume();
+      continue;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       // A view with a rebuild pending is at 0, whatever its rows say.

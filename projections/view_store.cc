@@ -48,6 +48,8 @@ class RocksDbViewStore final : public ViewStore {
     return FromRocksDb(db_->Flush(rocksdb::FlushOptions(), handles), "flushing");
   }
 
+  absl::Status Resume() override { return FromRocksDb(db_->Resume(), "resuming writes"); }
+
   absl::Status CreateFamily(absl::string_view family) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (families_.contains(family)) return absl::OkStatus();

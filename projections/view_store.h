@@ -49,6 +49,9 @@ class ViewStore {
   // Persists everything written so far (writes skip the WAL: a crash
   // loses unflushed batches whole, which the runner re-applies).
   virtual absl::Status Flush() = 0;
+  // After a failed write (e.g. a full disk), asks RocksDB to take writes
+  // again; fails while the cause remains.
+  virtual absl::Status Resume() = 0;
   // Creates a family if it does not exist yet.
   virtual absl::Status CreateFamily(absl::string_view family) = 0;
   // Drops a family and its rows (they stay readable until the store closes).

@@ -68,12 +68,35 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
         options.listen));
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->server_->GetHealthCheckService()->SetServingStatus("tripdesk.v1.CaseService", true);
+  // The server as a whole serves while reads work; CaseService (commands)
+  // reports NOT_SERVING while the log cannot be written, e.g. a full disk.
+  TripdeskServer* raw = server.get();
+  server->health_watch_ = std::thread([raw] {
+    bool writable = true;
+    std::unique_lock<std::mutex> lock(raw->health_mu_);
+    while (!raw->stopping_) {
+      const bool now_writable = raw->store_->WriteHealth().ok();
+      if (now_writable != writable) {
+        raw->server_->GetHealthCheckService()->SetServingStatus("tripdesk.v1.CaseService",
+                                                                now_writable);
+        writable = now_writable;
+      }
+      raw->health_cv_.wait_for(lock, std::chrono::milliseconds(250));
+    }
+  });
   return server;
 }
 
 TripdeskServer::~TripdeskServer() { Shutdown(); }
 
 void TripdeskServer::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    stopping_ = true;
+  }
+  health_cv_.notify_all();
+  if (health_watch_.joinable()) health_watch_.join();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     event_log_->StopSubscriptions();

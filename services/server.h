@@ -7,8 +7,11 @@
 #ifndef TRIPDESK_SERVICES_SERVER_H_
 #define TRIPDESK_SERVICES_SERVER_H_
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -63,6 +66,11 @@ class TripdeskServer {
   std::unique_ptr<grpc::Server> server_;
   absl::Duration drain_timeout_;
   int port_ = 0;
+  // Reports whether writes are possible as the health of CaseService.
+  std::thread health_watch_;
+  std::mutex health_mu_;
+  std::condition_variable health_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace tripdesk::services

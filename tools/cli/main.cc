@@ -63,12 +63,16 @@ void PrintRecords(const Context& ctx, const google::protobuf::RepeatedPtrField<v
   std::cout << table.Render();
 }
 
-int Health(const Context& ctx, const Args&) {
+// tripdesk health [SERVICE]: the server's, or one service's, e.g.
+// tripdesk.v1.CaseService (NOT_SERVING while the log cannot be written).
+int Health(const Context& ctx, const Args& args) {
   auto stub = grpc::health::v1::Health::NewStub(ctx.channel);
   grpc::ClientContext context;
   SetDeadline(context);
+  grpc::health::v1::HealthCheckRequest request;
+  if (!args.empty()) request.set_service(args[0]);
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, {}, &response);
+  grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
     std::cout << ToJsonLine(response) << "\n";
