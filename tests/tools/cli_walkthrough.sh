@@ -8,14 +8,8 @@ cli=$2
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$tripdeskd" --data_dir="$work/data" --listen=127.0.0.1:0 > "$work/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving on port" "$work/log" && break
-  sleep 0.1
-done
-port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/log")
-[ -n "$port" ] || { cat "$work/log"; exit 1; }
+source "$(dirname "$0")/tripdeskd.sh"
+start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data"
 
 tripdesk() { "$cli" --server="127.0.0.1:$port" --actor=alice "$@"; }
 expect() {  # expect WORDS -- COMMAND...: the command's output must contain WORDS

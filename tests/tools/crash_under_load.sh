@@ -14,17 +14,8 @@ work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-start_server() {
-  "$tripdeskd" --data_dir="$work/data" --listen=127.0.0.1:0 > "$work/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 200); do
-    grep -q "serving on port" "$work/log" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/log"; exit 1; }
-    sleep 0.05
-  done
-  port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/log")
-  [ -n "$port" ] || { cat "$work/log"; exit 1; }
-}
+source "$(dirname "$0")/tripdeskd.sh"
+start_server() { start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data"; }
 
 for round in $(seq 1 "$rounds"); do
   start_server

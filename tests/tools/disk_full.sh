@@ -25,15 +25,9 @@ if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=24M tmpfs "$work/data" 2>/de
   exit 77
 fi
 
-"$tripdeskd" --data_dir="$work/data" --listen=127.0.0.1:0 --write_buffer_mb=2 \
-  --block_cache_mb=8 > "$work/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving on port" "$work/log" && break
-  sleep 0.1
-done
-port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/log")
-[ -n "$port" ] || { cat "$work/log"; exit 1; }
+source "$(dirname "$0")/tripdeskd.sh"
+start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --write_buffer_mb=2 \
+  --block_cache_mb=8
 tripdesk() { "$cli" --server="127.0.0.1:$port" "$@"; }
 
 # Fill the disk.

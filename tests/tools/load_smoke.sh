@@ -7,14 +7,8 @@ tripdeskd=$1
 load=$2
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-"$tripdeskd" --data_dir="$work/data" --listen=127.0.0.1:0 > "$work/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving on port" "$work/log" && break
-  sleep 0.1
-done
-port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/log")
-[ -n "$port" ] || { cat "$work/log"; exit 1; }
+source "$(dirname "$0")/tripdeskd.sh"
+start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data"
 "$load" --server="127.0.0.1:$port" --duration_seconds=2 --rate=300 --in_flight=32 --cases=64 \
   --acks="$work/acks" --out_json="$work/summary.json"
 acks=$(wc -l < "$work/acks")

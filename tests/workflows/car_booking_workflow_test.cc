@@ -112,11 +112,17 @@ class CarBookingTest : public ::testing::Test {
     ASSERT_EQ(Stage(), stage);
   }
 
-  void ExpectRefused(const Cmd& cmd, absl::StatusCode code, const std::string& words,
-                     const Actor* actor = nullptr) {
+  // Whether `cmd` is refused with `code` and a message containing `words`.
+  ::testing::AssertionResult Refused(const Cmd& cmd, absl::StatusCode code,
+                                     const std::string& words, const Actor* actor = nullptr) {
     absl::StatusOr<std::vector<v1::CaseEvent>> r = When(cmd, actor ? *actor : agent_);
-    EXPECT_EQ(r.status().code(), code) << r.status();
-    EXPECT_THAT(std::string(r.status().message()), HasSubstr(words));
+    if (r.status().code() != code) {
+      return ::testing::AssertionFailure() << "got " << r.status() << ", expected code " << code;
+    }
+    if (std::string(r.status().message()).find(words) == std::string::npos) {
+      return ::testing::AssertionFailure() << "'" << r.status().message() << "' lacks '" << words << "'";
+    }
+    return ::testing::AssertionSuccess();
   }
 };
 
@@ -183,8 +189,8 @@ TEST_F(CarBookingTest, IlBranchWithTheCustomerGuidedToBook) {
   EXPECT_THAT(Do(guide), ElementsAre("CustomerGuidedToBook"));
   EXPECT_EQ(Stage(), v1::TRIP_READY_FOR_CUSTOMER);
   // The IL branch never asks for approval.
-  ExpectRefused(Approval(true), absl::StatusCode::kFailedPrecondition,
-                "Tech-SPOC approval is asked when the car is not available on IL", &tech_spoc_);
+  EXPECT_TRUE(Refused(Approval(true), absl::StatusCode::kFailedPrecondition,
+                "Tech-SPOC approval is asked when the car is not available on IL", &tech_spoc_));
 }
 
 TEST_F(CarBookingTest, RefusesAStepOutOfOrderNamingStateRuleAndAllowedCommands) {
@@ -200,29 +206,29 @@ TEST_F(CarBookingTest, RefusesAStepOutOfOrderNamingStateRuleAndAllowedCommands) 
 
 TEST_F(CarBookingTest, RefusesOfflineBookingWithoutTechSpocApproval) {
   OfflineUntil(v1::AWAITING_TECH_SPOC);
-  ExpectRefused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
-                "no offline booking without Tech-SPOC approval");
-  ExpectRefused(Booking(), absl::StatusCode::kFailedPrecondition,
-                "only after Tech-SPOC approval and the customer's confirmation");
+  EXPECT_TRUE(Refused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
+                "no offline booking without Tech-SPOC approval"));
+  EXPECT_TRUE(Refused(Booking(), absl::StatusCode::kFailedPrecondition,
+                "only after Tech-SPOC approval and the customer's confirmation"));
 }
 
 TEST_F(CarBookingTest, RefusesApprovalByAnyoneButATechSpoc) {
   OfflineUntil(v1::AWAITING_TECH_SPOC);
-  ExpectRefused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role");
-  ExpectRefused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role",
-                &supervisor_);
+  EXPECT_TRUE(Refused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role"));
+  EXPECT_TRUE(Refused(Approval(true), absl::StatusCode::kPermissionDenied, "needs the tech_spoc role",
+                &supervisor_));
 }
 
 TEST_F(CarBookingTest, TechSpocRefusalEndsTheCaseAndNeedsAReason) {
   OfflineUntil(v1::AWAITING_TECH_SPOC);
   Cmd no_reason = Approval(false);
   no_reason.mutable_decide_tech_spoc_approval()->clear_reason();
-  ExpectRefused(no_reason, absl::StatusCode::kInvalidArgument, "decide_tech_spoc_approval.reason",
-                &tech_spoc_);
+  EXPECT_TRUE(Refused(no_reason, absl::StatusCode::kInvalidArgument, "decide_tech_spoc_approval.reason",
+                &tech_spoc_));
   EXPECT_THAT(Do(Approval(false), tech_spoc_), ElementsAre("TechSpocApprovalRefused"));
   EXPECT_EQ(Stage(), v1::REFUSED_BY_TECH_SPOC);
-  ExpectRefused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
-                "a closed case takes no more commands");
+  EXPECT_TRUE(Refused(VendorSearch(), absl::StatusCode::kFailedPrecondition,
+                "a closed case takes no more commands"));
 }
 
 TEST_F(CarBookingTest, CustomerDeclineAndNoAnswerEndTheCase) {
@@ -230,7 +236,7 @@ TEST_F(CarBookingTest, CustomerDeclineAndNoAnswerEndTheCase) {
   v1::CaseState sent = state_;
   EXPECT_THAT(Do(Response(v1::CUSTOMER_RESPONSE_DECLINED)), ElementsAre("QuoteDeclined"));
   EXPECT_EQ(Stage(), v1::QUOTE_DECLINED);
-  ExpectRefused(Booking(), absl::StatusCode::kFailedPrecondition, "closed");
+  EXPECT_TRUE(Refused(Booking(), absl::StatusCode::kFailedPrecondition, "closed"));
   state_ = sent;
   EXPECT_THAT(Do(Response(v1::CUSTOMER_RESPONSE_NO_ANSWER)), ElementsAre("QuoteUnanswered"));
   EXPECT_EQ(Stage(), v1::QUOTE_UNANSWERED);
@@ -239,10 +245,10 @@ TEST_F(CarBookingTest, CustomerDeclineAndNoAnswerEndTheCase) {
 
 TEST_F(CarBookingTest, OptionsTravelBookingMustCarryTheVendorsManualReservationCode) {
   OfflineUntil(v1::QUOTE_ACCEPTED);
-  ExpectRefused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, ""),
-                absl::StatusCode::kFailedPrecondition, "must carry the manual reservation code 2220947");
-  ExpectRefused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "S165500"),
-                absl::StatusCode::kFailedPrecondition, "Hertz (ZE)");
+  EXPECT_TRUE(Refused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, ""),
+                absl::StatusCode::kFailedPrecondition, "must carry the manual reservation code 2220947"));
+  EXPECT_TRUE(Refused(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "S165500"),
+                absl::StatusCode::kFailedPrecondition, "Hertz (ZE)"));
   EXPECT_THAT(Do(Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "2220947")),
               ElementsAre("BookingConfirmed"));
 }
@@ -257,37 +263,37 @@ TEST_F(CarBookingTest, RefusesBookingWithoutCorporateDiscountBillingAndMembershi
   Cmd booking = Booking();
   booking.mutable_confirm_booking()->clear_billing_number();
   booking.mutable_confirm_booking()->clear_membership_details();
-  ExpectRefused(booking, absl::StatusCode::kFailedPrecondition,
-                "missing: billing_number, membership_details");
+  EXPECT_TRUE(Refused(booking, absl::StatusCode::kFailedPrecondition,
+                "missing: billing_number, membership_details"));
 }
 
 TEST_F(CarBookingTest, RefusesBookingWithAVendorOtherThanTheQuotedOne) {
   OfflineUntil(v1::QUOTE_ACCEPTED);
   Cmd booking = Booking(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL, "S165500");
   booking.mutable_confirm_booking()->set_vendor_code("ZI");
-  ExpectRefused(booking, absl::StatusCode::kFailedPrecondition, "accepted a quote from Hertz (ZE)");
+  EXPECT_TRUE(Refused(booking, absl::StatusCode::kFailedPrecondition, "accepted a quote from Hertz (ZE)"));
 }
 
 TEST_F(CarBookingTest, RefusesVoucherBeforeBookingConfirmed) {
   OfflineUntil(v1::QUOTE_ACCEPTED);
-  ExpectRefused(Voucher(), absl::StatusCode::kFailedPrecondition,
-                "no voucher before a confirmed booking");
+  EXPECT_TRUE(Refused(Voucher(), absl::StatusCode::kFailedPrecondition,
+                "no voucher before a confirmed booking"));
 }
 
 TEST_F(CarBookingTest, RefusesVerificationWhenIlShowsAnotherVendorOrDriver) {
   OfflineUntil(v1::VOUCHER_CREATED);
-  ExpectRefused(Verify("ZI"), absl::StatusCode::kFailedPrecondition, "shows vendor ZI");
-  ExpectRefused(Verify("ZE", "Someone Else"), absl::StatusCode::kFailedPrecondition,
-                "shows driver 'Someone Else'");
+  EXPECT_TRUE(Refused(Verify("ZI"), absl::StatusCode::kFailedPrecondition, "shows vendor ZI"));
+  EXPECT_TRUE(Refused(Verify("ZE", "Someone Else"), absl::StatusCode::kFailedPrecondition,
+                "shows driver 'Someone Else'"));
   EXPECT_THAT(Do(Verify("ZE", "steven peters")), ElementsAre("BookingVerified"));
 }
 
 TEST_F(CarBookingTest, RefusesMisNotBilledToClientCompany) {
   OfflineUntil(v1::BOOKING_VERIFIED);
-  ExpectRefused(Mis(v1::MIS_BILLING_BILL_TO_TRAVELLER), absl::StatusCode::kFailedPrecondition,
-                "Bill to Client Company");
-  ExpectRefused(Mis(v1::MIS_BILLING_UNSPECIFIED), absl::StatusCode::kInvalidArgument,
-                "file_mis.billing");
+  EXPECT_TRUE(Refused(Mis(v1::MIS_BILLING_BILL_TO_TRAVELLER), absl::StatusCode::kFailedPrecondition,
+                "Bill to Client Company"));
+  EXPECT_TRUE(Refused(Mis(v1::MIS_BILLING_UNSPECIFIED), absl::StatusCode::kInvalidArgument,
+                "file_mis.billing"));
 }
 
 TEST_F(CarBookingTest, ConfirmationEmailIsRenderedFromTheDesignatedTemplateAndKept) {
@@ -307,8 +313,8 @@ TEST_F(CarBookingTest, ConfirmationEmailIsRenderedFromTheDesignatedTemplateAndKe
 
 TEST_F(CarBookingTest, RefusesFeeBeforeTheTrackerIsUpdated) {
   OfflineUntil(v1::TICKET_CLOSED);
-  ExpectRefused(Fee(), absl::StatusCode::kFailedPrecondition,
-                "no fee before the US Production Tracker is updated");
+  EXPECT_TRUE(Refused(Fee(), absl::StatusCode::kFailedPrecondition,
+                "no fee before the US Production Tracker is updated"));
 }
 
 TEST_F(CarBookingTest, FeeComesFromTheScheduleOfTheClientCompany) {
@@ -330,8 +336,8 @@ TEST_F(CarBookingTest, ADifferentFeeNeedsASupervisorAndAReason) {
   OfflineUntil(v1::TRACKER_UPDATED);
   Cmd other = Fee();
   *other.mutable_charge_service_fee()->mutable_override_amount() = Usd(5000);
-  ExpectRefused(other, absl::StatusCode::kPermissionDenied, "needs the supervisor role");
-  ExpectRefused(other, absl::StatusCode::kInvalidArgument, "override_reason", &supervisor_);
+  EXPECT_TRUE(Refused(other, absl::StatusCode::kPermissionDenied, "needs the supervisor role"));
+  EXPECT_TRUE(Refused(other, absl::StatusCode::kInvalidArgument, "override_reason", &supervisor_));
   other.mutable_charge_service_fee()->set_override_reason("weekend call-out");
   Do(other, supervisor_);
   EXPECT_EQ(state_.car_booking().fee().amount().minor_units(), 5000);
@@ -350,18 +356,18 @@ TEST_F(CarBookingTest, TheScheduledAmountNeedsNoSupervisor) {
 TEST_F(CarBookingTest, AClosedCaseTakesNoMoreCommands) {
   OfflineUntil(v1::COMPLETED);
   for (const Cmd& cmd : {Fee(), Tracker(), Request()}) {
-    ExpectRefused(cmd, absl::StatusCode::kFailedPrecondition, "a closed case takes no more commands");
+    EXPECT_TRUE(Refused(cmd, absl::StatusCode::kFailedPrecondition, "a closed case takes no more commands"));
   }
   Cmd note;
   note.mutable_add_note()->set_text("late note");
-  ExpectRefused(note, absl::StatusCode::kFailedPrecondition, "closed (COMPLETED)");
+  EXPECT_TRUE(Refused(note, absl::StatusCode::kFailedPrecondition, "closed (COMPLETED)"));
 }
 
 TEST_F(CarBookingTest, OnlyASupervisorCancelsACase) {
   OfflineUntil(v1::QUOTE_SENT);
   Cmd cancel;
   cancel.mutable_cancel_case()->set_reason("duplicate request");
-  ExpectRefused(cancel, absl::StatusCode::kPermissionDenied, "needs the supervisor role");
+  EXPECT_TRUE(Refused(cancel, absl::StatusCode::kPermissionDenied, "needs the supervisor role"));
   EXPECT_THAT(Do(cancel, supervisor_), ElementsAre("CaseCancelled"));
   EXPECT_EQ(Stage(), v1::CANCELLED);
   EXPECT_THAT(registry_.View(state_).notes(),
@@ -371,9 +377,9 @@ TEST_F(CarBookingTest, OnlyASupervisorCancelsACase) {
 TEST_F(CarBookingTest, ACaseIsOpenedOnceAndOnlyByARequest) {
   Cmd note;
   note.mutable_add_note()->set_text("hello");
-  ExpectRefused(note, absl::StatusCode::kFailedPrecondition, "must be opened with receive_request");
+  EXPECT_TRUE(Refused(note, absl::StatusCode::kFailedPrecondition, "must be opened with receive_request"));
   Do(Request());
-  ExpectRefused(Request(), absl::StatusCode::kFailedPrecondition, "a request opens a new case once");
+  EXPECT_TRUE(Refused(Request(), absl::StatusCode::kFailedPrecondition, "a request opens a new case once"));
 }
 
 TEST_F(CarBookingTest, MalformedFieldsAreRefusedNamingTheField) {
@@ -427,34 +433,34 @@ TEST_F(CarBookingTest, MoneyMustBeMinorUnitsOfAnIsoCurrency) {
   OfflineUntil(v1::VENDOR_FOUND);
   Cmd quote = Quote();
   quote.mutable_send_quote()->mutable_amount()->set_currency("XXX1");
-  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.currency");
+  EXPECT_TRUE(Refused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.currency"));
   quote = Quote();
   quote.mutable_send_quote()->mutable_amount()->set_minor_units(-100);
-  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.minor_units");
+  EXPECT_TRUE(Refused(quote, absl::StatusCode::kInvalidArgument, "send_quote.amount.minor_units"));
   quote = Quote();
   quote.mutable_send_quote()->set_approver_email("not-an-email");
-  ExpectRefused(quote, absl::StatusCode::kInvalidArgument, "send_quote.approver_email");
+  EXPECT_TRUE(Refused(quote, absl::StatusCode::kInvalidArgument, "send_quote.approver_email"));
 }
 
 TEST_F(CarBookingTest, NegativeFeeOverrideIsRefused) {
   OfflineUntil(v1::TRACKER_UPDATED);
   Cmd fee = Fee();
   *fee.mutable_charge_service_fee()->mutable_override_amount() = Usd(-1);
-  ExpectRefused(fee, absl::StatusCode::kInvalidArgument, "override_amount.minor_units", &supervisor_);
+  EXPECT_TRUE(Refused(fee, absl::StatusCode::kInvalidArgument, "override_amount.minor_units", &supervisor_));
 }
 
 TEST_F(CarBookingTest, CarClassIsCheckedLetterByLetter) {
   Do(Request());
   Cmd identify = Identify();
   identify.mutable_identify_car()->set_car_class("IAAR");
-  ExpectRefused(identify, absl::StatusCode::kInvalidArgument, "letter 2 ('A')");
+  EXPECT_TRUE(Refused(identify, absl::StatusCode::kInvalidArgument, "letter 2 ('A')"));
   identify.mutable_identify_car()->set_car_class("SUV");
-  ExpectRefused(identify, absl::StatusCode::kInvalidArgument, "4-letter ACRISS");
+  EXPECT_TRUE(Refused(identify, absl::StatusCode::kInvalidArgument, "4-letter ACRISS"));
 }
 
 TEST_F(CarBookingTest, UnknownVendorIsRefusedListingTheKnownOnes) {
   OfflineUntil(v1::OFFLINE_APPROVED);
-  ExpectRefused(VendorSearch("XX"), absl::StatusCode::kInvalidArgument, "ZE (Hertz)");
+  EXPECT_TRUE(Refused(VendorSearch("XX"), absl::StatusCode::kInvalidArgument, "ZE (Hertz)"));
 }
 
 // Evolve and Decide agree: in every stage of both branches, a command is

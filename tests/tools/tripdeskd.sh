@@ -1,0 +1,15 @@
+# Sourced by the test scripts: start_tripdeskd TRIPDESKD LOG [FLAGS...] starts
+# the server on a free loopback port and sets $pid and $port.
+start_tripdeskd() {
+  local binary=$1 log=$2
+  shift 2
+  "$binary" --listen=127.0.0.1:0 "$@" > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 200); do
+    grep -q "serving on port" "$log" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "tripdeskd died"; exit 1; }
+    sleep 0.05
+  done
+  port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$log")
+  [ -n "$port" ] || { cat "$log"; echo "tripdeskd did not start"; exit 1; }
+}
