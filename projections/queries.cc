@@ -1,5 +1,9 @@
 #include "projections/queries.h"
 
+#include "absl/time/civil_time.h"
+#include "projections/unit_rental_projection.h"
+#include "workflows/rv/rv_workflow.h"
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -151,6 +155,17 @@ absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_vie
   absl::StatusOr<std::optional<std::string>> stored = views_->Get(family_(kReservationFamily), case_id);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
+    // An RV case's reservation and RA are read from its folded state.
+    absl::StatusOr<v1::CaseState> state = LoadState(case_id);
+    if (state.ok() && state->workflow() == v1::WORKFLOW_RV_RENTAL) {
+      v1::ReservationView view;
+      view.set_case_id(std::string(case_id));
+      view.set_revision(state->revision());
+      view.set_car_class(state->rv().reservation().class_code());
+      *view.mutable_rv() = workflows::rv::RvRentalWorkflow::Detail(state->rv());
+      return view;
+    }
+    if (!state.ok() && state.status().code() != absl::StatusCode::kNotFound) return state.status();
     return absl::NotFoundError(absl::StrCat("case ", case_id, " has no reservation"));
   }
   v1::ReservationView view;
@@ -158,6 +173,52 @@ absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_vie
     return absl::DataLossError(absl::StrCat("views: reservation of ", case_id, " does not decode"));
   }
   return view;
+}
+
+absl::StatusOr<v1::ListAvailableUnitsResponse> CaseQueries::ListAvailableUnits(
+    const v1::ListAvailableUnitsRequest& request, const v1::RvReference& rv) const {
+  absl::CivilDay from;
+  absl::CivilDay to;
+  if (!absl::ParseCivilTime(request.from_date(), &from) ||
+      !absl::ParseCivilTime(request.to_date(), &to)) {
+    return absl::InvalidArgumentError("from_date, to_date: both are required, YYYY-MM-DD");
+  }
+  if (to < from) return absl::InvalidArgumentError("to_date: is before from_date");
+  if (request.class_code().empty()) return absl::InvalidArgumentError("class_code: is required");
+  const std::string from_s = absl::FormatCivilTime(from);
+  const std::string to_s = absl::FormatCivilTime(to);
+  v1::ListAvailableUnitsResponse response;
+  bool known_class = false;
+  for (const v1::RvVehicleClass& c : rv.classes()) known_class |= c.code() == request.class_code();
+  if (!known_class) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("class_code: '", request.class_code(), "' is not a vehicle class"));
+  }
+  for (const v1::RvUnit& unit : rv.units()) {
+    if (unit.class_code() != request.class_code()) continue;
+    bool busy = false;
+    absl::Status failure;
+    absl::Status scan = views_->Scan(
+        family_(kUnitRentalFamily), absl::StrCat(unit.vehicle_number(), "|"), "",
+        [&](absl::string_view, absl::string_view value) {
+          v1::UnitRentalRow row;
+          if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            failure = absl::DataLossError("views: a unit rental row does not decode");
+            return false;
+          }
+          // ISO dates compare as strings.
+          busy = row.from_date() <= to_s && row.to_date() >= from_s;
+          return !busy;
+        });
+    if (!scan.ok()) return scan;
+    if (!failure.ok()) return failure;
+    if (busy) continue;
+    v1::AvailableUnit* free = response.add_units();
+    free->set_vehicle_number(unit.vehicle_number());
+    free->set_class_code(unit.class_code());
+    free->set_location(unit.home_location());
+  }
+  return response;
 }
 
 absl::StatusOr<v1::ListTrackerRowsResponse> CaseQueries::ListTrackerRows(

@@ -33,6 +33,10 @@ class CaseQueries {
   absl::StatusOr<v1::ReservationView> GetReservation(absl::string_view case_id) const;
   absl::StatusOr<v1::ListTrackerRowsResponse> ListTrackerRows(
       const v1::ListTrackerRowsRequest& request) const;
+  // The units of the class (from `rv`'s fleet) on no open rental agreement
+  // overlapping the period.
+  absl::StatusOr<v1::ListAvailableUnitsResponse> ListAvailableUnits(
+      const v1::ListAvailableUnitsRequest& request, const v1::RvReference& rv) const;
 
  private:
   absl::StatusOr<v1::CaseState> LoadState(absl::string_view case_id) const;

@@ -231,6 +231,12 @@ grpc::ServerWriteReactor<v1::ExportChunk>* AuditService::ExportTracker(
     grpc::CallbackServerContext* context, const v1::ExportTrackerRequest* request) {
   const v1::ExportTrackerRequest copy = *request;
   return Stream<v1::ExportChunk>(context, "ExportTracker", [this, copy](const auto& emit) {
+    // The export covers every booking the log held when it was asked for.
+    if (absl::Status s = projections_->WaitFor(store_->LastPosition(),
+                                               absl::Now() + absl::Seconds(10));
+        !s.ok()) {
+      return s;
+    }
     Chunker chunks(emit);
     v1::ListTrackerRowsRequest page_request;
     page_request.set_from_date(copy.from_date());

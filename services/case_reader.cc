@@ -10,7 +10,24 @@ constexpr size_t kPage = 500;
 absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view case_id,
                                const std::function<absl::Status(const eventstore::Record&)>& visit,
                                uint64_t from_revision) {
-  const std::string stream = workflows::CaseStream(case_id);
+  return ForEachStreamRecord(store, workflows::CaseStream(case_id), visit, from_revision);
+}
+
+absl::StatusOr<v1::SharedState> FoldShared(eventstore::EventStore& store,
+                                           const workflows::WorkflowRegistry& registry,
+                                           const std::string& stream) {
+  v1::SharedState state;
+  state.set_stream(stream);
+  absl::Status s = ForEachStreamRecord(store, stream, [&](const eventstore::Record& record) {
+    return registry.ApplyShared(state, record);
+  });
+  if (!s.ok()) return s;
+  return state;
+}
+
+absl::Status ForEachStreamRecord(eventstore::EventStore& store, const std::string& stream,
+                                 const std::function<absl::Status(const eventstore::Record&)>& visit,
+                                 uint64_t from_revision) {
   for (uint64_t from = from_revision;;) {
     absl::StatusOr<std::vector<eventstore::Record>> page = store.ReadStream(stream, from, kPage);
     if (!page.ok()) return page.status();

@@ -29,6 +29,15 @@ absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view 
                                const std::function<absl::Status(const eventstore::Record&)>& visit,
                                uint64_t from_revision = 0);
 
+absl::Status ForEachStreamRecord(eventstore::EventStore& store, const std::string& stream,
+                                 const std::function<absl::Status(const eventstore::Record&)>& visit,
+                                 uint64_t from_revision = 0);
+
+// A shared stream (an RV unit's) folded to its end.
+absl::StatusOr<v1::SharedState> FoldShared(eventstore::EventStore& store,
+                                           const workflows::WorkflowRegistry& registry,
+                                           const std::string& stream);
+
 }  // namespace tripdesk::services
 
 #endif  // TRIPDESK_SERVICES_CASE_READER_H_

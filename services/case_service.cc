@@ -136,6 +136,14 @@ grpc::ServerUnaryReactor* CaseService::GetReservation(grpc::CallbackServerContex
                [&] { return queries_->GetReservation(request->case_id()); });
 }
 
+grpc::ServerUnaryReactor* CaseService::ListAvailableUnits(
+    grpc::CallbackServerContext* context, const v1::ListAvailableUnitsRequest* request,
+    v1::ListAvailableUnitsResponse* response) {
+  return Serve(context, "ListAvailableUnits", request->min_position(), response, [&] {
+    return queries_->ListAvailableUnits(*request, reference_->proto().rv());
+  });
+}
+
 grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerContext* context,
                                                        const v1::ListTrackerRowsRequest* request,
                                                        v1::ListTrackerRowsResponse* response) {

@@ -16,8 +16,10 @@ class CaseService final : public v1::CaseService::CallbackService {
  public:
   CaseService(CommandRunner* runner, const projections::CaseQueries* queries,
               projections::ProjectionRunner* projections,
-              const workflows::WorkflowRegistry& registry)
-      : runner_(runner), queries_(queries), projections_(projections), registry_(registry) {}
+              const workflows::WorkflowRegistry& registry,
+              std::shared_ptr<const workflows::ReferenceData> reference)
+      : runner_(runner), queries_(queries), projections_(projections), registry_(registry),
+        reference_(std::move(reference)) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
                                      const v1::OpenCaseRequest* request,
@@ -37,6 +39,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListTrackerRows(grpc::CallbackServerContext* context,
                                             const v1::ListTrackerRowsRequest* request,
                                             v1::ListTrackerRowsResponse* response) override;
+  grpc::ServerUnaryReactor* ListAvailableUnits(grpc::CallbackServerContext* context,
+                                               const v1::ListAvailableUnitsRequest* request,
+                                               v1::ListAvailableUnitsResponse* response) override;
 
  private:
   void Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
@@ -53,6 +58,7 @@ class CaseService final : public v1::CaseService::CallbackService {
   const projections::CaseQueries* queries_;
   projections::ProjectionRunner* projections_;
   const workflows::WorkflowRegistry& registry_;
+  std::shared_ptr<const workflows::ReferenceData> reference_;
 };
 
 }  // namespace tripdesk::services

@@ -1,5 +1,7 @@
 #include "services/command_runner.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/case_reader.h"
 #include "workflows/validation.h"
@@ -82,14 +84,28 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
                                           " does not exist; open it with OpenCase")));
     return;
   }
+  const workflows::Workflow* workflow = registry_.ForCommand(request->command);
+  if (state->exists() && state->workflow() != workflow->type()) {
+    done(absl::FailedPreconditionError(absl::StrCat(
+        "case ", request->case_id, " is a ", v1::Workflow_Name(state->workflow()),
+        " case; a ", v1::Workflow_Name(workflow->type()), " command does not apply to it")));
+    return;
+  }
   if (request->expected_revision.has_value() && state->revision() != *request->expected_revision) {
     done(absl::AbortedError(absl::StrCat("case ", request->case_id, " is at revision ",
                                          state->revision(), ", not the expected ",
                                          *request->expected_revision, "; re-read it and retry")));
     return;
   }
-  const workflows::Workflow* workflow = registry_.ForCommand(request->command);
-  workflows::DecisionContext context{absl::Now(), request->actor, reference_.get()};
+  workflows::DecisionContext context{absl::Now(), request->actor, reference_.get(), {}};
+  for (const std::string& name : workflow->SharedStreams(request->command, *state, context)) {
+    absl::StatusOr<v1::SharedState> shared = FoldShared(*store_, registry_, name);
+    if (!shared.ok()) {
+      done(shared.status());
+      return;
+    }
+    context.shared.push_back(*std::move(shared));
+  }
   absl::StatusOr<std::vector<v1::CaseEvent>> events =
       workflow->Decide(request->command, *state, context);
   if (!events.ok()) {
@@ -112,9 +128,27 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   stream.stream = workflows::CaseStream(request->case_id);
   stream.expected = state->exists() ? eventstore::ExpectedRevision::Exact(state->revision())
                                     : eventstore::ExpectedRevision::NoStream();
+  std::vector<eventstore::StreamAppend> shared_streams;
   for (const v1::CaseEvent& event : *events) {
     stream.events.push_back({workflow->EventType(event), event.SerializeAsString()});
+    // Shared streams go in the same batch, each guarded by the revision the
+    // decision read: two cases racing for one unit cannot both commit.
+    for (workflows::SharedAppend& effect : workflow->SharedEffects(*state, event)) {
+      auto it = std::find_if(shared_streams.begin(), shared_streams.end(),
+                             [&](const eventstore::StreamAppend& a) { return a.stream == effect.stream; });
+      if (it == shared_streams.end()) {
+        const v1::SharedState* read = context.Shared(effect.stream);
+        it = shared_streams.emplace(shared_streams.end());
+        it->stream = effect.stream;
+        it->expected = read != nullptr && read->exists()
+                           ? eventstore::ExpectedRevision::Exact(read->revision())
+                           : eventstore::ExpectedRevision::NoStream();
+      }
+      it->events.push_back(
+          {workflow->SharedEventType(effect.event), effect.event.SerializeAsString()});
+    }
   }
+  for (eventstore::StreamAppend& shared : shared_streams) append.streams.push_back(std::move(shared));
   auto decided = std::make_shared<std::vector<v1::CaseEvent>>(*std::move(events));
   store_->AppendAsync(
       std::move(append),

@@ -61,6 +61,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/ListCases", readers},
         {"tripdesk.v1.CaseService/GetReservation", readers},
         {"tripdesk.v1.CaseService/ListTrackerRows", readers},
+        {"tripdesk.v1.CaseService/ListAvailableUnits", readers},
         {"tripdesk.v1.AuditService/GetCaseHistory", auditors},
         {"tripdesk.v1.AuditService/ReplayCase", auditors},
         {"tripdesk.v1.AuditService/VerifyLog", auditors},

@@ -8,6 +8,7 @@
 #include "projections/case_projection.h"
 #include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
+#include "projections/unit_rental_projection.h"
 
 namespace tripdesk::services {
 
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   views.push_back(std::make_unique<projections::CaseProjection>(registry));
   views.push_back(std::make_unique<projections::ReservationProjection>());
   views.push_back(std::make_unique<projections::TrackerProjection>());
+  views.push_back(std::make_unique<projections::UnitRentalProjection>());
   absl::StatusOr<std::unique_ptr<projections::ViewStore>> view_store =
       projections::ViewStore::Open(options.data_dir + "/views",
                                    projections::ProjectionRunner::Families(views));
@@ -45,7 +47,8 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->commands_ =
       std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
-                                                 server->projections_.get(), registry);
+                                                 server->projections_.get(), registry,
+                                                 server->reference_);
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
                                                   server->queries_.get(), server->projections_.get());
   server->event_log_ =

@@ -1,9 +1,12 @@
 #include "workflows/reference_data.h"
 
+#include <algorithm>
+
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
@@ -113,16 +116,59 @@ absl::Status CheckRv(const v1::RvReference& rv) {
       }
     }
   }
+  absl::flat_hash_set<std::string> option_codes;
   for (int i = 0; i < rv.options_size(); ++i) {
+    const std::string where = absl::StrCat("rv.options[", i, "] (", rv.options(i).code(), ")");
+    if (rv.options(i).code().empty() || !option_codes.insert(rv.options(i).code()).second) {
+      return Invalid(where, "code is empty or used twice");
+    }
     if (rv.options(i).kind() == v1::RV_OPTION_KIND_UNSPECIFIED) {
-      return Invalid(absl::StrCat("rv.options[", i, "] (", rv.options(i).code(), ")"),
-                     "kind is not set");
+      return Invalid(where, "kind is not set");
+    }
+  }
+  absl::flat_hash_set<std::string> class_codes;
+  for (int i = 0; i < rv.classes_size(); ++i) {
+    const v1::RvVehicleClass& c = rv.classes(i);
+    const std::string where = absl::StrCat("rv.classes[", i, "] (", c.code(), ")");
+    if (c.code().empty() || !class_codes.insert(c.code()).second) {
+      return Invalid(where, "code is empty or used twice");
+    }
+    if (c.max_passengers() < 0) return Invalid(where, "max_passengers may not be negative");
+  }
+  absl::flat_hash_set<std::string> rate_codes;
+  for (const v1::RvRateProduct& r : rv.rates()) rate_codes.insert(r.code());
+  for (int i = 0; i < rv.tour_operators_size(); ++i) {
+    const v1::RvTourOperator& t = rv.tour_operators(i);
+    const std::string where = absl::StrCat("rv.tour_operators[", i, "] (", t.it_code(), ")");
+    if (t.it_code().empty()) return Invalid(where, "it_code is empty");
+    if (!rate_codes.contains(t.rate_code())) {
+      return Invalid(where, absl::StrCat("rate_code '", t.rate_code(), "' is not a rate product"));
+    }
+    if (t.flat_tax_bp() < 0 || t.flat_tax_bp() > 5000) {
+      return Invalid(where, "flat_tax_bp must be 0 to 5000 basis points");
+    }
+  }
+  absl::flat_hash_set<std::string> units;
+  for (int i = 0; i < rv.units_size(); ++i) {
+    const v1::RvUnit& u = rv.units(i);
+    const std::string where = absl::StrCat("rv.units[", i, "] (", u.vehicle_number(), ")");
+    if (u.vehicle_number().empty() || u.vehicle_number().size() > 20 ||
+        !std::all_of(u.vehicle_number().begin(), u.vehicle_number().end(),
+                     [](char ch) { return absl::ascii_isalnum(static_cast<unsigned char>(ch)); }) ||
+        !units.insert(u.vehicle_number()).second) {
+      return Invalid(where, "vehicle_number must be 1 to 20 letters or digits, used once");
+    }
+    if (!class_codes.contains(u.class_code())) {
+      return Invalid(where, absl::StrCat("class_code '", u.class_code(), "' is not a class"));
+    }
+    if (u.odometer() < 0 || u.generator_tenths() < 0) {
+      return Invalid(where, "odometer and generator may not be negative");
     }
   }
   const v1::RvControlRecord& c = rv.control();
   if (c.security_deposit_card_cents() < 0 || c.security_deposit_other_cents() < 0 ||
       c.minimum_reservation_deposit_cents() < 0 || c.tour_cancellation_window_days() < 0 ||
-      c.alternate_dates_offset_days() < 0) {
+      c.alternate_dates_offset_days() < 0 || c.fuel_price_per_eighth_cents() < 0) {
     return Invalid("rv.control", "amounts and days may not be negative");
   }
   return absl::OkStatus();

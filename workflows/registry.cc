@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "workflows/car_booking/car_booking_workflow.h"
+#include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::workflows {
@@ -26,6 +27,7 @@ absl::Status CheckCaseId(absl::string_view case_id) {
 
 WorkflowRegistry::WorkflowRegistry() {
   workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
+  workflows_.push_back(std::make_unique<rv::RvRentalWorkflow>());
 }
 
 const WorkflowRegistry& WorkflowRegistry::Default() {
@@ -52,6 +54,30 @@ const Workflow* WorkflowRegistry::ForType(v1::Workflow type) const {
     if (w->type() == type) return w.get();
   }
   return nullptr;
+}
+
+const Workflow* WorkflowRegistry::ForSharedEvent(const v1::SharedEvent& event) const {
+  for (const auto& w : workflows_) {
+    if (w->OwnsShared(event)) return w.get();
+  }
+  return nullptr;
+}
+
+absl::Status WorkflowRegistry::ApplyShared(v1::SharedState& state,
+                                           const v1::RecordEnvelope& record) const {
+  v1::SharedEvent event;
+  const Workflow* workflow = nullptr;
+  if (!event.ParseFromString(record.payload()) ||
+      (workflow = ForSharedEvent(event)) == nullptr) {
+    return absl::DataLossError(absl::StrCat("record at position ", record.position(), " (",
+                                            record.stream(), "@", record.revision(),
+                                            ") is not a known shared event"));
+  }
+  state.set_stream(record.stream());
+  state.set_exists(true);
+  state.set_revision(record.revision());
+  workflow->EvolveShared(state, event);
+  return absl::OkStatus();
 }
 
 absl::Status WorkflowRegistry::Apply(v1::CaseState& state,

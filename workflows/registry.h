@@ -37,6 +37,11 @@ class WorkflowRegistry {
   // Folds a decided (not yet stored) event, as Apply would once stored.
   void ApplyEvent(v1::CaseState& state, const v1::CaseEvent& event, const EventMeta& meta) const;
 
+  const Workflow* ForSharedEvent(const v1::SharedEvent& event) const;
+  // Folds one stored record of a shared stream (an RV unit's). DATA_LOSS as
+  // for Apply.
+  absl::Status ApplyShared(v1::SharedState& state, const v1::RecordEnvelope& record) const;
+
   // The case view of a folded state.
   v1::CaseView View(const v1::CaseState& state) const;
 

@@ -37,6 +37,23 @@ struct DecisionContext {
   absl::Time now;
   Actor actor;
   const ReferenceData* reference = nullptr;
+  // The shared streams the workflow's SharedStreams named, folded as of the
+  // decision (exists = false for a stream with no events yet).
+  std::vector<v1::SharedState> shared;
+
+  const v1::SharedState* Shared(absl::string_view stream) const {
+    for (const v1::SharedState& s : shared) {
+      if (s.stream() == stream) return &s;
+    }
+    return nullptr;
+  }
+};
+
+// An event a case event puts on a shared stream (an RV unit's), appended in
+// the same atomic batch, guarded by the revision the decision read.
+struct SharedAppend {
+  std::string stream;
+  v1::SharedEvent event;
 };
 
 // What the log says about an event beyond its payload.
@@ -70,8 +87,26 @@ class Workflow {
   // allowed commands...
   virtual void FillView(const v1::CaseState& state, v1::CaseView& view) const = 0;
 
-  // The record's event type, e.g. "QuoteSent".
+  // Shared things a command reads and changes besides its case (an RV unit):
+  // the streams to fold into the context before deciding.
+  virtual std::vector<std::string> SharedStreams(const v1::CaseCommand& /*command*/,
+                                                 const v1::CaseState& /*state*/,
+                                                 const DecisionContext& /*context*/) const {
+    return {};
+  }
+  // What `event`, decided on `state` (the case before the command), puts on
+  // shared streams.
+  virtual std::vector<SharedAppend> SharedEffects(const v1::CaseState& /*state*/,
+                                                  const v1::CaseEvent& /*event*/) const {
+    return {};
+  }
+  virtual bool OwnsShared(const v1::SharedEvent& /*event*/) const { return false; }
+  // Folds one of its shared events.
+  virtual void EvolveShared(v1::SharedState& /*state*/, const v1::SharedEvent& /*event*/) const {}
+
+  // The record's event type, e.g. "QuoteSent" (or "RvUnitRentedOut").
   virtual std::string EventType(const v1::CaseEvent& event) const = 0;
+  virtual std::string SharedEventType(const v1::SharedEvent& /*event*/) const { return "Unknown"; }
   // The command's name as clients know it, e.g. "send_quote".
   virtual std::string CommandName(const v1::CaseCommand& command) const = 0;
 };

@@ -54,7 +54,7 @@ std::vector<v1::CaseEvent> OneBooking(const workflows::ReferenceData& reference)
   for (const auto& [command, role] : steps) {
     const v1::CaseCommand c = testing::AsCaseCommand(command);
     auto events = registry.ForCommand(c)->Decide(
-        c, state, workflows::DecisionContext{now, {"agent-7", role}, &reference});
+        c, state, workflows::DecisionContext{now, {"agent-7", role}, &reference, {}});
     if (!events.ok()) std::abort();
     for (const v1::CaseEvent& e : *events) {
       registry.ApplyEvent(state, e, workflows::EventMeta{revision++, revision, now, "agent-7"});

@@ -332,7 +332,7 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
     if (progress.done()) done.insert(progress.view());
   }
   ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker"}));
+  EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker", "unit_rentals"}));
   EXPECT_EQ(views(), before);
 
   auto [code, out] = Cli("--role=supervisor admin rebuild --view=tracker");

@@ -21,6 +21,15 @@ expect() {  # expect WORDS -- COMMAND...: the command's output must contain WORD
 pickup=$(date -u -d '+7 days' +%Y-%m-%dT17:00:00Z)
 dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
+# The README shows these blocks line for line.
+readme="$(dirname "$0")/../../README.md"
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH"; do
+  sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
+    while IFS= read -r line; do
+      grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
+    done
+done
+
 # --- BEGIN README WALKTHROUGH ---
 tripdesk case open --case_id=C42 --channel=email \
   --customer.name="Steven Peters" --customer.email=sp@example.com \
@@ -64,3 +73,36 @@ fi
 grep -q "FAILED_PRECONDITION" <<<"$out" || { echo "$out"; exit 1; }
 expect '"state":"COMPLETED"' -- tripdesk --json case show C42 --min_position=16
 echo "walkthrough: C42 driven from request to fee with the CLI"
+
+# --- BEGIN README RV WALKTHROUGH ---
+today=$(date -u +%Y-%m-%d); tomorrow=$(date -u -d '+1 day' +%Y-%m-%d)
+tripdesk case open --workflow=rv --case_id=RV7 --booking_location=TUS \
+  --renter.name="KAREN SMITH" --renter.cell_phone=714-444-1212 --renter.email=smith@example.com \
+  --renter.address.line1="1 ANY PLACE" --renter.address.city=TUSTIN --renter.address.region=CA \
+  --pick_up.date="$today" --pick_up.location=TUS --drop_off.date="$tomorrow" --drop_off.location=TUS \
+  --passengers=4 --class_code=C25 --rate_code=FRD --pay_by_card --options='{"code":"GEN"}' \
+  --save_as=reservation --deposit.amount_cents=25000 \
+  --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
+tripdesk reservation show RV7 --min_position=2    # the estimate: 891.62, balance 641.62
+tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=2
+tripdesk case open_rental_agreement RV7 --vehicle_number=304359 --fuel_eighths=8 \
+  --generator_tenths=880 --date_of_birth=1984-12-07 --licence.number=S123456 \
+  --licence.region=CA --licence.expires=2030-12-07 \
+  --deposit.amount_cents=64162 --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
+tripdesk case extend_rental_agreement RV7 --drop_off.date="$tomorrow" --drop_off.time=1800 \
+  --deposit.amount_cents=20000 --deposit.card.token=tok_mc_5555 --deposit.card.last4=5555
+tripdesk case close_rental_agreement RV7 --odometer=22150 --fuel_eighths=7 \
+  --generator_tenths=910 --returned.date="$tomorrow" --returned.time=1700 \
+  --settle_to_card.token=tok_visa_4242 --settle_to_card.last4=4242   # two cards paid: choose one
+tripdesk reservation show RV7 --min_position=9    # charges 426.52, balance -665.10: refunded
+# --- END README RV WALKTHROUGH ---
+
+expect "balance       -665.10" -- tripdesk reservation show RV7 --min_position=9
+expect "RV_RA_CLOSED" -- tripdesk case show RV7 --min_position=9
+# The unit is free again once its RA closed; a walk-up RA is refused.
+expect "304359" -- tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=9
+if out=$(tripdesk case open --workflow=rv --case_id=RV8 --booking_location=TUS --save_as=lead 2>&1); then
+  echo "a lead without a name or phone was saved"; exit 1
+fi
+grep -q "INVALID_ARGUMENT" <<<"$out" || { echo "$out"; exit 1; }
+echo "walkthrough: RV7 reserved, rented, extended and closed with a refund with the CLI"

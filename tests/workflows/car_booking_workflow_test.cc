@@ -68,7 +68,7 @@ class CarBookingTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::vector<v1::CaseEvent>> When(const Cmd& cmd, const Actor& actor) {
-    DecisionContext ctx{now_, actor, reference_.get()};
+    DecisionContext ctx{now_, actor, reference_.get(), {}};
     return registry_.ForCommand(Wrap(cmd))->Decide(Wrap(cmd), state_, ctx);
   }
   absl::StatusOr<std::vector<v1::CaseEvent>> When(const Cmd& cmd) { return When(cmd, agent_); }

@@ -131,13 +131,53 @@ TEST(RvEstimate, LinesAlwaysSumToTheTotal) {
       if (random() % 2 == 0) in.options.push_back({code, 1 + static_cast<int64_t>(random() % 3)});
     }
     in.pay_by_card = random() % 2 == 0;
+    in.include_security = random() % 4 != 0;
+    if (random() % 3 == 0) in.flat_tax_bp = static_cast<int32_t>(random() % 1500);
+    if (random() % 3 == 0) in.discount_bp = static_cast<int32_t>(random() % 3000);
+    if (random() % 3 == 0) in.discount_cents = random() % 20000;
+    if (random() % 3 == 0) {
+      in.prepaid_days = 1 + static_cast<int32_t>(random() % 20);
+      if (random() % 2 == 0) in.prepaid_options = {"SLI", "MILES"};
+    }
+    if (random() % 3 == 0) in.fuel_cents = random() % 12000;
+    if (random() % 3 == 0) in.credit_cents = random() % 30000;
     absl::StatusOr<v1::RvEstimate> e = Estimate(Shipped(), in);
     ASSERT_TRUE(e.ok()) << e.status();
     int64_t sum = 0;
     for (const auto& line : e->lines()) sum += line.amount_cents();
     ASSERT_EQ(sum, e->total_cents());
-    ASSERT_EQ(Line(*e, "PERIOD") + Line(*e, "XDAYS") + Line(*e, "MILES"), e->subtotal_cents());
+    if (in.prepaid_days == 0) {
+      ASSERT_EQ(Line(*e, "PERIOD") + Line(*e, "XDAYS") + Line(*e, "MILES"), e->subtotal_cents());
+    }
   }
+}
+
+TEST(RvEstimate, FlatTaxEvensTheStateTaxToTheOperatorsRate) {
+  // Seed: flat tax 10%, state tax 8% -> a 2% charge; 13% -> a 3% credit.
+  EstimateInput in = SeedReservation();  // TUS: 7%
+  in.flat_tax_bp = 1000;
+  absl::StatusOr<v1::RvEstimate> e = Estimate(Shipped(), in);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(Line(*e, "STATE TAX"), 14014);
+  // 3% of the taxable 2002.00 (time and mileage).
+  EXPECT_EQ(Line(*e, "BKG FEE/CR"), 6006);
+  in.flat_tax_bp = 500;  // below the state's 7%: a credit
+  e = Estimate(Shipped(), in);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(Line(*e, "BKG FEE/CR"), -4004);
+}
+
+TEST(RvEstimate, AVouchersPrepaidDaysAndOptionsAreListedFirstWithNoRate) {
+  EstimateInput in = SeedReservation();  // 14 days
+  in.prepaid_days = 10;
+  in.prepaid_options = {"SLI"};
+  absl::StatusOr<v1::RvEstimate> e = Estimate(Shipped(), in);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->lines(0).label(), "PREPAID DAYS");
+  EXPECT_EQ(e->lines(0).quantity(), 10);
+  EXPECT_EQ(e->lines(0).amount_cents(), 0);
+  EXPECT_EQ(e->lines(1).label(), "VOUCHER SLI");
+  EXPECT_EQ(Line(*e, "XDAYS"), 4 * 10900);  // out of voucher
 }
 
 }  // namespace

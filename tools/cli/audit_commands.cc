@@ -16,7 +16,7 @@ ABSL_FLAG(int64_t, revision, -1, "audit replay: the case after this revision");
 ABSL_FLAG(uint64_t, position, 0, "audit replay: the case after this log position");
 ABSL_FLAG(std::string, at, "", "audit replay: the case at this RFC 3339 instant");
 ABSL_FLAG(std::string, format, "jsonl", "audit export: jsonl or csv");
-ABSL_FLAG(std::string, view, "", "admin rebuild: cases, reservations or tracker (default all)");
+ABSL_FLAG(std::string, view, "", "admin rebuild: cases, reservations, tracker or unit_rentals (default all)");
 ABSL_DECLARE_FLAG(std::string, from_date);
 ABSL_DECLARE_FLAG(std::string, to_date);
 ABSL_DECLARE_FLAG(std::string, company);

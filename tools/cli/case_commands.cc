@@ -3,11 +3,13 @@
 #include <google/protobuf/util/time_util.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,6 +35,8 @@ ABSL_DECLARE_FLAG(std::string, page_token);
 ABSL_DECLARE_FLAG(std::string, from_date);
 ABSL_DECLARE_FLAG(std::string, to_date);
 ABSL_DECLARE_FLAG(std::string, company);
+ABSL_FLAG(std::string, workflow, "",
+          "case open: car_booking (default) or rv; other commands: the workflow when a name is shared");
 
 namespace tripdesk::cli {
 namespace {
@@ -122,17 +126,69 @@ void SetDeadline(grpc::ClientContext& context) {
   Identify(context);
 }
 
+namespace {
+
+// A workflow's command, found by name among every workflow's commands.
+struct CommandField {
+  const google::protobuf::FieldDescriptor* workflow;  // in CaseCommand
+  const google::protobuf::FieldDescriptor* command;   // in the workflow's command
+};
+
+absl::StatusOr<CommandField> FindCommand(const std::string& name) {
+  const std::string wanted = absl::GetFlag(FLAGS_workflow);
+  const google::protobuf::Descriptor* root = v1::CaseCommand::descriptor();
+  std::vector<CommandField> found;
+  std::vector<std::string> workflows;
+  for (int i = 0; i < root->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* w = root->field(i);
+    workflows.push_back(w->name());
+    if (!wanted.empty() && w->name() != wanted) continue;
+    if (const auto* c = w->message_type()->FindFieldByName(name)) found.push_back({w, c});
+  }
+  if (!wanted.empty() && std::find(workflows.begin(), workflows.end(), wanted) == workflows.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("--workflow: '", wanted, "' is not one of ",
+                                                   absl::StrJoin(workflows, ", ")));
+  }
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("no case command '", name, "'"));
+  }
+  if (found.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " is a command of several workflows: add --workflow=",
+        absl::StrJoin(found, " or --workflow=", [](std::string* out, const CommandField& f) {
+          out->append(f.workflow->name());
+        })));
+  }
+  return found[0];
+}
+
+// Fills the command's fields from --field=value words into `out`.
+absl::Status BuildCommand(const Context& ctx, const CommandField& f, v1::CaseCommand& out) {
+  google::protobuf::Message* workflow = out.GetReflection()->MutableMessage(&out, f.workflow);
+  google::protobuf::Message* body = workflow->GetReflection()->MutableMessage(workflow, f.command);
+  return SetFields(ctx.fields, *body);
+}
+
+}  // namespace
+
 int CaseOpen(const Context& ctx, const Args& args) {
   if (!args.empty()) {
-    std::cerr << "usage: tripdesk case open --channel=email --customer.name=... (see "
+    std::cerr << "usage: tripdesk case open [--workflow=rv] --field=value ... (see "
                  "'tripdesk case commands')\n";
+    return 2;
+  }
+  // Each workflow's opening command.
+  const std::string workflow = absl::GetFlag(FLAGS_workflow);
+  absl::StatusOr<CommandField> opening =
+      FindCommand(workflow == "rv" ? "save_reservation" : "receive_request");
+  if (!opening.ok()) {
+    std::cerr << "error: " << opening.status().message() << "\n";
     return 2;
   }
   v1::OpenCaseRequest request;
   request.set_case_id(absl::GetFlag(FLAGS_case_id));
   request.set_command_id(CommandId());
-  v1::ManualCarBookingCommand* command = request.mutable_command()->mutable_car_booking();
-  if (absl::Status s = SetFields(ctx.fields, *command->mutable_receive_request()); !s.ok()) {
+  if (absl::Status s = BuildCommand(ctx, *opening, *request.mutable_command()); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
@@ -143,11 +199,9 @@ int CaseOpen(const Context& ctx, const Args& args) {
 
 int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
   const std::string command_name = absl::StrReplaceAll(name, {{"-", "_"}});
-  const google::protobuf::FieldDescriptor* field =
-      v1::ManualCarBookingCommand::descriptor()->FindFieldByName(command_name);
-  if (field == nullptr || args.size() != 1) {
-    std::cerr << (field == nullptr ? absl::StrCat("no case command '", name, "'\n")
-                                   : std::string())
+  absl::StatusOr<CommandField> field = FindCommand(command_name);
+  if (!field.ok() || args.size() != 1) {
+    std::cerr << (field.ok() ? std::string() : absl::StrCat(field.status().message(), "\n"))
               << "usage: tripdesk case COMMAND CASE_ID [--field=value ...]; "
                  "'tripdesk case commands' lists them\n";
     return 2;
@@ -158,9 +212,7 @@ int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
   if (absl::GetFlag(FLAGS_expected_revision) >= 0) {
     request.set_expected_revision(static_cast<uint64_t>(absl::GetFlag(FLAGS_expected_revision)));
   }
-  v1::ManualCarBookingCommand* command = request.mutable_command()->mutable_car_booking();
-  google::protobuf::Message* body = command->GetReflection()->MutableMessage(command, field);
-  if (absl::Status s = SetFields(ctx.fields, *body); !s.ok()) {
+  if (absl::Status s = BuildCommand(ctx, *field, *request.mutable_command()); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
@@ -170,13 +222,44 @@ int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
 }
 
 int CaseCommandList(const Context&, const Args&) {
-  const google::protobuf::Descriptor* d = v1::ManualCarBookingCommand::descriptor();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* f = d->field(i);
-    std::cout << (f->name() == "receive_request" ? "case open" : "case " + f->name());
-    for (const std::string& path : FieldPaths(*f->message_type())) std::cout << " --" << path;
-    std::cout << "\n";
+  const google::protobuf::Descriptor* root = v1::CaseCommand::descriptor();
+  for (int w = 0; w < root->field_count(); ++w) {
+    const google::protobuf::Descriptor* d = root->field(w)->message_type();
+    std::cout << "# --workflow=" << root->field(w)->name() << "\n";
+    for (int i = 0; i < d->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* f = d->field(i);
+      const bool opens = f->name() == "receive_request" || f->name() == "save_reservation";
+      std::cout << "case " << f->name() << (opens ? " (or case open)" : "");
+      for (const std::string& path : FieldPaths(*f->message_type())) std::cout << " --" << path;
+      std::cout << "\n";
+    }
   }
+  return 0;
+}
+
+int UnitsAvailable(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk units available CLASS --from_date=YYYY-MM-DD --to_date=YYYY-MM-DD\n";
+    return 2;
+  }
+  v1::ListAvailableUnitsRequest request;
+  request.set_class_code(args[0]);
+  request.set_from_date(absl::GetFlag(FLAGS_from_date));
+  request.set_to_date(absl::GetFlag(FLAGS_to_date));
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  v1::ListAvailableUnitsResponse response;
+  grpc::Status status =
+      CallCases(ctx, &v1::CaseService::Stub::ListAvailableUnits, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    for (const v1::AvailableUnit& unit : response.units()) std::cout << ToJsonLine(unit) << "\n";
+    return 0;
+  }
+  Table t({"UNIT", "CLASS", "LOCATION"});
+  for (const v1::AvailableUnit& unit : response.units()) {
+    t.Add({unit.vehicle_number(), unit.class_code(), unit.location()});
+  }
+  std::cout << t.Render();
   return 0;
 }
 
@@ -248,6 +331,27 @@ int ReservationShow(const Context& ctx, const Args& args) {
   }
   Table t({"FIELD", "VALUE"});
   t.Add({"case", r.case_id()});
+  if (r.has_rv()) {  // an RV reservation and its rental agreement
+    const v1::RvReservationDetail& rv = r.rv();
+    auto cents = [](int64_t c) { return absl::StrFormat("%.2f", static_cast<double>(c) / 100); };
+    t.Add({"stage", v1::RvStage_Name(rv.stage())});
+    t.Add({"pick-up", absl::StrCat(rv.pick_up().location(), " ", rv.pick_up().date(), " ", rv.pick_up().time())});
+    t.Add({"return", absl::StrCat(rv.drop_off().location(), " ", rv.drop_off().date(), " ", rv.drop_off().time())});
+    t.Add({"class / rate", absl::StrCat(rv.class_code(), " / ", rv.rate_code())});
+    t.Add({"unit / RA", absl::StrCat(rv.vehicle_number(), " / ", rv.ra_number())});
+    for (const v1::RvEstimateLine& line : rv.estimate().lines()) {
+      t.Add({absl::StrCat("  ", line.label()), cents(line.amount_cents())});
+    }
+    t.Add({"estimate", cents(rv.estimate().total_cents())});
+    t.Add({"deposits", cents(rv.deposits_total_cents())});
+    t.Add({"balance", cents(rv.balance_cents())});
+    if (!rv.voucher().voucher_number().empty()) {
+      t.Add({"voucher", absl::StrCat(rv.voucher().it_code(), " ", rv.voucher().voucher_number(),
+                                     " value ", cents(rv.voucher_value_cents()))});
+    }
+    std::cout << t.Render();
+    return 0;
+  }
   t.Add({"vendor", absl::StrCat(r.vendor_name(), " (", r.vendor_code(), ")")});
   t.Add({"car", absl::StrCat(r.car_model(), " (", r.car_class(), ")")});
   t.Add({"pick-up", absl::StrCat(r.pick_up().location(), " ", Time(r.pick_up().time()))});

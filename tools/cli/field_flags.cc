@@ -1,6 +1,7 @@
 #include "tools/cli/field_flags.h"
 
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/ascii.h"
@@ -25,8 +26,18 @@ absl::Status SetScalar(absl::string_view word, Message& message, const FieldDesc
                        const std::string& value) {
   const Reflection* r = message.GetReflection();
   if (field->is_repeated()) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      // One element per flag, in protobuf's JSON: --options='{"code":"SLI"}'.
+      Message* element = r->AddMessage(&message, field);
+      if (!google::protobuf::util::JsonStringToMessage(value, element).ok()) {
+        r->RemoveLast(&message, field);
+        return Bad(word, absl::StrCat("expects one ", field->message_type()->name(),
+                                      " as JSON, e.g. '{\"code\":\"SLI\"}'"));
+      }
+      return absl::OkStatus();
+    }
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
-      return Bad(word, "only repeated strings can be set from the command line");
+      return Bad(word, "only repeated strings and messages can be set from the command line");
     }
     r->AddString(&message, field, value);
     return absl::OkStatus();

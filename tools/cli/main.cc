@@ -171,6 +171,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"case commands", CaseCommandList},
           {"reservation show", ReservationShow},
           {"tracker", TrackerList},
+          {"units available", UnitsAvailable},
           {"audit history", AuditHistory},
           {"audit replay", AuditReplay},
           {"audit verify", AuditVerify},
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
                             positional[1] != "commands";
   static const std::set<std::string> kCommandFlags = {
       "server", "json", "actor", "role", "command_id", "case_id", "expected_revision",
-      "timeout_seconds", "help", "helpfull"};
+      "timeout_seconds", "workflow", "help", "helpfull"};
   std::vector<char*> flag_argv = {argv[0]};
   Args fields;
   Args words;

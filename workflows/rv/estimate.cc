@@ -1,5 +1,6 @@
 #include "workflows/rv/estimate.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -101,17 +102,31 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
   const int32_t days = RentalDays(input.pick_up, input.drop_off);
   estimate.set_days(days);
 
-  // The first period is charged whole even for a shorter rental.
-  const int64_t period = (*season)->period_price_cents();
-  AddLine(estimate, "PERIOD", 1, period, period);
-  const int64_t extra_days = std::max<int64_t>(0, days - rate->period_days());
+  const auto prepaid = [&](absl::string_view code) {
+    return std::find(input.prepaid_options.begin(), input.prepaid_options.end(), code) !=
+           input.prepaid_options.end();
+  };
+  int64_t period = 0;
+  int64_t extra_days = 0;
+  if (input.prepaid_days > 0) {
+    AddLine(estimate, "PREPAID DAYS", input.prepaid_days, 0, 0);
+    for (const std::string& code : input.prepaid_options) {
+      AddLine(estimate, absl::StrCat("VOUCHER ", code), 1, 0, 0);
+    }
+    extra_days = std::max<int64_t>(0, days - input.prepaid_days);
+  } else {
+    // The first period is charged whole even for a shorter rental.
+    period = (*season)->period_price_cents();
+    AddLine(estimate, "PERIOD", 1, period, period);
+    extra_days = std::max<int64_t>(0, days - rate->period_days());
+  }
   const int64_t extra = extra_days * (*season)->extra_day_price_cents();
   AddLine(estimate, "XDAYS", extra_days, (*season)->extra_day_price_cents(), extra);
   const int64_t miles = input.edited_miles.has_value()
                             ? *input.edited_miles
                             : static_cast<int64_t>(rate->estimated_miles_per_day()) * days;
   estimate.set_estimated_miles(miles);
-  const int64_t mileage = miles * rate->price_per_mile_cents();
+  const int64_t mileage = prepaid("MILES") ? 0 : miles * rate->price_per_mile_cents();
   AddLine(estimate, "MILES", miles, rate->price_per_mile_cents(), mileage);
   const int64_t time_and_mileage = period + extra + mileage;
   estimate.set_subtotal_cents(time_and_mileage);
@@ -123,9 +138,11 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
     if (option == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("options: unknown option '", code, "'"));
     }
-    if (quantity <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("options: ", code, " needs a positive quantity"));
+    if (quantity <= 0 || quantity > 1000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("options: ", code, " needs a quantity from 1 to 1000"));
     }
+    if (prepaid(code)) continue;  // in the voucher
     int64_t amount = 0;
     switch (option->kind()) {
       case v1::RV_OPTION_PER_DAY:
@@ -146,14 +163,36 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
   const int64_t tax = ApplyBasisPoints(taxable, location->state_tax_bp());
   AddLine(estimate, "STATE TAX", 1, tax, tax);
   int64_t total = time_and_mileage + tax;
+  if (input.flat_tax_bp > 0) {
+    // Flat tax: the difference to the operator's one rate, a charge or a credit.
+    const int64_t flat = ApplyBasisPoints(taxable, input.flat_tax_bp - location->state_tax_bp());
+    AddLine(estimate, "BKG FEE/CR", 1, flat, flat);
+    total += flat;
+  }
   for (const auto& [option, amount] : priced) {
     AddLine(estimate, option->code(), 1, amount, amount);
     total += amount;
   }
-  const int64_t security = input.pay_by_card ? reference.control().security_deposit_card_cents()
-                                             : reference.control().security_deposit_other_cents();
-  AddLine(estimate, "SECURITY", 1, security, security);
-  total += security;
+  if (input.discount_bp != 0 || input.discount_cents != 0) {
+    const int64_t discount =
+        -ApplyBasisPoints(time_and_mileage, input.discount_bp) - input.discount_cents;
+    AddLine(estimate, "DISCOUNT", 1, discount, discount);
+    total += discount;
+  }
+  if (input.fuel_cents != 0) {
+    AddLine(estimate, "FUEL", 1, input.fuel_cents, input.fuel_cents);
+    total += input.fuel_cents;
+  }
+  if (input.credit_cents != 0) {
+    AddLine(estimate, "ADJUSTMENT", 1, -input.credit_cents, -input.credit_cents);
+    total -= input.credit_cents;
+  }
+  if (input.include_security) {
+    const int64_t security = input.pay_by_card ? reference.control().security_deposit_card_cents()
+                                               : reference.control().security_deposit_other_cents();
+    AddLine(estimate, "SECURITY", 1, security, security);
+    total += security;
+  }
   estimate.set_total_cents(total);
   return estimate;
 }

@@ -1,0 +1,269 @@
+// RV rentals through the real tripdeskd over gRPC: a retail reservation to
+// its RA's close with a refund, a tour cancelled inside the window with its
+// penalty, agents racing for one unit, refusals that write nothing, and the
+// unit availability view.
+#include <atomic>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/rv_commands.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+#include "tripdesk/v1/log.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::RvCommand;
+
+std::string Day(int days_from_today) {
+  return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + days_from_today);
+}
+
+class RvServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr);
+    cases_ = v1::CaseService::NewStub(channel_);
+    log_ = v1::EventLog::NewStub(channel_);
+  }
+
+  static void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role) {
+    context.AddMetadata("x-tripdesk-actor", id);
+    context.AddMetadata("x-tripdesk-role", role);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  }
+
+  grpc::Status Open(const std::string& case_id, RvCommand command, v1::CommandReply* reply) {
+    v1::OpenCaseRequest request;
+    request.set_case_id(case_id);
+    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    grpc::ClientContext context;
+    Identify(context, "alice", "agent");
+    return cases_->OpenCase(&context, request, reply);
+  }
+
+  grpc::Status Submit(const std::string& case_id, RvCommand command, v1::CommandReply* reply,
+                      const std::string& actor = "alice", const std::string& role = "agent") {
+    v1::SubmitCommandRequest request;
+    request.set_case_id(case_id);
+    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    grpc::ClientContext context;
+    Identify(context, actor, role);
+    return cases_->SubmitCommand(&context, request, reply);
+  }
+
+  v1::CommandReply MustSubmit(const std::string& case_id, RvCommand command) {
+    v1::CommandReply reply;
+    grpc::Status status = Submit(case_id, std::move(command), &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply;
+  }
+
+  v1::ReservationView Reservation(const std::string& case_id, uint64_t min_position) {
+    v1::GetReservationRequest request;
+    request.set_case_id(case_id);
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, "dash", "dashboard");
+    v1::ReservationView view;
+    grpc::Status status = cases_->GetReservation(&context, request, &view);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return view;
+  }
+
+  std::vector<std::string> FreeUnits(const std::string& class_code, const std::string& from,
+                                     const std::string& to, uint64_t min_position) {
+    v1::ListAvailableUnitsRequest request;
+    request.set_class_code(class_code);
+    request.set_from_date(from);
+    request.set_to_date(to);
+    request.set_min_position(min_position);
+    grpc::ClientContext context;
+    Identify(context, "dash", "dashboard");
+    v1::ListAvailableUnitsResponse response;
+    grpc::Status status = cases_->ListAvailableUnits(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> out;
+    for (const auto& unit : response.units()) out.push_back(unit.vehicle_number());
+    return out;
+  }
+
+  uint64_t LastPosition() {
+    v1::ReadAllRequest request;
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    Identify(context, "ann", "auditor");
+    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
+    return response.last_position();
+  }
+
+  std::vector<std::string> StreamTypes(const std::string& stream) {
+    v1::ReadStreamRequest request;
+    request.set_stream(stream);
+    request.set_limit(100);
+    v1::ReadStreamResponse response;
+    grpc::ClientContext context;
+    Identify(context, "ann", "auditor");
+    EXPECT_TRUE(log_->ReadStream(&context, request, &response).ok());
+    std::vector<std::string> types;
+    for (const auto& record : response.records()) types.push_back(record.event_type());
+    return types;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CaseService::Stub> cases_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+};
+
+TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWithARefund) {
+  // Picked up today, due back tomorrow at 11:00, extended to 18:00.
+  v1::CommandReply reply;
+  RvCommand quote = testing::Retail(Day(0), Day(1));
+  quote.mutable_save_reservation()->clear_deposit();
+  quote.mutable_save_reservation()->set_save_as(v1::RV_SAVE_AS_QUOTE);
+  ASSERT_TRUE(Open("RV1", quote, &reply).ok());
+  EXPECT_EQ(reply.view().state(), "RV_QUOTE");
+  EXPECT_EQ(reply.view().workflow(), v1::WORKFLOW_RV_RENTAL);
+
+  RvCommand deposit;
+  *deposit.mutable_take_deposit()->mutable_deposit() = testing::Deposit(25000);
+  reply = MustSubmit("RV1", deposit);
+  EXPECT_EQ(reply.view().state(), "RV_RESERVED");
+  v1::ReservationView view = Reservation("RV1", reply.last_position());
+  const int64_t estimate = view.rv().estimate().total_cents();
+  EXPECT_EQ(view.rv().deposits_total_cents(), 25000);
+  EXPECT_EQ(view.rv().balance_cents(), estimate - 25000);
+  EXPECT_EQ(view.rv().class_code(), "C25");
+  EXPECT_EQ(view.rv().deposits(0).card().last4(), "4242");
+
+  EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304359", "304360"));
+  reply = MustSubmit("RV1", testing::OpenRa("304359", estimate - 25000));
+  EXPECT_EQ(reply.view().state(), "RV_RA_OPEN");
+  EXPECT_THAT(StreamTypes("unit-304359"), ElementsAre("RvUnitRentedOut"));
+  EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304360"));
+  EXPECT_THAT(FreeUnits("C25", Day(5), Day(9), reply.last_position()), ElementsAre("304359", "304360"));
+  view = Reservation("RV1", reply.last_position());
+  EXPECT_EQ(view.rv().vehicle_number(), "304359");
+  EXPECT_EQ(view.rv().ra_number(), "RA-RV1");
+  EXPECT_EQ(view.rv().balance_cents(), 0);
+
+  RvCommand extend;
+  *extend.mutable_extend_rental_agreement()->mutable_drop_off() = testing::Moment(Day(1), "TUS", "1800");
+  *extend.mutable_extend_rental_agreement()->mutable_deposit() = testing::Deposit(20000);
+  reply = MustSubmit("RV1", extend);
+  view = Reservation("RV1", reply.last_position());
+  EXPECT_EQ(view.rv().drop_off().time(), "1800");
+  EXPECT_EQ(view.rv().estimate().days(), 2);
+
+  reply = MustSubmit("RV1", testing::CloseRa(22210, 8, 900, Day(1), "1800"));
+  EXPECT_EQ(reply.view().state(), "RV_RA_CLOSED");
+  EXPECT_FALSE(reply.view().open());
+  view = Reservation("RV1", reply.last_position());
+  EXPECT_LT(view.rv().balance_cents(), 0) << "the security deposit and the excess come back";
+  EXPECT_THAT(StreamTypes("unit-304359"), ElementsAre("RvUnitRentedOut", "RvUnitReturned"));
+  EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304359", "304360"));
+  EXPECT_THAT(StreamTypes("case-RV1"),
+              ElementsAre("RvReservationSaved", "RvDepositTaken", "RentalAgreementOpened",
+                          "RvDepositTaken", "RentalAgreementExtended", "RvDepositTaken",
+                          "RentalAgreementClosed"));
+}
+
+TEST_F(RvServiceTest, TourWithAVoucherCancelledInsideTheWindowCarriesThePenalty) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("TOUR1", testing::Tour(Day(20), Day(34)), &reply).ok());
+  EXPECT_EQ(reply.view().state(), "RV_RESERVED");
+  RvCommand cancel;
+  cancel.mutable_cancel_reservation()->set_reason("tour operator cancelled");
+  const uint64_t before = LastPosition();
+  grpc::Status refused = Submit("TOUR1", cancel, &reply);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("within 45 days of pick-up (20 days before)"));
+  EXPECT_EQ(LastPosition(), before);
+
+  cancel.mutable_cancel_reservation()->set_penalty_option("CXLPEN");
+  reply = MustSubmit("TOUR1", cancel);
+  EXPECT_EQ(reply.view().state(), "RV_RESERVATION_CANCELLED");
+  const v1::ReservationView view = Reservation("TOUR1", reply.last_position());
+  EXPECT_EQ(view.rv().voucher().it_code(), "ALLABOUT");
+  EXPECT_EQ(view.rv().voucher_value_cents(), 30000);
+}
+
+TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
+  constexpr int kAgents = 6;
+  int64_t due = 0;
+  for (int i = 0; i < kAgents; ++i) {
+    v1::CommandReply reply;
+    ASSERT_TRUE(Open(absl::StrCat("RACE", i), testing::Retail(Day(2), Day(6)), &reply).ok());
+    due = Reservation(absl::StrCat("RACE", i), reply.last_position()).rv().balance_cents();
+  }
+  std::atomic<int> ok{0};
+  std::atomic<int> taken{0};
+  std::vector<std::thread> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.emplace_back([&, i] {
+      v1::CommandReply reply;
+      grpc::Status s = Submit(absl::StrCat("RACE", i), testing::OpenRa("304359", due), &reply,
+                              absl::StrCat("agent", i));
+      if (s.ok()) {
+        ++ok;
+      } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                 s.error_message().find("unit 304359 is on open rental agreement") != std::string::npos) {
+        ++taken;
+      } else {
+        ADD_FAILURE() << s.error_code() << " " << s.error_message();
+      }
+    });
+  }
+  for (std::thread& t : agents) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(taken.load(), kAgents - 1);
+  EXPECT_THAT(StreamTypes("unit-304359"), ElementsAre("RvUnitRentedOut"));
+}
+
+TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
+  v1::CommandReply reply;
+  const uint64_t start = LastPosition();
+  RvCommand past = testing::Retail(Day(-1), Day(3));
+  grpc::Status s = Open("BAD1", past, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("ERROR - Roll Date is earlier than today"));
+  RvCommand walk_up = testing::OpenRa("304359", 100000);
+  s = Open("BAD2", walk_up, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("Walk-up RAs are not allowed"));
+  RvCommand pan = testing::Retail(Day(3), Day(5));
+  pan.mutable_save_reservation()->mutable_deposit()->mutable_card()->set_token("4111111111111111");
+  s = Open("BAD3", pan, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("looks like a card number"));
+  EXPECT_EQ(LastPosition(), start);
+
+  ASSERT_TRUE(Open("RV2", testing::Retail(Day(3), Day(5)), &reply).ok());
+  const uint64_t opened = LastPosition();
+  RvCommand adjust;  // only on an open RA, and within alice's 50.00
+  adjust.mutable_adjust_charges()->set_credit_cents(1000);
+  adjust.mutable_adjust_charges()->set_reason("goodwill");
+  s = Submit("RV2", adjust, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("case RV2 is RV_RESERVED"));
+  s = Submit("RV2", testing::CloseRa(1, 1, 1, Day(5)), &reply, "alice", "auditor");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastPosition(), opened);
+}
+
+}  // namespace
+}  // namespace tripdesk

@@ -1,0 +1,62 @@
+// RvRentalWorkflow: the decider of seed 004, an RV rental from the first
+// call (lead, quote or reservation, retail or tour) through the rental
+// agreement's open, extension and close. See workflows/rv/README.md for the
+// commands and every rule with the message a counter agent sees.
+//
+// The unit an RA holds lives on its own stream, unit-<vehicle number>,
+// appended in the same batch as the case: two RAs cannot hold one unit.
+//
+// Immutable; thread-safe.
+#ifndef TRIPDESK_WORKFLOWS_RV_RV_WORKFLOW_H_
+#define TRIPDESK_WORKFLOWS_RV_RV_WORKFLOW_H_
+
+#include <string>
+#include <vector>
+
+#include "workflows/workflow.h"
+
+namespace tripdesk::workflows::rv {
+
+// unit-<vehicle number>
+std::string UnitStream(absl::string_view vehicle_number);
+
+// Whether an address line names a post-office box ("P.O. Box 12", "PO BOX",
+// "Post Office Box").
+bool IsPoBox(absl::string_view line);
+// Whether `text` holds something that looks like a full card number (13 to
+// 19 digits, spaces or dashes between them allowed, passing the Luhn check).
+bool ContainsCardNumber(absl::string_view text);
+
+class RvRentalWorkflow final : public Workflow {
+ public:
+  v1::Workflow type() const override { return v1::WORKFLOW_RV_RENTAL; }
+  bool Owns(const v1::CaseCommand& command) const override { return command.has_rv(); }
+  bool Owns(const v1::CaseEvent& event) const override { return event.has_rv(); }
+
+  absl::StatusOr<std::vector<v1::CaseEvent>> Decide(
+      const v1::CaseCommand& command, const v1::CaseState& state,
+      const DecisionContext& context) const override;
+  void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
+              const EventMeta& meta) const override;
+  void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
+  std::string EventType(const v1::CaseEvent& event) const override;
+  std::string CommandName(const v1::CaseCommand& command) const override;
+
+  std::vector<std::string> SharedStreams(const v1::CaseCommand& command,
+                                         const v1::CaseState& state,
+                                         const DecisionContext& context) const override;
+  std::vector<SharedAppend> SharedEffects(const v1::CaseState& state,
+                                          const v1::CaseEvent& event) const override;
+  bool OwnsShared(const v1::SharedEvent& event) const override { return event.has_rv_unit(); }
+  void EvolveShared(v1::SharedState& state, const v1::SharedEvent& event) const override;
+  std::string SharedEventType(const v1::SharedEvent& event) const override;
+
+  static std::vector<std::string> AllowedCommands(v1::RvStage stage);
+  static bool IsTerminal(v1::RvStage stage);
+  // The reservation view's RV part: dates, class, unit, deposits, balance.
+  static v1::RvReservationDetail Detail(const v1::RvState& state);
+};
+
+}  // namespace tripdesk::workflows::rv
+
+#endif  // TRIPDESK_WORKFLOWS_RV_RV_WORKFLOW_H_
