@@ -18,6 +18,7 @@
 #include "eventstore/event_store.h"
 #include "eventstore/keys.h"
 #include "eventstore/record_hash.h"
+#include "eventstore/rocksdb_logger.h"
 #include "eventstore/rocksdb_status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -777,8 +778,14 @@ class RocksDbEventStore final : public EventStore {
     // every other written meanwhile, then acknowledges them. Readers see
     // nothing past the synced position.
     if (next != next_position_) {
-      rocksdb::Status s = ResumeIfStopped();
-      if (s.ok()) s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
+      rocksdb::Status s;
+      {
+        // Never beside an fsync of the WAL: see wal_mu_.
+        std::lock_guard<std::mutex> wal_lock(wal_mu_);
+        s = ResumeIfStopped();
+        if (s.ok()) s = db_->Write(rocksdb::WriteOptions(), &write_batch_);
+        if (!s.ok()) wal_write_failed_ = true;
+      }
       if (s.ok()) {
         for (auto& [stream, head] : staged_heads_) heads_.Put(stream, head);
         next_position_ = next;
@@ -832,7 +839,12 @@ class RocksDbEventStore final : public EventStore {
   rocksdb::Status ResumeIfStopped() {
     if (!write_stopped_) return rocksdb::Status::OK();
     rocksdb::Status s = db_->Resume();
-    if (s.ok()) write_stopped_ = false;
+    if (s.ok()) {
+      // Resuming flushed the memtables (what the failed WAL held is in
+      // tables now) and started a new WAL, which can be synced again.
+      write_stopped_ = false;
+      wal_write_failed_ = false;
+    }
     return s;
   }
 
@@ -874,11 +886,23 @@ class RocksDbEventStore final : public EventStore {
       uint64_t target = 0;
       for (const SyncBatch& b : batches) target = std::max(target, b.last_position);
       absl::Status synced;
+      bool unwritable = false;
       if (target > LastPosition() && !options_.unsafe_no_sync) {
-        synced = FromRocksDb(db_->SyncWAL(), "syncing the write-ahead log");
+        std::lock_guard<std::mutex> wal_lock(wal_mu_);
+        if (wal_write_failed_) {
+          unwritable = true;
+          synced = absl::UnavailableError(
+              "the event log cannot be written (is the disk full?); the append is not durable: "
+              "retry it with the same command id once the server is healthy");
+        } else {
+          synced = FromRocksDb(db_->SyncWAL(), "syncing the write-ahead log");
+        }
       }
       if (synced.ok()) {
         Publish(target);
+      } else if (unwritable) {
+        // Not acknowledged, not poisoned: once space is freed, resuming
+        // flushes these records to tables and a later sync publishes them.
       } else {
         // The WAL may hold records that are visible in memory but not on
         // disk: refuse every further append until a restart replays the WAL.
@@ -1002,6 +1026,12 @@ class RocksDbEventStore final : public EventStore {
 
   // Writer thread only.
   bool write_stopped_ = false;
+  // Held around each WAL write and each WAL fsync. Syncing a WAL whose
+  // writer has seen an error trips an assertion in Debian's RocksDB (the
+  // process aborts), so after a failed write nothing syncs that WAL again;
+  // a successful Resume() starts a new one.
+  std::mutex wal_mu_;
+  bool wal_write_failed_ = false;  // guarded by wal_mu_
   uint64_t next_position_ = 1;
   HeadCache heads_;
   absl::flat_hash_map<std::string, StreamHead> staged_heads_;
@@ -1074,6 +1104,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
   db_options.max_total_wal_size = 4 * options.write_buffer_bytes;
   db_options.enable_pipelined_write = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = MakeRocksDbLogger("log");
   db_options.keep_log_file_num = 3;
 
   rocksdb::BlockBasedTableOptions table;

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "eventstore/rocksdb_logger.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -176,6 +177,7 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
   options.db_write_buffer_size = 64 << 20;
   options.write_buffer_size = 16 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = eventstore::MakeRocksDbLogger("views");
   options.keep_log_file_num = 3;
   // Every family already in the database must be opened, including views of
   // other versions, plus the ones asked for.

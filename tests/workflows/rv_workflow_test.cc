@@ -584,5 +584,26 @@ TEST_F(RvTest, OutOfOrderCommandsNameTheStageAndWhatIsAllowed) {
   EXPECT_TRUE(Refused(Cmd(), absl::StatusCode::kInvalidArgument, "no command is set"));
 }
 
+TEST(RvReferenceData, RefusesAnInconsistentRvSectionNamingTheEntry) {
+  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string shipped = text.str();
+  const auto refused = [&](const std::string& from, const std::string& to) {
+    std::string changed = shipped;
+    const size_t at = changed.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    changed.replace(at, from.size(), to);
+    absl::StatusOr<std::shared_ptr<const ReferenceData>> r = ReferenceData::FromTextProto(changed);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(r.status().message());
+  };
+  EXPECT_THAT(refused("class_code: \"C30\" odometer: 18534", "class_code: \"C99\" odometer: 18534"),
+              HasSubstr("rv.units[0] (304358): class_code 'C99' is not a class"));
+  EXPECT_THAT(refused("rate_code: \"FRD\" flat_tax_bp: 1000", "rate_code: \"NOPE\" flat_tax_bp: 1000"),
+              HasSubstr("rv.tour_operators[0] (ALLABOUT): rate_code 'NOPE' is not a rate product"));
+  EXPECT_THAT(refused("max_passengers: 5", "max_passengers: five"), HasSubstr("line "));
+}
+
 }  // namespace
 }  // namespace tripdesk::workflows::rv
