@@ -83,6 +83,9 @@ struct AppendRequest {
   std::string command_id;
   std::string correlation_id;
   Actor actor;
+  // An append still queued at its deadline is not written
+  // (DEADLINE_EXCEEDED): a caller that gave up never finds it committed.
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 struct StreamHead {

@@ -673,10 +673,16 @@ class RocksDbEventStore final : public EventStore {
     written_.assign(batch.size(), false);
 
     uint64_t next = next_position_;
-    const google::protobuf::Timestamp now = ToTimestamp(absl::Now());
+    const absl::Time wall = absl::Now();
+    const google::protobuf::Timestamp now = ToTimestamp(wall);
     Record record;
     for (size_t i = 0; i < batch.size(); ++i) {
       const AppendRequest& req = batch[i].request;
+      if (wall >= req.deadline) {
+        results_[i] = absl::DeadlineExceededError(
+            "the append's deadline passed while it waited to be written; nothing was written");
+        continue;
+      }
       if (!req.command_id.empty()) {
         if (auto it = staged_commands_.find(req.command_id);
             it != staged_commands_.end()) {

@@ -66,8 +66,7 @@ template <typename T>
 grpc::ServerWriteReactor<T>* AuditService::Stream(
     grpc::CallbackServerContext* context, absl::string_view rpc,
     typename ProducerWriteReactor<T>::Producer producer) {
-  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
-  absl::Status allowed = actor.ok() ? Authorize(*actor, absl::StrCat(kService, rpc)) : actor.status();
+  absl::Status allowed = auth_->Admit(*context, absl::StrCat(kService, rpc)).status();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (allowed.ok() && stopping_) {
@@ -157,9 +156,7 @@ grpc::ServerUnaryReactor* AuditService::ReplayCase(grpc::CallbackServerContext* 
                                                    const v1::ReplayCaseRequest* request,
                                                    v1::CaseView* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
-  absl::Status status =
-      actor.ok() ? Authorize(*actor, absl::StrCat(kService, "ReplayCase")) : actor.status();
+  absl::Status status = auth_->Admit(*context, absl::StrCat(kService, "ReplayCase")).status();
   if (status.ok()) {
     absl::StatusOr<v1::CaseView> view = Replay(*request);
     if (view.ok()) *response = *std::move(view);
@@ -283,6 +280,16 @@ grpc::ServerWriteReactor<v1::RebuildProgress>* AuditService::RebuildViews(
       if (caught_up.ok()) return absl::OkStatus();
     }
   });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetSecurityCounters(
+    grpc::CallbackServerContext* context, const v1::GetSecurityCountersRequest*,
+    v1::SecurityCounters* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = auth_->Admit(*context, absl::StrCat(kService, "GetSecurityCounters")).status();
+  if (status.ok()) *response = auth_->Counters();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 }  // namespace tripdesk::services

@@ -18,13 +18,17 @@
 #include "tripdesk/v1/audit.grpc.pb.h"
 #include "workflows/registry.h"
 
+#include "services/identity.h"
+
 namespace tripdesk::services {
 
 class AuditService final : public v1::AuditService::CallbackService {
  public:
   AuditService(eventstore::EventStore* store, const workflows::WorkflowRegistry& registry,
-               const projections::CaseQueries* queries, projections::ProjectionRunner* projections)
-      : store_(store), registry_(registry), queries_(queries), projections_(projections) {}
+               const projections::CaseQueries* queries, projections::ProjectionRunner* projections,
+               Authenticator* auth)
+      : store_(store), registry_(registry), queries_(queries), projections_(projections),
+        auth_(auth) {}
   ~AuditService() override { Stop(); }
 
   // Stops streams still producing (their callers see CANCELLED) and waits.
@@ -43,6 +47,9 @@ class AuditService final : public v1::AuditService::CallbackService {
       grpc::CallbackServerContext* context, const v1::ExportTrackerRequest* request) override;
   grpc::ServerWriteReactor<v1::RebuildProgress>* RebuildViews(
       grpc::CallbackServerContext* context, const v1::RebuildViewsRequest* request) override;
+  grpc::ServerUnaryReactor* GetSecurityCounters(grpc::CallbackServerContext* context,
+                                                const v1::GetSecurityCountersRequest* request,
+                                                v1::SecurityCounters* response) override;
 
   // The case as it stood at the point `request` names.
   absl::StatusOr<v1::CaseView> Replay(const v1::ReplayCaseRequest& request) const;
@@ -57,6 +64,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   const workflows::WorkflowRegistry& registry_;
   const projections::CaseQueries* queries_;
   projections::ProjectionRunner* projections_;
+  Authenticator* auth_;
 
   std::mutex mu_;
   std::condition_variable idle_cv_;

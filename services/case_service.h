@@ -8,6 +8,7 @@
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
 #include "services/command_runner.h"
+#include "services/identity.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 
 namespace tripdesk::services {
@@ -17,9 +18,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   CaseService(CommandRunner* runner, const projections::CaseQueries* queries,
               projections::ProjectionRunner* projections,
               const workflows::WorkflowRegistry& registry,
-              std::shared_ptr<const workflows::ReferenceData> reference)
+              std::shared_ptr<const workflows::ReferenceData> reference, Authenticator* auth)
       : runner_(runner), queries_(queries), projections_(projections), registry_(registry),
-        reference_(std::move(reference)) {}
+        reference_(std::move(reference)), auth_(auth) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
                                      const v1::OpenCaseRequest* request,
@@ -51,14 +52,15 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, absl::string_view rpc,
                                   uint64_t min_position, Response* response, Query query);
   // Identity, authorization and read-your-writes for the queries.
-  absl::Status BeforeQuery(grpc::CallbackServerContext* context, absl::string_view rpc,
-                           uint64_t min_position);
+  absl::StatusOr<workflows::Actor> BeforeQuery(grpc::CallbackServerContext* context,
+                                               absl::string_view rpc, uint64_t min_position);
 
   CommandRunner* runner_;
   const projections::CaseQueries* queries_;
   projections::ProjectionRunner* projections_;
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
+  Authenticator* auth_;
 };
 
 }  // namespace tripdesk::services

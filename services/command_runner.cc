@@ -120,7 +120,13 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     return;
   }
 
+  if (absl::Now() >= request->deadline) {
+    done(absl::DeadlineExceededError("the call's deadline passed before its events were written; "
+                                     "nothing was written"));
+    return;
+  }
   eventstore::AppendRequest append;
+  append.deadline = request->deadline;
   append.command_id = request->command_id;
   append.correlation_id = request->correlation_id;
   append.actor = {request->actor.id, request->actor.role};

@@ -31,6 +31,8 @@ struct CaseCommandRequest {
   std::optional<uint64_t> expected_revision;
   v1::CaseCommand command;
   workflows::Actor actor;
+  // Past it nothing is written (DEADLINE_EXCEEDED).
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 struct CaseCommandResult {

@@ -101,10 +101,9 @@ absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& req
 }
 
 // Identity and the access policy for one EventLog RPC.
-absl::Status Allowed(const grpc::CallbackServerContext& context, absl::string_view method) {
-  absl::StatusOr<workflows::Actor> actor = ActorOf(context);
-  if (!actor.ok()) return actor.status();
-  return Authorize(*actor, absl::StrCat("tripdesk.v1.EventLog/", method));
+absl::Status Allowed(Authenticator& auth, const grpc::CallbackServerContext& context,
+                     absl::string_view method) {
+  return auth.Admit(context, absl::StrCat("tripdesk.v1.EventLog/", method)).status();
 }
 
 }  // namespace
@@ -259,7 +258,7 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
     grpc::CallbackServerContext* context, const v1::ReadStreamRequest* request,
     v1::ReadStreamResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = Allowed(*context, "ReadStream");
+  absl::Status status = Allowed(*auth_, *context, "ReadStream");
   if (status.ok()) status = ReadStreamPage(*store_, *request, *response);
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -269,7 +268,7 @@ grpc::ServerUnaryReactor* EventLogService::GetStreamHead(
     grpc::CallbackServerContext* context, const v1::GetStreamHeadRequest* request,
     v1::StreamHead* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status allowed = Allowed(*context, "GetStreamHead"); !allowed.ok()) {
+  if (absl::Status allowed = Allowed(*auth_, *context, "GetStreamHead"); !allowed.ok()) {
     reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
@@ -288,7 +287,7 @@ grpc::ServerUnaryReactor* EventLogService::ReadAll(
     grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
     v1::ReadAllResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = Allowed(*context, "ReadAll");
+  absl::Status status = Allowed(*auth_, *context, "ReadAll");
   if (status.ok()) status = ReadAllPage(*store_, *request, *response);
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -299,7 +298,7 @@ grpc::ServerWriteReactor<v1::RecordEnvelope>* EventLogService::Subscribe(
   const uint64_t from = std::max<uint64_t>(request->from_position(), 1);
   const uint64_t last = store_->LastPosition();
   auto reactor = std::make_shared<SubscribeReactor>(store_, from);
-  const absl::Status allowed = Allowed(*context, "Subscribe");
+  const absl::Status allowed = Allowed(*auth_, *context, "Subscribe");
   std::unique_lock<std::mutex> lock(subscribers_mu_);
   if (!allowed.ok()) {
     lock.unlock();
@@ -329,9 +328,8 @@ grpc::ServerUnaryReactor* EventLogService::Append(grpc::CallbackServerContext* c
                                                   const v1::AppendRequest* request,
                                                   v1::AppendOutcome* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<workflows::Actor> actor = ActorOf(*context);
-  absl::Status allowed = actor.ok() ? Authorize(*actor, "tripdesk.v1.EventLog/Append")
-                                    : actor.status();
+  absl::StatusOr<workflows::Actor> actor = auth_->Admit(*context, "tripdesk.v1.EventLog/Append");
+  absl::Status allowed = actor.status();
   if (!allowed.ok()) {
     reactor->Finish(ToGrpcStatus(allowed));
     return reactor;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eventstore/event_store.h"
+#include "services/identity.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
 namespace tripdesk::services {
@@ -23,8 +24,9 @@ class SubscribeReactor;
 
 class EventLogService final : public v1::EventLog::CallbackService {
  public:
-  EventLogService(eventstore::EventStore* store, EventLogServiceOptions options)
-      : store_(store), options_(options) {}
+  EventLogService(eventstore::EventStore* store, EventLogServiceOptions options,
+                  Authenticator* auth)
+      : store_(store), options_(options), auth_(auth) {}
   ~EventLogService() override;
 
   // Ends every live subscription with UNAVAILABLE and refuses new ones, so a
@@ -51,6 +53,7 @@ class EventLogService final : public v1::EventLog::CallbackService {
  private:
   eventstore::EventStore* store_;
   EventLogServiceOptions options_;
+  Authenticator* auth_;
   std::mutex subscribers_mu_;
   std::vector<std::weak_ptr<SubscribeReactor>> subscribers_;
   bool stopping_ = false;

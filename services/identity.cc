@@ -1,51 +1,21 @@
 #include "services/identity.h"
 
-#include <array>
+#include <algorithm>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "spdlog/spdlog.h"
 
 namespace tripdesk::services {
-namespace {
-
-constexpr std::array<absl::string_view, 6> kRoles = {"agent",   "tech_spoc", "supervisor",
-                                                     "auditor", "dashboard", "admin"};
-
-std::string Header(const grpc::CallbackServerContext& context, absl::string_view name) {
-  auto range = context.client_metadata().equal_range(std::string(name));
-  if (range.first == range.second) return "";
-  return std::string(range.first->second.data(), range.first->second.size());
-}
-
-}  // namespace
-
-absl::StatusOr<workflows::Actor> ActorOf(const grpc::CallbackServerContext& context) {
-  workflows::Actor actor{Header(context, kActorHeader), Header(context, kRoleHeader)};
-  if (actor.id.empty() || actor.id.size() > 128) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "name yourself in the '", kActorHeader, "' metadata (1 to 128 characters)"));
-  }
-  for (char c : actor.id) {
-    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("'", kActorHeader, "' must be printable ASCII without spaces"));
-    }
-  }
-  if (std::find(kRoles.begin(), kRoles.end(), actor.role) == kRoles.end()) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "'", kRoleHeader, "' must be one of agent, tech_spoc, supervisor, auditor, "
-        "dashboard, admin; got '", actor.role, "'"));
-  }
-  return actor;
-}
 
 namespace {
 
 // Who may call what: every RPC of every service, by full method name.
 // Auditors and dashboards only read; audit calls are for auditors and
-// supervisors; the log itself is read by auditors, supervisors and admins.
+// supervisors; the log itself is read by auditors, supervisors and admins;
+// rebuilding views is an admin's.
 const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
   static const auto* const kPolicy = [] {
     const std::vector<std::string> writers = {"agent", "tech_spoc", "supervisor"};
@@ -67,7 +37,8 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.AuditService/VerifyLog", auditors},
         {"tripdesk.v1.AuditService/ExportCaseHistory", auditors},
         {"tripdesk.v1.AuditService/ExportTracker", auditors},
-        {"tripdesk.v1.AuditService/RebuildViews", auditors},
+        {"tripdesk.v1.AuditService/RebuildViews", {"admin"}},
+        {"tripdesk.v1.AuditService/GetSecurityCounters", {"auditor", "admin"}},
         {"tripdesk.v1.EventLog/ReadStream", log_readers},
         {"tripdesk.v1.EventLog/GetStreamHead", log_readers},
         {"tripdesk.v1.EventLog/ReadAll", log_readers},
@@ -83,28 +54,216 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
   return *kPolicy;
 }
 
+// Who may issue which workflow command. Tech-SPOC approval is the
+// tech_spoc's, cancelling a car booking a supervisor's; the deciders check
+// the finer rules (unfettered RV updates, adjustment limits).
+const absl::flat_hash_map<std::string, std::vector<std::string>>& CommandPolicy() {
+  static const auto* const kPolicy = [] {
+    const std::vector<std::string> desk = {"agent", "tech_spoc", "supervisor"};
+    const std::vector<std::string> counter = {"agent", "supervisor"};
+    auto* p = new absl::flat_hash_map<std::string, std::vector<std::string>>();
+    for (const char* c : {"receive_request", "identify_car", "record_il_check", "guide_customer",
+                          "create_trip_for_customer", "email_customer_car_added",
+                          "record_vendor_search", "send_quote", "record_customer_response",
+                          "confirm_booking", "create_voucher", "verify_booking", "file_mis",
+                          "send_confirmation_email", "mark_all_vouchers_sent", "close_ticket",
+                          "update_tracker", "charge_service_fee", "add_note"}) {
+      (*p)[absl::StrCat("car_booking.", c)] = desk;
+    }
+    (*p)["car_booking.decide_tech_spoc_approval"] = {"tech_spoc"};
+    (*p)["car_booking.cancel_case"] = {"supervisor"};
+    for (const char* c : {"save_reservation", "take_deposit", "cancel_reservation",
+                          "open_rental_agreement", "extend_rental_agreement", "adjust_charges",
+                          "close_rental_agreement", "add_note"}) {
+      (*p)[absl::StrCat("rv.", c)] = counter;
+    }
+    return p;
+  }();
+  return *kPolicy;
+}
+
+std::string Header(const grpc::ServerContextBase& context, absl::string_view name) {
+  auto range = context.client_metadata().equal_range(std::string(name));
+  if (range.first == range.second) return "";
+  return std::string(range.first->second.data(), range.first->second.size());
+}
+
+bool Contains(const std::vector<std::string>& v, absl::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::string MaskEmail(const std::string& email) {
+  const size_t at = email.find('@');
+  if (at == std::string::npos || at == 0) return email.empty() ? "" : "***";
+  return absl::StrCat(email.substr(0, 1), "***", email.substr(at));
+}
+
+std::string MaskPhone(const std::string& phone) {
+  if (phone.size() <= 2) return phone.empty() ? "" : "***";
+  return absl::StrCat("***", phone.substr(phone.size() - 2));
+}
+
 }  // namespace
+
+
+const std::vector<std::string>& KnownRoles() {
+  static const auto* const kRoles = new std::vector<std::string>{
+      "dashboard", "auditor", "agent", "tech_spoc", "supervisor", "admin"};
+  return *kRoles;
+}
 
 std::vector<std::string> RolesFor(absl::string_view rpc) {
   auto it = Policy().find(rpc);
   return it == Policy().end() ? std::vector<std::string>() : it->second;
 }
 
-absl::Status Authorize(const workflows::Actor& actor, absl::string_view rpc) {
-  const std::vector<std::string> roles = RolesFor(rpc);
-  if (roles.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(rpc, ": not in the access policy"));
+std::vector<std::string> RolesForCommand(absl::string_view command) {
+  auto it = CommandPolicy().find(command);
+  return it == CommandPolicy().end() ? std::vector<std::string>() : it->second;
+}
+
+std::string CommandKey(const v1::CaseCommand& command) {
+  const google::protobuf::Reflection* r = command.GetReflection();
+  const google::protobuf::FieldDescriptor* workflow =
+      r->GetOneofFieldDescriptor(command, command.GetDescriptor()->oneof_decl(0));
+  if (workflow == nullptr) return "";
+  const google::protobuf::Message& inner = r->GetMessage(command, workflow);
+  const google::protobuf::Descriptor* d = inner.GetDescriptor();
+  if (d->oneof_decl_count() == 0) return "";
+  const google::protobuf::FieldDescriptor* which =
+      inner.GetReflection()->GetOneofFieldDescriptor(inner, d->oneof_decl(0));
+  if (which == nullptr) return "";
+  return absl::StrCat(workflow->name(), ".", which->name());
+}
+
+absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::string_view subject,
+                                 absl::string_view rpc, absl::Status status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      ++unauthenticated_;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      ++rate_limited_;
+      break;
+    default:
+      ++permission_denied_;
+      break;
   }
-  if (std::find(roles.begin(), roles.end(), "*") != roles.end() ||
-      std::find(roles.begin(), roles.end(), actor.role) != roles.end()) {
-    return absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // RPC names come from the server's own method table, so this stays small.
+    ++denied_by_rpc_[rpc];
   }
-  const bool read_only = actor.role == "auditor" || actor.role == "dashboard";
-  const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand");
-  return absl::PermissionDeniedError(absl::StrCat(
-      rpc, ": the ", actor.role, " role ",
-      read_only && writes ? "only reads" : "may not call this",
-      "; it is for ", absl::StrJoin(roles, ", ")));
+  spdlog::warn("denied {} to {} from {}: {}", std::string(rpc),
+               subject.empty() ? std::string("(unauthenticated)") : std::string(subject),
+               context.peer(), std::string(status.message()));
+  return status;
+}
+
+bool Authenticator::TakeToken(const std::string& subject) {
+  if (options_.calls_per_second <= 0) return true;
+  const absl::Time now = absl::Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  // A bucket untouched for long is full again: forget idle subjects.
+  if (buckets_.size() > 100000) buckets_.clear();
+  auto [it, fresh] = buckets_.try_emplace(subject);
+  Bucket& b = it->second;
+  const double burst = std::max(options_.burst, options_.calls_per_second);
+  if (fresh) {
+    b.tokens = burst;
+  } else {
+    b.tokens = std::min(burst, b.tokens + absl::ToDoubleSeconds(now - b.refilled) *
+                                              options_.calls_per_second);
+  }
+  b.refilled = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextBase& context,
+                                                      absl::string_view rpc) {
+  const std::vector<std::string> allowed = RolesFor(rpc);
+  if (Contains(allowed, "*")) return workflows::Actor{"", ""};
+  const std::string header = Header(context, kAuthorizationHeader);
+  if (header.empty()) {
+    return Deny(context, "", rpc,
+                absl::UnauthenticatedError(
+                    "no credentials: send 'authorization: Bearer <token>' (the CLI takes --token "
+                    "or TRIPDESK_TOKEN)"));
+  }
+  if (!absl::StartsWithIgnoreCase(header, "bearer ")) {
+    return Deny(context, "", rpc,
+                absl::UnauthenticatedError("the authorization metadata must be 'Bearer <token>'"));
+  }
+  absl::StatusOr<JwtClaims> claims =
+      options_.verifier->Verify(absl::string_view(header).substr(7), absl::Now());
+  if (!claims.ok()) return Deny(context, "", rpc, claims.status());
+  if (allowed.empty()) {
+    return Deny(context, claims->subject, rpc,
+                absl::PermissionDeniedError(absl::StrCat(rpc, ": not in the access policy")));
+  }
+  // The most privileged of the token's roles that may call the RPC.
+  std::string role;
+  for (const std::string& candidate : KnownRoles()) {
+    if (Contains(claims->roles, candidate) && Contains(allowed, candidate)) role = candidate;
+  }
+  if (role.empty()) {
+    const bool read_only = std::all_of(claims->roles.begin(), claims->roles.end(),
+                                       [](const std::string& r) {
+                                         return r == "auditor" || r == "dashboard";
+                                       });
+    const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand");
+    return Deny(context, claims->subject, rpc,
+                absl::PermissionDeniedError(absl::StrCat(
+                    rpc, ": ", claims->subject, " (", absl::StrJoin(claims->roles, ", "), ") ",
+                    read_only && writes ? "only reads" : "may not call this", "; it is for ",
+                    absl::StrJoin(allowed, ", "))));
+  }
+  if (!TakeToken(claims->subject)) {
+    return Deny(context, claims->subject, rpc,
+                absl::ResourceExhaustedError(absl::StrFormat(
+                    "rate limit: %s may make %.0f calls a second; slow down and retry",
+                    claims->subject, options_.calls_per_second)));
+  }
+  workflows::Actor actor{claims->subject, role};
+  actor.roles = claims->roles;
+  return actor;
+}
+
+absl::Status Authenticator::AdmitCommand(const grpc::ServerContextBase& context,
+                                         workflows::Actor& actor, const v1::CaseCommand& command) {
+  const std::string key = CommandKey(command);
+  if (key.empty()) return absl::InvalidArgumentError("command: no workflow command is set");
+  const std::vector<std::string> allowed = RolesForCommand(key);
+  std::string role;
+  for (const std::string& candidate : KnownRoles()) {
+    if (Contains(actor.roles, candidate) && Contains(allowed, candidate)) role = candidate;
+  }
+  if (role.empty()) {
+    return Deny(context, actor.id, key,
+                absl::PermissionDeniedError(absl::StrCat(
+                    key, " needs the ", absl::StrJoin(allowed, " or "), " role; ", actor.id,
+                    " has ", absl::StrJoin(actor.roles, ", "))));
+  }
+  actor.role = role;
+  return absl::OkStatus();
+}
+
+v1::SecurityCounters Authenticator::Counters() const {
+  v1::SecurityCounters out;
+  out.set_unauthenticated(unauthenticated_.load());
+  out.set_permission_denied(permission_denied_.load());
+  out.set_rate_limited(rate_limited_.load());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [rpc, n] : denied_by_rpc_) (*out.mutable_denied_by_rpc())[rpc] = n;
+  return out;
+}
+
+void MaskPersonalData(v1::CaseView& view) {
+  v1::Person& p = *view.mutable_customer();
+  p.set_email(MaskEmail(p.email()));
+  p.set_phone(MaskPhone(p.phone()));
 }
 
 }  // namespace tripdesk::services

@@ -1,35 +1,90 @@
-// Who is calling. Until token authentication lands (issue 6), the caller
-// names itself in gRPC metadata: x-tripdesk-actor and x-tripdesk-role.
-// This is the single place that turns a call into an actor and decides
-// whether the role may use an RPC.
+// Who is calling, and may they. The caller presents a bearer token (a JWT,
+// see jwt.h) in the `authorization` metadata; its subject is the actor every
+// event records, its roles decide what it may call. This is the single
+// place that turns a call into an actor: the policy table maps every RPC and
+// every workflow command to the roles allowed, and anything not in the
+// table is denied. Each refusal is logged (subject, RPC, reason; never the
+// token) and counted.
+//
+// Thread-safe.
 #ifndef TRIPDESK_SERVICES_IDENTITY_H_
 #define TRIPDESK_SERVICES_IDENTITY_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/jwt.h"
+#include "tripdesk/v1/audit.pb.h"
+#include "tripdesk/v1/cases.pb.h"
 #include "workflows/workflow.h"
 
 namespace tripdesk::services {
 
-inline constexpr char kActorHeader[] = "x-tripdesk-actor";
-inline constexpr char kRoleHeader[] = "x-tripdesk-role";
+inline constexpr char kAuthorizationHeader[] = "authorization";
 
-// UNAUTHENTICATED when the caller is not named or the role is unknown.
-absl::StatusOr<workflows::Actor> ActorOf(const grpc::CallbackServerContext& context);
+// The roles, most privileged last.
+const std::vector<std::string>& KnownRoles();
 
-// PERMISSION_DENIED unless `actor`'s role may call `rpc`
-// ("tripdesk.v1.CaseService/SubmitCommand"). An RPC missing from the policy
-// table is denied to everyone.
-absl::Status Authorize(const workflows::Actor& actor, absl::string_view rpc);
-
-// The roles the policy table lets call `rpc`; empty when `rpc` is not in the
-// table. "*" stands for anyone, even unauthenticated (health, reflection).
+// The roles the policy table lets call `rpc` ("tripdesk.v1.CaseService/
+// SubmitCommand"); empty when `rpc` is not in the table. "*" stands for
+// anyone, even unauthenticated (health, reflection).
 std::vector<std::string> RolesFor(absl::string_view rpc);
+// The roles that may issue a workflow command, by "<workflow>.<command>"
+// ("car_booking.decide_tech_spoc_approval"); empty when not in the table.
+std::vector<std::string> RolesForCommand(absl::string_view command);
+// "<workflow>.<command>" of a command; empty when none is set.
+std::string CommandKey(const v1::CaseCommand& command);
+
+class Authenticator {
+ public:
+  struct Options {
+    std::unique_ptr<JwtVerifier> verifier;
+    // Calls per second per subject, with bursts up to `burst`; 0: no limit.
+    double calls_per_second = 0;
+    double burst = 0;
+  };
+  explicit Authenticator(Options options) : options_(std::move(options)) {}
+
+  // The caller as an actor whose role is one of its token's roles allowed to
+  // call `rpc`; UNAUTHENTICATED (no or bad token), PERMISSION_DENIED (no
+  // role may) or RESOURCE_EXHAUSTED (over the rate limit).
+  absl::StatusOr<workflows::Actor> Admit(const grpc::ServerContextBase& context,
+                                         absl::string_view rpc);
+  // Whether the actor's roles may issue `command` (after Admit of the RPC);
+  // the actor's role becomes the one that may.
+  absl::Status AdmitCommand(const grpc::ServerContextBase& context, workflows::Actor& actor,
+                            const v1::CaseCommand& command);
+
+  v1::SecurityCounters Counters() const;
+
+ private:
+  absl::Status Deny(const grpc::ServerContextBase& context, absl::string_view subject,
+                    absl::string_view rpc, absl::Status status);
+  bool TakeToken(const std::string& subject);
+
+  Options options_;
+  std::atomic<uint64_t> unauthenticated_{0};
+  std::atomic<uint64_t> permission_denied_{0};
+  std::atomic<uint64_t> rate_limited_{0};
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, uint64_t> denied_by_rpc_;  // guarded by mu_
+  struct Bucket {
+    double tokens = 0;
+    absl::Time refilled;
+  };
+  absl::flat_hash_map<std::string, Bucket> buckets_;  // guarded by mu_
+};
+
+// Masks the personal data a dashboard may not see (email, phone) in place.
+void MaskPersonalData(v1::CaseView& view);
 
 }  // namespace tripdesk::services
 

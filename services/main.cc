@@ -30,6 +30,20 @@ ABSL_FLAG(uint64_t, write_buffer_mb, 32, "RocksDB write buffer per column family
 ABSL_FLAG(uint64_t, drain_seconds, 10, "on SIGTERM, how long in-flight calls may finish");
 ABSL_FLAG(bool, enable_raw_append, false,
           "accept EventLog.Append (tests only: bypasses the workflows)");
+ABSL_FLAG(std::string, tls_cert_file, "", "TLS certificate chain (PEM); empty: plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "TLS private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "require client certificates signed by this CA (PEM): mutual TLS");
+ABSL_FLAG(bool, allow_plaintext_non_loopback, false,
+          "serve plaintext on a non-loopback address (logged as a warning)");
+ABSL_FLAG(std::string, jwt_hs256_key_file, "", "HS256 secret for bearer tokens (>= 32 bytes)");
+ABSL_FLAG(std::string, jwt_rs256_public_key_file, "", "RS256 public key for bearer tokens (PEM)");
+ABSL_FLAG(std::string, jwt_issuer, "tripdesk", "the tokens' required iss");
+ABSL_FLAG(std::string, jwt_audience, "tripdesk", "the tokens' required aud");
+ABSL_FLAG(int64_t, jwt_clock_skew_seconds, 60, "leeway on exp and nbf");
+ABSL_FLAG(double, rate_limit_per_second, 500,
+          "calls a second per authenticated subject (bursts to twice that); 0: no limit");
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest request or reply, bytes");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("tripdeskd: the tripdesk case server");
@@ -74,14 +88,27 @@ int main(int argc, char** argv) {
   options.store.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
   options.event_log.enable_raw_append = absl::GetFlag(FLAGS_enable_raw_append);
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  tripdesk::services::SecurityOptions& security = options.security;
+  security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  security.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  security.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  security.allow_plaintext_non_loopback = absl::GetFlag(FLAGS_allow_plaintext_non_loopback);
+  security.jwt_hs256_key_file = absl::GetFlag(FLAGS_jwt_hs256_key_file);
+  security.jwt_rs256_public_key_file = absl::GetFlag(FLAGS_jwt_rs256_public_key_file);
+  security.jwt_issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  security.jwt_audience = absl::GetFlag(FLAGS_jwt_audience);
+  security.jwt_clock_skew = absl::Seconds(absl::GetFlag(FLAGS_jwt_clock_skew_seconds));
+  security.calls_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  security.burst = 2 * security.calls_per_second;
+  security.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
 
   auto server = tripdesk::services::TripdeskServer::Start(options);
   if (!server.ok()) {
     log->critical("cannot start: {}", server.status().ToString());
     return EXIT_FAILURE;
   }
-  log->info("serving on port {} with data in {}{}", (*server)->port(),
-            options.data_dir,
+  log->info("serving on port {} with data in {}{}{}", (*server)->port(), options.data_dir,
+            security.tls_cert_file.empty() ? " (plaintext)" : " (TLS)",
             options.event_log.enable_raw_append ? " (raw appends enabled)" : "");
 
   int signal = 0;

@@ -17,6 +17,11 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   if (options.reference == nullptr) {
     return absl::InvalidArgumentError("no reference data given to the server");
   }
+  // Credentials first: a misconfigured server should fail before it
+  // touches the data directory.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentialsFor(options.security, options.listen);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<TripdeskServer> server(new TripdeskServer());
   server->drain_timeout_ = options.drain_timeout;
   server->reference_ = options.reference;
@@ -44,23 +49,31 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->queries_ = std::make_unique<projections::CaseQueries>(
       server->views_.get(), registry,
       [runner](absl::string_view base) { return runner->ServingFamily(base); });
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+      VerifierFor(options.security, options.listen, options.data_dir);
+  if (!verifier.ok()) return verifier.status();
+  server->auth_ = std::make_unique<Authenticator>(Authenticator::Options{
+      *std::move(verifier), options.security.calls_per_second, options.security.burst});
   server->commands_ =
       std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
                                                  server->projections_.get(), registry,
-                                                 server->reference_);
+                                                 server->reference_, server->auth_.get());
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
-                                                  server->queries_.get(), server->projections_.get());
+                                                  server->queries_.get(), server->projections_.get(),
+                                                  server->auth_.get());
   server->event_log_ =
-      std::make_unique<EventLogService>(server->store_.get(), options.event_log);
+      std::make_unique<EventLogService>(server->store_.get(), options.event_log,
+                                        server->auth_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.SetMaxReceiveMessageSize(options.security.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.security.max_message_bytes);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(server->event_log_.get());
   builder.RegisterService(server->cases_.get());
   builder.RegisterService(server->audit_.get());

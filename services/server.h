@@ -22,6 +22,8 @@
 #include "services/case_service.h"
 #include "services/command_runner.h"
 #include "services/event_log_service.h"
+#include "services/identity.h"
+#include "services/security.h"
 #include "workflows/reference_data.h"
 
 namespace grpc {
@@ -39,6 +41,7 @@ struct ServerOptions {
   EventLogServiceOptions event_log;
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
+  SecurityOptions security;
 };
 
 class TripdeskServer {
@@ -59,6 +62,7 @@ class TripdeskServer {
   std::unique_ptr<projections::ViewStore> views_;
   std::unique_ptr<projections::ProjectionRunner> projections_;
   std::unique_ptr<projections::CaseQueries> queries_;
+  std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<CommandRunner> commands_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AuditService> audit_;

@@ -30,7 +30,10 @@ inline constexpr char kRoleSupervisor[] = "supervisor";
 
 struct Actor {
   std::string id;
+  // The role this call acts in (the one that allowed it).
   std::string role;
+  // Every role the caller holds.
+  std::vector<std::string> roles = {};
 };
 
 struct DecisionContext {

@@ -39,9 +39,8 @@ class AuditServiceTest : public ::testing::Test {
     log_ = v1::EventLog::NewStub(channel_);
   }
 
-  static void As(grpc::ClientContext& context, const std::string& id, const std::string& role) {
-    context.AddMetadata("x-tripdesk-actor", id);
-    context.AddMetadata("x-tripdesk-role", role);
+  void As(grpc::ClientContext& context, const std::string& id, const std::string& role) {
+    server_->Authorize(context, id, role);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   }
 
@@ -128,8 +127,7 @@ class AuditServiceTest : public ::testing::Test {
     request.set_limit(1);
     v1::ReadAllResponse response;
     grpc::ClientContext context;
-    context.AddMetadata("x-tripdesk-actor", "ann");
-    context.AddMetadata("x-tripdesk-role", "auditor");
+    server_->Authorize(context, "ann", "auditor");
     EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
     return response.last_position();
   }
@@ -137,7 +135,7 @@ class AuditServiceTest : public ::testing::Test {
   // Runs the CLI; its exit code and output.
   std::pair<int, std::string> Cli(const std::string& args) {
     const std::string command = absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(),
-                                             " --actor=ann --role=auditor ", args, " 2>&1");
+                                             " --token=", server_->Token("ann", "auditor"), " ", args, " 2>&1");
     FILE* pipe = popen(command.c_str(), "r");
     std::string out;
     char buffer[4096];
@@ -323,7 +321,7 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
   const std::string before = views();
 
   grpc::ClientContext context;
-  As(context, "sue", "supervisor");
+  As(context, "root", "admin");
   auto reader = audit_->RebuildViews(&context, v1::RebuildViewsRequest());
   v1::RebuildProgress progress;
   std::set<std::string> done;
@@ -335,10 +333,10 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
   EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker", "unit_rentals"}));
   EXPECT_EQ(views(), before);
 
-  auto [code, out] = Cli("--role=supervisor admin rebuild --view=tracker");
+  auto [code, out] = Cli("--token=" + server_->Token("root", "admin") + " admin rebuild --view=tracker");
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("tracker: 16 of 16 (done)"));
-  auto [unknown_code, unknown_out] = Cli("--role=supervisor admin rebuild --view=nope");
+  auto [unknown_code, unknown_out] = Cli("--token=" + server_->Token("root", "admin") + " admin rebuild --view=nope");
   EXPECT_NE(unknown_code, 0);
   EXPECT_THAT(unknown_out, HasSubstr("NOT_FOUND"));
 }

@@ -38,9 +38,8 @@ class RvServiceTest : public ::testing::Test {
     log_ = v1::EventLog::NewStub(channel_);
   }
 
-  static void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role) {
-    context.AddMetadata("x-tripdesk-actor", id);
-    context.AddMetadata("x-tripdesk-role", role);
+  void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role) {
+    server_->Authorize(context, id, role);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   }
 

@@ -20,9 +20,8 @@ namespace tripdesk {
 namespace {
 
 // The log is read by auditors, supervisors and admins; raw appends by admins.
-void AsAdmin(grpc::ClientContext& context) {
-  context.AddMetadata("x-tripdesk-actor", "ops");
-  context.AddMetadata("x-tripdesk-role", "admin");
+void AsAdmin(const testing::ServerProcess& server, grpc::ClientContext& context) {
+  server.Authorize(context, "ops", "admin");
 }
 
 using ::testing::Contains;
@@ -50,7 +49,7 @@ class ServerIntegrationTest : public ::testing::Test {
       e->set_payload(absl::StrCat("note ", i));
     }
     grpc::ClientContext context;
-    AsAdmin(context);
+    AsAdmin(*server_, context);
     return log_->Append(&context, request, out);
   }
 
@@ -60,7 +59,7 @@ class ServerIntegrationTest : public ::testing::Test {
     request.set_limit(1);
     v1::ReadAllResponse response;
     grpc::ClientContext context;
-    AsAdmin(context);
+    AsAdmin(*server_, context);
     EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
     return response.last_position();
   }
@@ -114,7 +113,7 @@ TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
   read.set_from_revision(1);
   v1::ReadStreamResponse page;
   grpc::ClientContext c1;
-  AsAdmin(c1);
+  AsAdmin(*server_, c1);
   ASSERT_TRUE(log_->ReadStream(&c1, read, &page).ok());
   ASSERT_EQ(page.records_size(), 2);
   EXPECT_EQ(page.records(0).revision(), 1u);
@@ -128,7 +127,7 @@ TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
   head_request.set_stream("test-2");
   v1::StreamHead head;
   grpc::ClientContext c2;
-  AsAdmin(c2);
+  AsAdmin(*server_, c2);
   ASSERT_TRUE(log_->GetStreamHead(&c2, head_request, &head).ok());
   EXPECT_EQ(head.revision(), 1u);
   EXPECT_EQ(head.position(), 5u);
@@ -138,7 +137,7 @@ TEST_F(ServerIntegrationTest, ReadsTheLogThroughTheReadApi) {
   all.set_limit(10);
   v1::ReadAllResponse log_page;
   grpc::ClientContext c3;
-  AsAdmin(c3);
+  AsAdmin(*server_, c3);
   ASSERT_TRUE(log_->ReadAll(&c3, all, &log_page).ok());
   ASSERT_EQ(log_page.records_size(), 4);
   EXPECT_EQ(log_page.records(0).position(), 2u);
@@ -159,7 +158,7 @@ TEST_F(ServerIntegrationTest, SubscribeDeliversStoredThenLiveRecordsInOrder) {
     ASSERT_TRUE(Append(absl::StrCat("test-", i), 2, "", &outcome).ok());
   }
   grpc::ClientContext context;
-  AsAdmin(context);
+  AsAdmin(*server_, context);
   v1::SubscribeRequest request;
   request.set_from_position(3);
   auto reader = log_->Subscribe(&context, request);
@@ -199,7 +198,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   s->set_stream("test-1");
   s->add_events()->set_event_type("Noted");
   grpc::ClientContext c1;
-  AsAdmin(c1);
+  AsAdmin(*server_, c1);
   grpc::Status unknown_form = log_->Append(&c1, no_form, &ignored);
   EXPECT_EQ(unknown_form.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(unknown_form.error_message(), HasSubstr("expected_revision"));
@@ -208,7 +207,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   past.set_from_position(1000);
   v1::ReadAllResponse none;
   grpc::ClientContext c2;
-  AsAdmin(c2);
+  AsAdmin(*server_, c2);
   ASSERT_TRUE(log_->ReadAll(&c2, past, &none).ok());
   EXPECT_EQ(none.records_size(), 0);
   EXPECT_EQ(none.last_position(), 1u);
@@ -216,7 +215,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   v1::ReadAllRequest huge;
   huge.set_limit(100000);
   grpc::ClientContext c3;
-  AsAdmin(c3);
+  AsAdmin(*server_, c3);
   EXPECT_EQ(log_->ReadAll(&c3, huge, &none).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
@@ -224,14 +223,14 @@ TEST_F(ServerIntegrationTest, BadInputGetsAClearErrorAndWritesNothing) {
   unknown.set_stream("test-nope");
   v1::ReadStreamResponse nothing;
   grpc::ClientContext c4;
-  AsAdmin(c4);
+  AsAdmin(*server_, c4);
   EXPECT_EQ(log_->ReadStream(&c4, unknown, &nothing).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
   v1::SubscribeRequest future;
   future.set_from_position(50);
   grpc::ClientContext c5;
-  AsAdmin(c5);
+  AsAdmin(*server_, c5);
   auto reader = log_->Subscribe(&c5, future);
   v1::RecordEnvelope record;
   EXPECT_FALSE(reader->Read(&record));
@@ -248,17 +247,14 @@ TEST_F(ServerIntegrationTest, TheLogIsReadOnlyByAuditorsSupervisorsAndAdmins) {
   grpc::ClientContext anonymous;
   EXPECT_EQ(log_->ReadAll(&anonymous, {}, &page).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   grpc::ClientContext agent;
-  agent.AddMetadata("x-tripdesk-actor", "alice");
-  agent.AddMetadata("x-tripdesk-role", "agent");
+  server_->Authorize(agent, "alice", "agent");
   EXPECT_EQ(log_->ReadAll(&agent, {}, &page).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   grpc::ClientContext auditor;
-  auditor.AddMetadata("x-tripdesk-actor", "ann");
-  auditor.AddMetadata("x-tripdesk-role", "auditor");
+  server_->Authorize(auditor, "ann", "auditor");
   EXPECT_TRUE(log_->ReadAll(&auditor, {}, &page).ok());
   v1::AppendOutcome outcome;
   grpc::ClientContext auditor_append;
-  auditor_append.AddMetadata("x-tripdesk-actor", "ann");
-  auditor_append.AddMetadata("x-tripdesk-role", "auditor");
+  server_->Authorize(auditor_append, "ann", "auditor");
   v1::AppendRequest request;
   EXPECT_EQ(log_->Append(&auditor_append, request, &outcome).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -279,7 +275,7 @@ TEST_F(ServerIntegrationTest, SigtermDrainsAndExitsCleanlyKeepingTheData) {
   ASSERT_TRUE(Append("test-1", 4, "cmd-1", &outcome).ok());
   // A live subscriber must not hold up the shutdown.
   grpc::ClientContext context;
-  AsAdmin(context);
+  AsAdmin(*server_, context);
   v1::SubscribeRequest request;
   auto reader = log_->Subscribe(&context, request);
   v1::RecordEnvelope record;

@@ -16,6 +16,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+#include <iterator>
+
+#include "absl/time/clock.h"
+#include "services/jwt.h"
+
 namespace tripdesk::testing {
 
 // A port the kernel just handed out on 127.0.0.1 and that is free now.
@@ -35,7 +41,7 @@ inline int FreeLoopbackPort() {
 class ServerProcess {
  public:
   ServerProcess(std::string data_dir, std::vector<std::string> extra_flags = {})
-      : port_(FreeLoopbackPort()) {
+      : port_(FreeLoopbackPort()), data_dir_(data_dir) {
     std::vector<std::string> args = {TRIPDESK_TRIPDESKD,
                                      "--data_dir=" + data_dir,
                                      "--listen=127.0.0.1:" + std::to_string(port_)};
@@ -58,6 +64,20 @@ class ServerProcess {
   }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // A bearer token for `subject` acting as `role`, signed with the
+  // development key the server made in its data directory.
+  std::string Token(const std::string& subject, const std::string& role) const {
+    std::ifstream in(data_dir_ + "/dev/jwt-hs256.key");
+    const std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return services::SignHs256Jwt(secret, "tripdesk", "tripdesk", subject, {role}, absl::Now(),
+                                  absl::Hours(1));
+  }
+  // Sends the call as `subject` in `role`.
+  void Authorize(grpc::ClientContext& context, const std::string& subject,
+                 const std::string& role) const {
+    context.AddMetadata("authorization", "Bearer " + Token(subject, role));
+  }
 
   std::shared_ptr<grpc::Channel> Connect(
       std::chrono::seconds timeout = std::chrono::seconds(20)) const {
@@ -87,6 +107,7 @@ class ServerProcess {
 
  private:
   int port_;
+  std::string data_dir_;
   pid_t pid_ = -1;
 };
 

@@ -11,7 +11,7 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 source "$(dirname "$0")/tripdeskd.sh"
 start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data"
 
-tripdesk() { "$cli" --server="127.0.0.1:$port" --actor=alice "$@"; }
+tripdesk() { "$cli" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" "$@"; }
 expect() {  # expect WORDS -- COMMAND...: the command's output must contain WORDS
   local words=$1; shift 2
   local out
@@ -41,7 +41,7 @@ tripdesk case identify_car C42 --car_class=IFAR --car_model="Toyota RAV4" --demo
   --pick_up.location=LAX --pick_up.time="$pickup" --pick_up.zone=America/Los_Angeles \
   --drop_off.location=SFO --drop_off.time="$dropoff" --drop_off.zone=America/Los_Angeles
 tripdesk case record_il_check C42 --available=false --il_search_ref=IL-991
-tripdesk --actor=tom --role=tech_spoc case decide_tech_spoc_approval C42 --approved
+tripdesk --as=tech_spoc case decide_tech_spoc_approval C42 --approved
 tripdesk case record_vendor_search C42 --source=gds --vendor_code=ZE --car_class=IFAR \
   --rate.minor_units=32000 --rate.currency=USD
 tripdesk case send_quote C42 --amount.minor_units=45000 --amount.currency=USD \

@@ -15,11 +15,11 @@ pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 source "$(dirname "$0")/tripdeskd.sh"
-start_server() { start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data"; }
+start_server() { start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --rate_limit_per_second=0; }
 
 for round in $(seq 1 "$rounds"); do
   start_server
-  "$load" --server="127.0.0.1:$port" --duration_seconds=$((max_seconds + 1)) --in_flight=64 \
+  "$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=$((max_seconds + 1)) --in_flight=64 \
     --cases=256 --run_id="r$round" --acks="$work/acks" > "$work/load-$round" 2>&1 &
   load_pid=$!
   # Kill somewhere between 0.5 s and MAX_SECONDS s into the load.
@@ -32,7 +32,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 start_server
-"$load" --server="127.0.0.1:$port" --verify_acks="$work/acks"
+"$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --verify_acks="$work/acks"
 kill -TERM "$pid"
 wait "$pid"
 pid=""

@@ -26,12 +26,12 @@ if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=24M tmpfs "$work/data" 2>/de
 fi
 
 source "$(dirname "$0")/tripdeskd.sh"
-start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --write_buffer_mb=2 \
+start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --rate_limit_per_second=0 --write_buffer_mb=2 \
   --block_cache_mb=8
-tripdesk() { "$cli" --server="127.0.0.1:$port" "$@"; }
+tripdesk() { "$cli" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" "$@"; }
 
 # Fill the disk.
-"$load" --server="127.0.0.1:$port" --duration_seconds=12 --in_flight=64 --cases=256 \
+"$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=12 --in_flight=64 --cases=256 \
   --run_id=full --acks="$work/acks" --out_json="$work/full.json" > "$work/load-full" 2>&1 || true
 grep -Eq '"errors_by_code":\{[^}]*"(8|14)":' "$work/full.json" || {
   echo "the disk never filled:"; cat "$work/full.json"; df -h "$work/data"; exit 1; }
@@ -42,7 +42,7 @@ tripdesk health | grep -q "^SERVING"
 # (health exits non-zero when not serving: read its output, not its status)
 case_health=$(tripdesk health tripdesk.v1.CaseService || true)
 [ "$case_health" = "NOT_SERVING" ] || { echo "CaseService health: $case_health"; exit 1; }
-tripdesk --role=auditor log read-all --limit=1 > /dev/null
+tripdesk --as=auditor log read-all --limit=1 > /dev/null
 first_case=$(head -1 "$work/acks" | cut -d' ' -f1 | sed 's/-[0-9]*$//')
 tripdesk case show "$first_case" > /dev/null
 
@@ -50,15 +50,15 @@ tripdesk case show "$first_case" > /dev/null
 mount -o remount,size=512M "$work/data"
 for _ in $(seq 1 40); do
   tripdesk health tripdesk.v1.CaseService 2>/dev/null | grep -q "^SERVING" && break
-  "$load" --server="127.0.0.1:$port" --duration_seconds=1 --rate=20 --in_flight=4 --cases=4 \
+  "$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=1 --rate=20 --in_flight=4 --cases=4 \
     --run_id="probe$RANDOM" > /dev/null 2>&1 || true
   sleep 0.5
 done
-"$load" --server="127.0.0.1:$port" --duration_seconds=2 --rate=200 --in_flight=16 --cases=32 \
+"$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=2 --rate=200 --in_flight=16 --cases=32 \
   --run_id=after --acks="$work/acks" --out_json="$work/after.json" > "$work/load-after" 2>&1 || {
   echo "writes did not come back:"; cat "$work/after.json"; exit 1; }
 tripdesk health tripdesk.v1.CaseService | grep -q "^SERVING"
-"$load" --server="127.0.0.1:$port" --verify_acks="$work/acks"
+"$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --verify_acks="$work/acks"
 kill -TERM "$pid"
 wait "$pid"
 pid=""

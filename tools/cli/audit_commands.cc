@@ -169,6 +169,27 @@ int AuditExportTracker(const Context& ctx, const Args& args) {
   return WriteChunks(stub->ExportTracker(context.get(), request));
 }
 
+// tripdesk admin denials: calls refused since the server started.
+int AdminDenials(const Context& ctx, const Args&) {
+  auto stub = v1::AuditService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::SecurityCounters counters;
+  grpc::Status status = stub->GetSecurityCounters(&context, {}, &counters);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(counters) << "\n";
+    return 0;
+  }
+  Table t({"DENIED", "COUNT"});
+  t.Add({"unauthenticated", absl::StrCat(counters.unauthenticated())});
+  t.Add({"permission denied", absl::StrCat(counters.permission_denied())});
+  t.Add({"rate limited", absl::StrCat(counters.rate_limited())});
+  for (const auto& [rpc, n] : counters.denied_by_rpc()) t.Add({absl::StrCat("  ", rpc), absl::StrCat(n)});
+  std::cout << t.Render();
+  return 0;
+}
+
 int AdminRebuild(const Context& ctx, const Args& args) {
   if (!args.empty()) return Usage("tripdesk admin rebuild [--view=cases|reservations|tracker]");
   v1::RebuildViewsRequest request;

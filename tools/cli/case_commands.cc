@@ -17,11 +17,13 @@
 #include "absl/strings/str_replace.h"
 #include "tools/cli/field_flags.h"
 #include "tools/cli/output.h"
+#include "tools/client_credentials.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 
 ABSL_DECLARE_FLAG(int64_t, timeout_seconds);
-ABSL_DECLARE_FLAG(std::string, actor);
-ABSL_DECLARE_FLAG(std::string, role);
+ABSL_DECLARE_FLAG(std::string, token);
+ABSL_DECLARE_FLAG(std::string, as);
+ABSL_DECLARE_FLAG(std::string, dev_dir);
 ABSL_DECLARE_FLAG(std::string, command_id);
 ABSL_DECLARE_FLAG(std::string, case_id);
 ABSL_DECLARE_FLAG(int64_t, expected_revision);
@@ -83,13 +85,14 @@ void PrintCase(const v1::CaseView& v) {
 }
 
 void Identify(grpc::ClientContext& context) {
-  std::string actor = absl::GetFlag(FLAGS_actor);
-  if (actor.empty()) {
-    const char* user = std::getenv("USER");
-    actor = user != nullptr && *user != '\0' ? user : "cli";
+  absl::StatusOr<std::string> token = tripdesk::tools::TokenFor(
+      absl::GetFlag(FLAGS_token), absl::GetFlag(FLAGS_as), absl::GetFlag(FLAGS_dev_dir));
+  // Without a token the call goes out bare and the server says UNAUTHENTICATED.
+  if (!token.ok()) {
+    std::cerr << "warning: " << token.status().message() << "\n";
+    return;
   }
-  context.AddMetadata("x-tripdesk-actor", actor);
-  context.AddMetadata("x-tripdesk-role", absl::GetFlag(FLAGS_role));
+  context.AddMetadata("authorization", "Bearer " + *token);
 }
 
 int PrintReply(const Context& ctx, const grpc::Status& status, const v1::CommandReply& reply,

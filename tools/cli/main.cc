@@ -18,6 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/cli/case_commands.h"
 #include "tools/cli/output.h"
+#include "tools/client_credentials.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tripdeskd address, host:port");
@@ -25,9 +26,15 @@ ABSL_FLAG(bool, json, false, "print JSON lines (protobuf's JSON mapping) instead
 ABSL_FLAG(uint64_t, from, 0, "log: first position (read-all, subscribe) or revision (read-stream)");
 ABSL_FLAG(uint32_t, limit, 0, "log: most records to return (0: the server's default page)");
 ABSL_FLAG(int64_t, timeout_seconds, 10, "deadline of each call (subscribe: none)");
-ABSL_FLAG(std::string, actor, "", "who you are (x-tripdesk-actor); default $USER");
-ABSL_FLAG(std::string, role, "agent",
-          "your role: agent, tech_spoc, supervisor, auditor, dashboard or admin");
+ABSL_FLAG(std::string, token, "", "bearer token (default: $TRIPDESK_TOKEN, else --as)");
+ABSL_FLAG(std::string, as, "agent",
+          "without a token: use the development token of this role (agent, tech_spoc, "
+          "supervisor, auditor, dashboard, admin) from --dev_dir");
+ABSL_FLAG(std::string, dev_dir, "./data/dev", "where tripdeskd wrote its development tokens");
+ABSL_FLAG(std::string, tls_ca_file, "", "TLS: the CA that signed the server's certificate");
+ABSL_FLAG(std::string, tls_cert_file, "", "mutual TLS: this client's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key_file, "", "mutual TLS: this client's key (PEM)");
+ABSL_FLAG(std::string, tls_server_name, "", "TLS: the name expected in the server's certificate");
 ABSL_FLAG(std::string, command_id, "",
           "case commands: id making a retry safe (default: a new random id, printed)");
 ABSL_FLAG(std::string, case_id, "", "case open: the new case's id (default: derived)");
@@ -178,6 +185,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"audit export", AuditExport},
           {"audit export-tracker", AuditExportTracker},
           {"admin rebuild", AdminRebuild},
+          {"admin denials", AdminDenials},
       };
   return *kCommands;
 }
@@ -213,7 +221,8 @@ int main(int argc, char** argv) {
                             positional[1] != "show" && positional[1] != "list" &&
                             positional[1] != "commands";
   static const std::set<std::string> kCommandFlags = {
-      "server", "json", "actor", "role", "command_id", "case_id", "expected_revision",
+      "server", "json", "token", "as", "dev_dir", "tls_ca_file", "tls_cert_file", "tls_key_file",
+      "tls_server_name", "command_id", "case_id", "expected_revision",
       "timeout_seconds", "workflow", "help", "helpfull"};
   std::vector<char*> flag_argv = {argv[0]};
   Args fields;
@@ -239,8 +248,15 @@ int main(int argc, char** argv) {
   words.assign(rest.begin() + 1, rest.end());
 
   Context ctx;
-  ctx.channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = tripdesk::tools::OpenChannel(
+      absl::GetFlag(FLAGS_server),
+      {absl::GetFlag(FLAGS_tls_ca_file), absl::GetFlag(FLAGS_tls_cert_file),
+       absl::GetFlag(FLAGS_tls_key_file), absl::GetFlag(FLAGS_tls_server_name)});
+  if (!channel.ok()) {
+    std::cerr << "error: " << channel.status().message() << "\n";
+    return 2;
+  }
+  ctx.channel = *channel;
   ctx.json = absl::GetFlag(FLAGS_json);
   ctx.fields = fields;
   // The longest command name that prefixes the words wins ("log head" ...).

@@ -28,10 +28,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
+#include "tools/client_credentials.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tripdeskd address");
+ABSL_FLAG(std::string, token, "",
+          "bearer token with the agent, tech_spoc, auditor and admin roles (default: $TRIPDESK_TOKEN, "
+          "else one minted with the development key in --dev_dir)");
+ABSL_FLAG(std::string, dev_dir, "./data/dev", "where tripdeskd wrote its development key");
 ABSL_FLAG(int32_t, duration_seconds, 10, "how long to send commands");
 ABSL_FLAG(int32_t, rate, 0, "target commands per second (open loop); 0: as fast as in-flight allows");
 ABSL_FLAG(int32_t, in_flight, 64, "most commands in flight at once");
@@ -48,6 +53,14 @@ namespace tripdesk::load {
 namespace {
 
 using Command = v1::ManualCarBookingCommand;
+
+// "Bearer <token>" for every call: one token holding every role the cases
+// need, so the server picks the right one per command.
+std::string& BearerStorage() {
+  static auto* const kBearer = new std::string();
+  return *kBearer;
+}
+const std::string& Bearer() { return BearerStorage(); }
 using Clock = std::chrono::steady_clock;
 
 struct Step {
@@ -259,8 +272,7 @@ class Generator {
     const Step& step = (*run.script)[run.next];
     auto call = std::make_shared<Call>();
     call->due = due;
-    call->context.AddMetadata("x-tripdesk-actor", "load");
-    call->context.AddMetadata("x-tripdesk-role", step.role);
+    call->context.AddMetadata("authorization", Bearer());
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     call->command_id = absl::StrCat(run.case_id, "-", run.next);
     if (run.next == 0) {
@@ -365,9 +377,8 @@ class Generator {
   std::ofstream acks_;
 };
 
-void As(grpc::ClientContext& context, const char* role) {
-  context.AddMetadata("x-tripdesk-actor", "load-check");
-  context.AddMetadata("x-tripdesk-role", role);
+void As(grpc::ClientContext& context, const char* /*role*/) {
+  context.AddMetadata("authorization", Bearer());
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
 }
 
@@ -493,6 +504,16 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::string run_id = absl::GetFlag(FLAGS_run_id);
   if (run_id.empty()) run_id = absl::StrCat("L", absl::ToUnixMillis(absl::Now()));
+  absl::StatusOr<std::string> token = tripdesk::tools::TokenFor(absl::GetFlag(FLAGS_token), "", "");
+  if (!token.ok()) {
+    token = tripdesk::tools::MintDevToken(absl::GetFlag(FLAGS_dev_dir), "load",
+                                          {"agent", "tech_spoc", "auditor", "admin"});
+  }
+  if (!token.ok()) {
+    std::cerr << "no token: " << token.status().message() << "\n";
+    return 2;
+  }
+  tripdesk::load::BearerStorage() = "Bearer " + *token;
   grpc::ChannelArguments args;
   auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
                                            grpc::InsecureChannelCredentials(), args);
