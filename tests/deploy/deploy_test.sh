@@ -31,3 +31,11 @@ kill -TERM "$pid"
 wait "$pid"
 grep -q "stopped cleanly" "$work/log"
 echo "flags: tripdeskd started from deploy/tripdeskd.flags and stopped cleanly"
+
+# The TLS example names only real flags: it gets as far as reading the
+# certificate, which is not on this machine.
+if out=$("$tripdeskd" --flagfile="$src/deploy/tripdeskd-tls.flags.example" --data_dir="$work/tls" 2>&1); then
+  echo "tripdeskd started without its certificate"; exit 1
+fi
+grep -q "cannot read '/etc/tripdesk/tls/server.pem'" <<<"$out" || { echo "$out"; exit 1; }
+echo "flags: deploy/tripdeskd-tls.flags.example parses and wants its certificate"

@@ -77,6 +77,18 @@ TEST_F(EventStoreTest, AssignsGaplessPositionsAndStreamRevisions) {
   EXPECT_GT((*a)[1].recorded_at().seconds(), 0);
 }
 
+TEST_F(EventStoreTest, AnAppendPastItsDeadlineWritesNothing) {
+  AppendRequest late = OneEvent("case-late", ExpectedRevision::NoStream(), "cmd-late");
+  late.deadline = absl::Now() - absl::Milliseconds(1);
+  absl::StatusOr<AppendOutcome> refused = store_->Append(late);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(store_->LastPosition(), 0u);
+  // Not remembered either: the same command id with time to spare commits.
+  late.deadline = absl::Now() + absl::Seconds(10);
+  ASSERT_TRUE(store_->Append(late).ok());
+  EXPECT_EQ(store_->LastPosition(), 1u);
+}
+
 TEST_F(EventStoreTest, ExpectedRevisionFormsAreEnforced) {
   EXPECT_EQ(Append("case-a", ExpectedRevision::StreamExists()).status().code(),
             absl::StatusCode::kAborted);

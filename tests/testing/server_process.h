@@ -80,8 +80,10 @@ class ServerProcess {
   }
 
   std::shared_ptr<grpc::Channel> Connect(
-      std::chrono::seconds timeout = std::chrono::seconds(20)) const {
-    auto channel = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+      std::chrono::seconds timeout = std::chrono::seconds(20),
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials(),
+      const grpc::ChannelArguments& args = {}) const {
+    auto channel = grpc::CreateCustomChannel(address(), credentials, args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + timeout)) {
       return nullptr;
     }

@@ -1,0 +1,405 @@
+// Security against the real tripdeskd: bad tokens are UNAUTHENTICATED,
+// each role is allowed what it should and denied the rest with nothing
+// written, dashboards see masked data, denials are counted, the rate limit
+// holds, TLS and mutual TLS, plaintext refused off loopback, and hostile
+// input to every workflow command refused with the log unchanged.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/jwt.h"
+#include "tests/testing/car_booking_commands.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tripdesk/v1/audit.grpc.pb.h"
+#include "tripdesk/v1/cases.grpc.pb.h"
+#include "tripdesk/v1/log.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> flags = {}) {
+    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"), flags);
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr);
+    cases_ = v1::CaseService::NewStub(channel_);
+    audit_ = v1::AuditService::NewStub(channel_);
+    log_ = v1::EventLog::NewStub(channel_);
+  }
+
+  std::string Secret() const { return ReadFile(dir_.Sub("data") + "/dev/jwt-hs256.key"); }
+
+  static void Bearer(grpc::ClientContext& context, const std::string& token) {
+    context.AddMetadata("authorization", "Bearer " + token);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  }
+
+  grpc::Status Open(const std::string& token, const std::string& case_id) {
+    v1::OpenCaseRequest request;
+    request.set_case_id(case_id);
+    const absl::Time pick = absl::Now() + absl::Hours(24 * 7);
+    *request.mutable_command() = testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72)));
+    grpc::ClientContext context;
+    Bearer(context, token);
+    v1::CommandReply reply;
+    return cases_->OpenCase(&context, request, &reply);
+  }
+
+  grpc::Status GetCase(const std::string& token, const std::string& case_id, v1::CaseView* view) {
+    v1::GetCaseRequest request;
+    request.set_case_id(case_id);
+    grpc::ClientContext context;
+    Bearer(context, token);
+    return cases_->GetCase(&context, request, view);
+  }
+
+  uint64_t LastPosition() {
+    v1::ReadAllRequest request;
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    Bearer(context, server_->Token("ann", "auditor"));
+    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
+    return response.last_position();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CaseService::Stub> cases_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+};
+
+TEST_F(SecurityTest, MissingExpiredWrongAudienceWrongSignatureAndAlgNoneAreUnauthenticated) {
+  Start();
+  const std::string secret = Secret();
+  const absl::Time now = absl::Now();
+  const std::string alg_none = absl::StrCat(
+      absl::WebSafeBase64Escape(R"({"alg":"none"})"), ".",
+      absl::WebSafeBase64Escape(absl::StrCat(
+          R"({"iss":"tripdesk","aud":"tripdesk","sub":"eve","roles":["admin"],"exp":)",
+          absl::ToUnixSeconds(now + absl::Hours(1)), "}")),
+      ".");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"missing", ""},
+      {"garbage", "not.a.jwt"},
+      {"expired", services::SignHs256Jwt(secret, "tripdesk", "tripdesk", "alice", {"agent"},
+                                         now - absl::Hours(3), absl::Hours(1))},
+      {"wrong audience", services::SignHs256Jwt(secret, "tripdesk", "billing", "alice", {"agent"},
+                                                now, absl::Hours(1))},
+      {"wrong signature", services::SignHs256Jwt("an-attacker-secret-an-attacker-secret", "tripdesk",
+                                                 "tripdesk", "alice", {"agent"}, now, absl::Hours(1))},
+      {"alg none", alg_none},
+  };
+  const uint64_t before = LastPosition();
+  for (const auto& [what, token] : bad) {
+    grpc::ClientContext context;
+    if (!token.empty()) Bearer(context, token);
+    v1::OpenCaseRequest request;
+    request.set_case_id("X1");
+    *request.mutable_command() = testing::AsCaseCommand(
+        testing::Request(now + absl::Hours(200), now + absl::Hours(300)));
+    v1::CommandReply reply;
+    grpc::Status s = cases_->OpenCase(&context, request, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << what << ": " << s.error_message();
+    v1::CaseView view;
+    EXPECT_EQ(GetCase(token, "X1", &view).error_code(), grpc::StatusCode::UNAUTHENTICATED) << what;
+  }
+  EXPECT_EQ(LastPosition(), before);
+
+  // Counted, by kind and RPC.
+  grpc::ClientContext context;
+  Bearer(context, server_->Token("root", "admin"));
+  v1::SecurityCounters counters;
+  ASSERT_TRUE(audit_->GetSecurityCounters(&context, {}, &counters).ok());
+  EXPECT_GE(counters.unauthenticated(), 2 * bad.size());
+  EXPECT_GE(counters.denied_by_rpc().at("tripdesk.v1.CaseService/OpenCase"), bad.size());
+}
+
+TEST_F(SecurityTest, EachRoleIsAllowedWhatItShouldAndDeniedTheRestWritingNothing) {
+  Start();
+  ASSERT_TRUE(Open(server_->Token("alice", "agent"), "R1").ok());
+  const uint64_t before = LastPosition();
+  struct Expect {
+    std::string role;
+    bool open, read_log, rebuild, counters;
+  };
+  for (const Expect& e : std::vector<Expect>{{"agent", true, false, false, false},
+                                             {"tech_spoc", true, false, false, false},
+                                             {"supervisor", true, true, false, false},
+                                             {"auditor", false, true, false, true},
+                                             {"dashboard", false, false, false, false},
+                                             {"admin", false, true, true, true}}) {
+    const std::string token = server_->Token("u-" + e.role, e.role);
+    v1::CaseView view;
+    EXPECT_TRUE(GetCase(token, "R1", &view).ok()) << e.role << " reads cases";
+    // Opening a case that already exists: allowed roles get ALREADY_EXISTS.
+    const grpc::StatusCode open = Open(token, "R1").error_code();
+    EXPECT_EQ(open, e.open ? grpc::StatusCode::ALREADY_EXISTS : grpc::StatusCode::PERMISSION_DENIED)
+        << e.role;
+    {
+      grpc::ClientContext c;
+      Bearer(c, token);
+      v1::ReadAllResponse page;
+      EXPECT_EQ(log_->ReadAll(&c, {}, &page).ok(), e.read_log) << e.role;
+    }
+    {
+      grpc::ClientContext c;
+      Bearer(c, token);
+      v1::SecurityCounters counters;
+      EXPECT_EQ(audit_->GetSecurityCounters(&c, {}, &counters).ok(), e.counters) << e.role;
+    }
+    {
+      grpc::ClientContext c;
+      Bearer(c, token);
+      v1::RebuildViewsRequest request;
+      request.set_view("tracker");
+      auto reader = audit_->RebuildViews(&c, request);
+      v1::RebuildProgress progress;
+      while (reader->Read(&progress)) {
+      }
+      EXPECT_EQ(reader->Finish().ok(), e.rebuild) << e.role;
+    }
+  }
+  EXPECT_EQ(LastPosition(), before);
+}
+
+TEST_F(SecurityTest, EventsRecordTheTokensSubjectAndDashboardsSeeMaskedData) {
+  Start();
+  ASSERT_TRUE(Open(server_->Token("alice", "agent"), "R2").ok());
+  grpc::ClientContext c;
+  Bearer(c, server_->Token("ann", "auditor"));
+  v1::ReadStreamRequest read;
+  read.set_stream("case-R2");
+  v1::ReadStreamResponse records;
+  ASSERT_TRUE(log_->ReadStream(&c, read, &records).ok());
+  ASSERT_EQ(records.records_size(), 1);
+  EXPECT_EQ(records.records(0).actor_id(), "alice");
+  EXPECT_EQ(records.records(0).actor_role(), "agent");
+
+  v1::CaseView full;
+  ASSERT_TRUE(GetCase(server_->Token("ann", "auditor"), "R2", &full).ok());
+  EXPECT_EQ(full.customer().email(), "sp@example.com");
+  v1::GetCaseRequest request;
+  request.set_case_id("R2");
+  v1::CaseView masked;
+  ASSERT_TRUE(GetCase(server_->Token("dash", "dashboard"), "R2", &masked).ok());
+  EXPECT_EQ(masked.customer().email(), "s***@example.com");
+  EXPECT_EQ(masked.customer().name(), full.customer().name());
+  EXPECT_NE(masked.customer().phone(), full.customer().phone());
+  EXPECT_EQ(masked.customer().phone().substr(0, 3), "***");
+}
+
+TEST_F(SecurityTest, ARateLimitPerSubjectAnswersResourceExhausted) {
+  Start({"--rate_limit_per_second=5"});
+  const std::string token = server_->Token("alice", "agent");
+  int limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    v1::CaseView view;
+    grpc::Status s = GetCase(token, "NOPE", &view);
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++limited;
+      EXPECT_THAT(s.error_message(), HasSubstr("rate limit"));
+    }
+  }
+  EXPECT_GT(limited, 20);
+  // Another subject has its own allowance.
+  v1::CaseView view;
+  EXPECT_EQ(GetCase(server_->Token("bob", "agent"), "NOPE", &view).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SecurityTest, PlaintextOffLoopbackIsRefusedUnlessExplicitlyAllowed) {
+  testing::ServerProcess refused(dir_.Sub("a"), {"--listen=0.0.0.0:0"});
+  const int status = refused.Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  // Off loopback there are no development keys either.
+  std::ofstream(dir_.Sub("hs.key")) << "0123456789abcdef0123456789abcdef";
+  testing::ServerProcess no_key(dir_.Sub("b"),
+                                {"--listen=0.0.0.0:0", "--allow_plaintext_non_loopback"});
+  const int no_key_status = no_key.Wait();
+  EXPECT_TRUE(WIFEXITED(no_key_status) && WEXITSTATUS(no_key_status) != 0);
+}
+
+// Certificates made with the openssl tool: a CA, a server certificate for
+// localhost, a client certificate, and a second CA nobody trusts.
+class TlsTest : public SecurityTest {
+ protected:
+  void SetUp() override {
+    const std::string d = dir_.path();
+    const std::string script = absl::StrCat(
+        "cd ", d, " && set -e && exec >/dev/null 2>&1 && ",
+        "for ca in ca other; do openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=$ca "
+        "-keyout $ca.key -out $ca.pem; done && ",
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && ",
+        "for who in server client; do openssl req -newkey rsa:2048 -nodes -subj /CN=$who "
+        "-keyout $who.key -out $who.csr && openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -days 2 -extfile san.ext -out $who.pem; done");
+    ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& ca, bool with_client_cert) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(dir_.Sub(ca + ".pem"));
+    if (with_client_cert) {
+      ssl.pem_cert_chain = ReadFile(dir_.Sub("client.pem"));
+      ssl.pem_private_key = ReadFile(dir_.Sub("client.key"));
+    }
+    return server_->Connect(std::chrono::seconds(3), grpc::SslCredentials(ssl));
+  }
+
+  bool CanRead(const std::shared_ptr<grpc::Channel>& channel) {
+    if (channel == nullptr) return false;
+    grpc::ClientContext c;
+    Bearer(c, server_->Token("ann", "auditor"));
+    v1::ReadAllResponse page;
+    return v1::EventLog::NewStub(channel)->ReadAll(&c, {}, &page).ok();
+  }
+};
+
+TEST_F(TlsTest, AClientTrustingTheCaConnectsOthersDoNot) {
+  server_ = std::make_unique<testing::ServerProcess>(
+      dir_.Sub("data"), std::vector<std::string>{"--tls_cert_file=" + dir_.Sub("server.pem"),
+                                                 "--tls_key_file=" + dir_.Sub("server.key")});
+  EXPECT_TRUE(CanRead(Channel("ca", false)));
+  EXPECT_FALSE(CanRead(Channel("other", false)));
+  EXPECT_EQ(server_->Connect(std::chrono::seconds(2)), nullptr) << "plaintext client connected";
+}
+
+TEST_F(TlsTest, WithMutualTlsAClientWithoutACertificateIsRefused) {
+  server_ = std::make_unique<testing::ServerProcess>(
+      dir_.Sub("data"), std::vector<std::string>{"--tls_cert_file=" + dir_.Sub("server.pem"),
+                                                 "--tls_key_file=" + dir_.Sub("server.key"),
+                                                 "--tls_client_ca_file=" + dir_.Sub("ca.pem")});
+  EXPECT_TRUE(CanRead(Channel("ca", true)));
+  EXPECT_FALSE(CanRead(Channel("ca", false)));
+}
+
+// Fills every field of a command with hostile values: strings of invalid
+// UTF-8 or 100 KB, negative numbers, unknown enum values, timestamps in the
+// year 9999.
+void Poison(google::protobuf::Message& message, int variant, int depth = 0) {
+  const google::protobuf::Descriptor* d = message.GetDescriptor();
+  const google::protobuf::Reflection* r = message.GetReflection();
+  using FD = google::protobuf::FieldDescriptor;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FD* f = d->field(i);
+    if (f->is_repeated()) {
+      if (f->cpp_type() == FD::CPPTYPE_STRING) r->AddString(&message, f, std::string(50000, 'x'));
+      continue;
+    }
+    switch (f->cpp_type()) {
+      case FD::CPPTYPE_STRING:
+        r->SetString(&message, f, variant == 0 ? std::string("\xc3\x28\xff bad", 7)
+                                               : std::string(100000, 'A'));
+        break;
+      case FD::CPPTYPE_INT32:
+        r->SetInt32(&message, f, -2147483647);
+        break;
+      case FD::CPPTYPE_INT64:
+        r->SetInt64(&message, f, variant == 0 ? -1 : INT64_MIN);
+        break;
+      case FD::CPPTYPE_UINT32:
+      case FD::CPPTYPE_UINT64:
+        break;
+      case FD::CPPTYPE_BOOL:
+        r->SetBool(&message, f, true);
+        break;
+      case FD::CPPTYPE_ENUM:
+        r->SetEnumValue(&message, f, 999);
+        break;
+      case FD::CPPTYPE_MESSAGE:
+        if (f->message_type()->full_name() == "google.protobuf.Timestamp") {
+          auto* ts = static_cast<google::protobuf::Timestamp*>(r->MutableMessage(&message, f));
+          ts->set_seconds(253402300799);  // 9999-12-31
+        } else if (depth < 3) {
+          Poison(*r->MutableMessage(&message, f), variant, depth + 1);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+TEST_F(SecurityTest, HostileInputToEveryCommandIsRefusedAndChangesNothing) {
+  Start();
+  ASSERT_TRUE(Open(server_->Token("alice", "agent"), "H1").ok());
+  const uint64_t before = LastPosition();
+  const std::string supervisor = server_->Token("sue", "supervisor");
+  const std::string tech_spoc = server_->Token("tom", "tech_spoc");
+  const google::protobuf::Descriptor* root = v1::CaseCommand::descriptor();
+  int calls = 0;
+  for (int w = 0; w < root->field_count(); ++w) {
+    const google::protobuf::FieldDescriptor* workflow = root->field(w);
+    for (int c = 0; c < workflow->message_type()->field_count(); ++c) {
+      const google::protobuf::FieldDescriptor* command = workflow->message_type()->field(c);
+      for (int variant = 0; variant < 2; ++variant) {
+        v1::SubmitCommandRequest request;
+        request.set_case_id("H1");
+        google::protobuf::Message* body = request.mutable_command()->GetReflection()->MutableMessage(
+            request.mutable_command(), workflow);
+        google::protobuf::Message* fields = body->GetReflection()->MutableMessage(body, command);
+        Poison(*fields, variant);
+        for (const std::string& token : {supervisor, tech_spoc}) {
+          grpc::ClientContext context;
+          Bearer(context, token);
+          v1::CommandReply reply;
+          grpc::Status s = cases_->SubmitCommand(&context, request, &reply);
+          ++calls;
+          EXPECT_FALSE(s.ok()) << command->full_name() << " variant " << variant;
+          // Invalid UTF-8 never reaches a handler: protobuf's parser refuses
+          // the request and gRPC answers for it. Everything else is ours.
+          if (variant == 1) {
+            EXPECT_FALSE(s.error_message().empty())
+                << command->full_name() << ": code " << s.error_code();
+          }
+          // New cases through OpenCase are refused the same way.
+          v1::OpenCaseRequest open;
+          open.set_case_id(absl::StrCat("H", w, "-", c, "-", variant));
+          *open.mutable_command() = request.command();
+          grpc::ClientContext open_context;
+          Bearer(open_context, token);
+          EXPECT_FALSE(cases_->OpenCase(&open_context, open, &reply).ok()) << command->full_name();
+        }
+      }
+    }
+  }
+  EXPECT_GE(calls, 100);
+  // An oversized request (5 MiB against the 4 MiB limit).
+  v1::SubmitCommandRequest big;
+  big.set_case_id("H1");
+  big.mutable_command()->mutable_car_booking()->mutable_add_note()->set_text(std::string(5 << 20, 'n'));
+  grpc::ClientContext context;
+  Bearer(context, supervisor);
+  v1::CommandReply reply;
+  EXPECT_EQ(cases_->SubmitCommand(&context, big, &reply).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  EXPECT_EQ(LastPosition(), before);
+  v1::CaseView view;
+  EXPECT_TRUE(GetCase(supervisor, "H1", &view).ok()) << "the server still serves";
+}
+
+}  // namespace
+}  // namespace tripdesk
