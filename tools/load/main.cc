@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
 #include "tools/client_credentials.h"
@@ -41,7 +42,12 @@ ABSL_FLAG(int32_t, duration_seconds, 10, "how long to send commands");
 ABSL_FLAG(int32_t, rate, 0, "target commands per second (open loop); 0: as fast as in-flight allows");
 ABSL_FLAG(int32_t, in_flight, 64, "most commands in flight at once");
 ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
-ABSL_FLAG(std::string, mix, "offline=4,il=1", "weights of the workflows' branches");
+ABSL_FLAG(std::string, mix, "offline=4,il=1",
+          "weights of the branches: offline and il (car booking), rv (RV reservation to RA close)");
+ABSL_FLAG(int32_t, rv_units, 0,
+          "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time");
+ABSL_FLAG(int32_t, print_rv_fleet, 0,
+          "print N reference-data unit entries for the load fleet and exit (for --reference_data)");
 ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
 ABSL_FLAG(std::string, acks, "", "append 'command_id first_position last_position' per ack here");
 ABSL_FLAG(std::string, run_id, "", "prefix of case and command ids (default: the start time)");
@@ -64,7 +70,7 @@ const std::string& Bearer() { return BearerStorage(); }
 using Clock = std::chrono::steady_clock;
 
 struct Step {
-  Command command;
+  v1::CaseCommand command;
   std::string role;
 };
 
@@ -82,7 +88,9 @@ std::vector<Step> Script(bool offline) {
   const absl::Time drop = pick + absl::Hours(72);
   std::vector<Step> steps;
   auto add = [&](Command c, const std::string& role = "agent") {
-    steps.push_back({std::move(c), role});
+    v1::CaseCommand wrapped;
+    *wrapped.mutable_car_booking() = std::move(c);
+    steps.push_back({std::move(wrapped), role});
   };
   Command c;
   auto* r = c.mutable_receive_request();
@@ -179,10 +187,59 @@ std::vector<Step> Script(bool offline) {
   return steps;
 }
 
+// An RV rental from reservation to close: picked up today, back tomorrow.
+// The unit and its readings are filled in per case (see Send).
+std::vector<Step> RvScript() {
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  const std::string pick = absl::FormatCivilTime(today);
+  const std::string back = absl::FormatCivilTime(today + 1);
+  std::vector<Step> steps(3);
+  v1::SaveRvReservation& r = *steps[0].command.mutable_rv()->mutable_save_reservation();
+  r.set_booking_location("TUS");
+  r.mutable_renter()->set_name("LOAD RENTER");
+  r.mutable_renter()->set_email("renter@example.com");
+  r.mutable_renter()->set_cell_phone("520-555-0100");
+  r.mutable_renter()->mutable_address()->set_line1("1 MESA DR");
+  r.mutable_renter()->mutable_address()->set_city("TUCSON");
+  r.mutable_pick_up()->set_date(pick);
+  r.mutable_pick_up()->set_location("TUS");
+  r.mutable_drop_off()->set_date(back);
+  r.mutable_drop_off()->set_location("TUS");
+  r.set_passengers(2);
+  r.set_class_code("C25");
+  r.set_rate_code("FRD");
+  r.set_pay_by_card(true);
+  r.set_save_as(v1::RV_SAVE_AS_RESERVATION);
+  r.mutable_deposit()->set_amount_cents(25000);
+  r.mutable_deposit()->mutable_card()->set_token("tok_load_4242");
+  r.mutable_deposit()->mutable_card()->set_last4("4242");
+  v1::OpenRentalAgreement& o = *steps[1].command.mutable_rv()->mutable_open_rental_agreement();
+  o.set_fuel_eighths(8);
+  o.set_confirm_generator_reading(true);
+  o.set_date_of_birth("1980-01-01");
+  o.mutable_licence()->set_number("L123456");
+  o.mutable_licence()->set_expires("2035-01-01");
+  // More than any estimate: the balance comes back at close.
+  *o.mutable_deposit() = r.deposit();
+  o.mutable_deposit()->set_amount_cents(500000);
+  v1::CloseRentalAgreement& c = *steps[2].command.mutable_rv()->mutable_close_rental_agreement();
+  c.set_fuel_eighths(7);
+  c.mutable_returned()->set_date(back);
+  c.mutable_returned()->set_location("TUS");
+  for (Step& s : steps) s.role = "agent";
+  return steps;
+}
+
+constexpr int64_t kFleetOdometer = 10000;
+constexpr int64_t kFleetGenerator = 1000;
+
+std::string FleetUnit(int i) { return absl::StrFormat("LOAD%05d", i); }
+
 struct CaseRun {
   std::string case_id;
   const std::vector<Step>* script = nullptr;
   size_t next = 0;
+  int unit = -1;  // RV cases: the fleet unit rented
 };
 
 class Generator {
@@ -191,17 +248,28 @@ class Generator {
       : stub_(v1::CaseService::NewStub(std::move(channel))), run_id_(std::move(run_id)) {
     offline_ = Script(true);
     il_ = Script(false);
+    rv_ = RvScript();
     for (const auto& part : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',')) {
       std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
       int weight = 0;
       if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0 ||
-          (kv.first != "offline" && kv.first != "il")) {
-        std::cerr << "--mix: expected offline=N,il=N\n";
+          (kv.first != "offline" && kv.first != "il" && kv.first != "rv")) {
+        std::cerr << "--mix: expected offline=N,il=N,rv=N\n";
         std::exit(2);
       }
-      (kv.first == "offline" ? offline_weight_ : il_weight_) = weight;
+      (kv.first == "offline" ? offline_weight_ : kv.first == "il" ? il_weight_ : rv_weight_) = weight;
     }
-    if (offline_weight_ + il_weight_ == 0) offline_weight_ = 1;
+    const int32_t units = absl::GetFlag(FLAGS_rv_units);
+    if (rv_weight_ > 0 && units <= 0) {
+      std::cerr << "--mix with rv needs --rv_units (and the server started with that fleet)\n";
+      std::exit(2);
+    }
+    for (int32_t i = 0; i < units; ++i) {
+      free_units_.push_back(i);
+      odometer_.push_back(kFleetOdometer);
+      generator_.push_back(kFleetGenerator);
+    }
+    if (offline_weight_ + il_weight_ + rv_weight_ == 0) offline_weight_ = 1;
     if (!absl::GetFlag(FLAGS_acks).empty()) {
       acks_.open(absl::GetFlag(FLAGS_acks), std::ios::app);
     }
@@ -260,12 +328,25 @@ class Generator {
   }
 
  private:
+  // Called with mu_ held (or before the run starts).
   CaseRun NewCase() {
     CaseRun run;
     run.case_id = absl::StrCat(run_id_, "-", cases_started_++);
-    const bool offline = static_cast<int>(random_() % (offline_weight_ + il_weight_)) < offline_weight_;
-    run.script = offline ? &offline_ : &il_;
+    const int pick = static_cast<int>(random_() % (offline_weight_ + il_weight_ + rv_weight_));
+    if (pick >= offline_weight_ + il_weight_ && !free_units_.empty()) {
+      run.script = &rv_;
+      run.unit = free_units_.front();
+      free_units_.pop_front();
+    } else {
+      run.script = pick < offline_weight_ || il_weight_ == 0 ? &offline_ : &il_;
+    }
     return run;
+  }
+
+  // An RV case is over: its unit goes back to the pool. mu_ held.
+  void Release(CaseRun& run) {
+    if (run.unit >= 0) free_units_.push_back(run.unit);
+    run.unit = -1;
   }
 
   void Send(CaseRun run, Clock::time_point due) {
@@ -275,14 +356,26 @@ class Generator {
     call->context.AddMetadata("authorization", Bearer());
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     call->command_id = absl::StrCat(run.case_id, "-", run.next);
+    v1::CaseCommand command = step.command;
+    if (run.unit >= 0) {  // the unit this case rents, and its readings
+      std::lock_guard<std::mutex> lock(mu_);
+      v1::RvCommand& rv = *command.mutable_rv();
+      if (rv.has_open_rental_agreement()) {
+        rv.mutable_open_rental_agreement()->set_vehicle_number(FleetUnit(run.unit));
+        rv.mutable_open_rental_agreement()->set_generator_tenths(generator_[run.unit]);
+      } else if (rv.has_close_rental_agreement()) {
+        rv.mutable_close_rental_agreement()->set_odometer(odometer_[run.unit] + 150);
+        rv.mutable_close_rental_agreement()->set_generator_tenths(generator_[run.unit] + 15);
+      }
+    }
     if (run.next == 0) {
       call->open.set_case_id(run.case_id);
       call->open.set_command_id(call->command_id);
-      *call->open.mutable_command()->mutable_car_booking() = step.command;
+      *call->open.mutable_command() = std::move(command);
     } else {
       call->submit.set_case_id(run.case_id);
       call->submit.set_command_id(call->command_id);
-      *call->submit.mutable_command()->mutable_car_booking() = step.command;
+      *call->submit.mutable_command() = std::move(command);
     }
     call->run = std::move(run);
     auto on_done = [this, call](grpc::Status status) { Done(call, status); };
@@ -316,12 +409,24 @@ class Generator {
         acks_ << call->command_id << " " << call->reply.first_position() << " "
               << call->reply.last_position() << "\n";
       }
+      if (run.unit >= 0 && call->submit.command().rv().has_close_rental_agreement()) {
+        odometer_[run.unit] += 150;
+        generator_[run.unit] += 15;
+      }
       ++run.next;
-      idle_.push_back(run.next < run.script->size() ? std::move(run) : NewCase());
+      if (run.next < run.script->size()) {
+        idle_.push_back(std::move(run));
+      } else {
+        Release(run);
+        idle_.push_back(NewCase());
+      }
     } else {
       ++errors_[status.error_code()];
       ++errors_total_;
-      idle_.push_back(NewCase());  // a refused case is abandoned
+      // A refused case is abandoned; a unit whose RA may be open stays out
+      // of the pool rather than be rented twice.
+      if (run.next < 1) Release(run);
+      idle_.push_back(NewCase());
     }
     cv_.notify_all();
   }
@@ -360,6 +465,11 @@ class Generator {
   std::unique_ptr<v1::CaseService::Stub> stub_;
   const std::string run_id_;
   std::vector<Step> offline_;
+  std::vector<Step> rv_;
+  int rv_weight_ = 0;
+  std::deque<int> free_units_;
+  std::vector<int64_t> odometer_;
+  std::vector<int64_t> generator_;
   std::vector<Step> il_;
   int offline_weight_ = 0;
   int il_weight_ = 0;
@@ -500,8 +610,18 @@ int VerifyAcks(const std::shared_ptr<grpc::Channel>& channel, const std::string&
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "tripdesk-load: drive manual car booking cases through tripdeskd and measure");
+      "tripdesk-load: drive manual car booking and RV rental cases through tripdeskd and measure");
   absl::ParseCommandLine(argc, argv);
+  if (const int32_t fleet = absl::GetFlag(FLAGS_print_rv_fleet); fleet > 0) {
+    for (int32_t i = 0; i < fleet; ++i) {
+      std::cout << absl::StrFormat(
+          "  units { vehicle_number: \"%s\" class_code: \"C25\" odometer: %d generator_tenths: "
+          "%d home_location: \"TUS\" }\n",
+          tripdesk::load::FleetUnit(i), tripdesk::load::kFleetOdometer,
+          tripdesk::load::kFleetGenerator);
+    }
+    return 0;
+  }
   std::string run_id = absl::GetFlag(FLAGS_run_id);
   if (run_id.empty()) run_id = absl::StrCat("L", absl::ToUnixMillis(absl::Now()));
   absl::StatusOr<std::string> token = tripdesk::tools::TokenFor(absl::GetFlag(FLAGS_token), "", "");
