@@ -17,7 +17,7 @@
 namespace tripdesk::workflows {
 namespace {
 
-class FirstError : public google::protobuf::io::ErrorCollector {
+class FirstParseError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
@@ -180,7 +180,7 @@ absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromTextProt
     absl::string_view text) {
   v1::ReferenceData data;
   google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
+  FirstParseError errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(std::string(text), &data)) {
     return absl::InvalidArgumentError(absl::StrCat("reference data: ", errors.error));

@@ -315,4 +315,11 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return ts;
 }
 
+absl::Status FirstError(std::initializer_list<absl::Status> checks) {
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tripdesk::workflows

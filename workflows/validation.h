@@ -5,6 +5,7 @@
 #ifndef TRIPDESK_WORKFLOWS_VALIDATION_H_
 #define TRIPDESK_WORKFLOWS_VALIDATION_H_
 
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
@@ -41,6 +42,10 @@ absl::Status CheckTrip(absl::string_view field_prefix, const v1::Place& pick_up,
 // Integer minor units (non-negative unless allowed) of an ISO 4217 currency.
 absl::Status CheckMoney(absl::string_view field, const v1::Money& money,
                         bool allow_negative = false);
+
+// The first failed check, or OK: decides which error a command gets when
+// several fields are wrong.
+absl::Status FirstError(std::initializer_list<absl::Status> checks);
 
 bool IsIsoCurrency(absl::string_view code);
 // "USD 123.45", with the currency's minor-unit digits.

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/reference.h"
 #include "tests/testing/car_booking_commands.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
@@ -21,14 +22,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Cmd = v1::ManualCarBookingCommand;
 
-std::shared_ptr<const ReferenceData> ShippedReference() {
-  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto data = ReferenceData::FromTextProto(text.str());
-  if (!data.ok()) std::abort();
-  return *data;
-}
+using testing::ShippedReference;
 
 using testing::Approval;
 using testing::Booking;

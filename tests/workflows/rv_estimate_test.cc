@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/reference.h"
 #include "workflows/reference_data.h"
 
 namespace tripdesk::workflows::rv {
@@ -14,12 +15,7 @@ namespace {
 
 const v1::RvReference& Shipped() {
   static const v1::RvReference* const kRv = [] {
-    std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto data = ReferenceData::FromTextProto(text.str());
-    if (!data.ok()) std::abort();
-    return new v1::RvReference((*data)->proto().rv());
+    return new v1::RvReference(testing::ShippedReference()->proto().rv());
   }();
   return *kRv;
 }

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/reference.h"
 #include "tests/testing/rv_commands.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
@@ -20,14 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Cmd = v1::RvCommand;
 
-std::shared_ptr<const ReferenceData> ShippedReference() {
-  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto data = ReferenceData::FromTextProto(text.str());
-  if (!data.ok()) std::abort();
-  return *data;
-}
+using testing::ShippedReference;
 
 using testing::Card;
 using testing::CloseRa;
@@ -585,10 +579,7 @@ TEST_F(RvTest, OutOfOrderCommandsNameTheStageAndWhatIsAllowed) {
 }
 
 TEST(RvReferenceData, RefusesAnInconsistentRvSectionNamingTheEntry) {
-  std::ifstream in(std::string(TRIPDESK_SOURCE_DIR) + "/deploy/reference.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string shipped = text.str();
+  const std::string shipped = testing::ShippedReferenceText();
   const auto refused = [&](const std::string& from, const std::string& to) {
     std::string changed = shipped;
     const size_t at = changed.find(from);

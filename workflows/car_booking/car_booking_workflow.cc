@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "workflows/step_table.h"
 #include "workflows/templates.h"
 #include "workflows/validation.h"
 
@@ -17,17 +18,11 @@ using Ev = v1::ManualCarBookingEvent;
 using Stage = v1::CarBookingStage;
 using Events = std::vector<v1::CaseEvent>;
 
-// Which stages each step may follow, and the rule said to a person when it
-// is asked for at any other time. add_note and cancel_case work in every
-// open stage.
-struct Step {
-  Cmd::CommandCase command;
-  std::vector<Stage> from;
-  const char* rule;
-};
+// add_note and cancel_case work in every open stage, outside the table.
+using Steps_ = StepTable<Cmd, Stage>;
 
-const std::vector<Step>& Steps() {
-  static const auto* const kSteps = new std::vector<Step>{
+const Steps_& Steps() {
+  static const auto* const kSteps = new Steps_({
       {Cmd::kReceiveRequest, {v1::CAR_BOOKING_STAGE_UNSPECIFIED},
        "a request opens a new case once"},
       {Cmd::kIdentifyCar, {v1::REQUEST_RECEIVED},
@@ -65,21 +60,11 @@ const std::vector<Step>& Steps() {
        "the US Production Tracker is updated once the ticket is closed"},
       {Cmd::kChargeServiceFee, {v1::TRACKER_UPDATED},
        "no fee before the US Production Tracker is updated"},
-  };
+  });
   return *kSteps;
 }
 
-const Step* FindStep(Cmd::CommandCase command) {
-  for (const Step& step : Steps()) {
-    if (step.command == command) return &step;
-  }
-  return nullptr;
-}
-
-std::string NameOf(Cmd::CommandCase command) {
-  const google::protobuf::FieldDescriptor* field = Cmd::descriptor()->FindFieldByNumber(command);
-  return field != nullptr ? field->name() : "unknown";
-}
+std::string NameOf(Cmd::CommandCase command) { return Steps_::Name(command); }
 
 std::string StageName(Stage stage) {
   return stage == v1::CAR_BOOKING_STAGE_UNSPECIFIED ? "NOT_OPENED" : v1::CarBookingStage_Name(stage);
@@ -104,13 +89,6 @@ absl::Status Refuse(const v1::CaseState& state, Stage stage, Cmd::CommandCase co
 absl::Status Denied(absl::string_view what, absl::string_view role, const Actor& actor) {
   return absl::PermissionDeniedError(absl::StrCat(what, " needs the ", role, " role; ", actor.id,
                                                   " acts as '", actor.role, "'"));
-}
-
-absl::Status FirstError(std::initializer_list<absl::Status> checks) {
-  for (const absl::Status& s : checks) {
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
 }
 
 std::string LowerChannel(v1::Channel channel) {
@@ -494,13 +472,8 @@ absl::flat_hash_set<std::string> CarBookingTemplateFields() {
 }
 
 std::vector<std::string> ManualCarBookingWorkflow::AllowedCommands(Stage stage) {
-  std::vector<std::string> names;
-  if (IsTerminal(stage)) return names;
-  for (const Step& step : Steps()) {
-    if (std::find(step.from.begin(), step.from.end(), stage) != step.from.end()) {
-      names.push_back(NameOf(step.command));
-    }
-  }
+  if (IsTerminal(stage)) return {};
+  std::vector<std::string> names = Steps().Allowed(stage);
   if (stage != v1::CAR_BOOKING_STAGE_UNSPECIFIED) {
     names.push_back(NameOf(Cmd::kAddNote));
     names.push_back(NameOf(Cmd::kCancelCase));
@@ -546,9 +519,9 @@ absl::StatusOr<Events> ManualCarBookingWorkflow::Decide(const v1::CaseCommand& c
     return Refuse(state, stage, cmd.command_case(), "the case must be opened with receive_request");
   }
   if (!anytime) {
-    const Step* step = FindStep(cmd.command_case());
+    const Steps_::Step* step = Steps().Find(cmd.command_case());
     if (step == nullptr) return absl::InternalError("a command without a step rule");
-    if (std::find(step->from.begin(), step->from.end(), stage) == step->from.end()) {
+    if (!Steps().Allows(cmd.command_case(), stage)) {
       return Refuse(state, stage, cmd.command_case(), step->rule);
     }
   }

@@ -1,4 +1,5 @@
 #include "workflows/rv/estimate.h"
+#include "workflows/rv/rv_reference.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,27 +9,6 @@
 
 namespace tripdesk::workflows::rv {
 namespace {
-
-const v1::RvRateProduct* FindRate(const v1::RvReference& r, const std::string& code) {
-  for (const auto& rate : r.rates()) {
-    if (rate.code() == code) return &rate;
-  }
-  return nullptr;
-}
-
-const v1::RvLocation* FindLocation(const v1::RvReference& r, const std::string& code) {
-  for (const auto& location : r.locations()) {
-    if (location.code() == code) return &location;
-  }
-  return nullptr;
-}
-
-const v1::RvOption* FindOption(const v1::RvReference& r, const std::string& code) {
-  for (const auto& option : r.options()) {
-    if (option.code() == code) return &option;
-  }
-  return nullptr;
-}
 
 // value × basis points / 10000, rounded half away from zero to the cent.
 int64_t ApplyBasisPoints(int64_t cents, int64_t bp) {

@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "workflows/rv/estimate.h"
+#include "workflows/rv/rv_reference.h"
+#include "workflows/step_table.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::workflows::rv {
@@ -27,15 +29,10 @@ constexpr int kMaxPassengers = 60;
 constexpr int kMaxDaysAhead = 731;
 constexpr int kMaxRentalDays = 365;
 
-// Which stages each command may follow, and the rule said at any other time.
-struct Step {
-  Cmd::CommandCase command;
-  std::vector<Stage> from;
-  const char* rule;
-};
+using Steps_ = StepTable<Cmd, Stage>;
 
-const std::vector<Step>& Steps() {
-  static const auto* const kSteps = new std::vector<Step>{
+const Steps_& Steps() {
+  static const auto* const kSteps = new Steps_({
       {Cmd::kSaveReservation,
        {v1::RV_STAGE_UNSPECIFIED, v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED},
        "a reservation is saved or edited until its rental agreement opens"},
@@ -53,14 +50,11 @@ const std::vector<Step>& Steps() {
        {v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED, v1::RV_RESERVATION_CANCELLED, v1::RV_RA_OPEN,
         v1::RV_RA_CLOSED},
        "notes are added to a case that exists"},
-  };
+  });
   return *kSteps;
 }
 
-std::string NameOf(Cmd::CommandCase command) {
-  const google::protobuf::FieldDescriptor* field = Cmd::descriptor()->FindFieldByNumber(command);
-  return field != nullptr ? field->name() : "unknown";
-}
+std::string NameOf(Cmd::CommandCase command) { return Steps_::Name(command); }
 
 std::string StageName(Stage stage) {
   return stage == v1::RV_STAGE_UNSPECIFIED ? "NOT_OPENED" : v1::RvStage_Name(stage);
@@ -85,13 +79,6 @@ std::string Amount(int64_t cents) {
 }
 
 std::string Tenths(int64_t tenths) { return absl::StrFormat("%d.%d", tenths / 10, tenths % 10); }
-
-absl::Status FirstError(std::initializer_list<absl::Status> checks) {
-  for (const absl::Status& s : checks) {
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
 
 // Free text never carries a card number into the log.
 absl::Status CheckFreeText(absl::string_view field, absl::string_view value, bool required,
@@ -140,49 +127,6 @@ absl::Status CheckDeposit(absl::string_view field, const v1::RvDeposit& d) {
   }
   if (d.has_card()) return CheckCard(absl::StrCat(field, ".card"), d.card());
   return absl::OkStatus();
-}
-
-const v1::RvLocation* FindLocation(const v1::RvReference& r, absl::string_view code) {
-  for (const auto& l : r.locations()) {
-    if (l.code() == code) return &l;
-  }
-  return nullptr;
-}
-const v1::RvVehicleClass* FindClass(const v1::RvReference& r, absl::string_view code) {
-  for (const auto& c : r.classes()) {
-    if (c.code() == code) return &c;
-  }
-  return nullptr;
-}
-const v1::RvRateProduct* FindRate(const v1::RvReference& r, absl::string_view code) {
-  for (const auto& x : r.rates()) {
-    if (x.code() == code) return &x;
-  }
-  return nullptr;
-}
-const v1::RvOption* FindOption(const v1::RvReference& r, absl::string_view code) {
-  for (const auto& o : r.options()) {
-    if (o.code() == code) return &o;
-  }
-  return nullptr;
-}
-const v1::RvTourOperator* FindOperator(const v1::RvReference& r, absl::string_view code) {
-  for (const auto& t : r.tour_operators()) {
-    if (t.it_code() == code) return &t;
-  }
-  return nullptr;
-}
-const v1::RvUnit* FindUnit(const v1::RvReference& r, absl::string_view number) {
-  for (const auto& u : r.units()) {
-    if (u.vehicle_number() == number) return &u;
-  }
-  return nullptr;
-}
-const v1::RvUserLimit* FindUser(const v1::RvReference& r, absl::string_view user) {
-  for (const auto& u : r.user_limits()) {
-    if (u.user() == user) return &u;
-  }
-  return nullptr;
 }
 
 absl::CivilDay Today(const DecisionContext& ctx) {
@@ -1116,13 +1060,7 @@ bool ContainsCardNumber(absl::string_view text) {
 }
 
 std::vector<std::string> RvRentalWorkflow::AllowedCommands(Stage stage) {
-  std::vector<std::string> out;
-  for (const Step& step : Steps()) {
-    if (std::find(step.from.begin(), step.from.end(), stage) != step.from.end()) {
-      out.push_back(NameOf(step.command));
-    }
-  }
-  return out;
+  return Steps().Allowed(stage);
 }
 
 bool RvRentalWorkflow::IsTerminal(Stage stage) {
@@ -1142,14 +1080,13 @@ absl::StatusOr<std::vector<v1::CaseEvent>> RvRentalWorkflow::Decide(
         absl::StrCat("case ", state.case_id(), " is not an RV rental case"));
   }
   const Stage stage = state.rv().stage();
-  for (const Step& step : Steps()) {
-    if (step.command != cmd.command_case()) continue;
-    if (std::find(step.from.begin(), step.from.end(), stage) == step.from.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ", StageName(stage),
-          ": ", NameOf(cmd.command_case()), " refused: ", step.rule, ". Allowed now: ",
-          absl::StrJoin(AllowedCommands(stage), ", ")));
-    }
+  if (!Steps().Allows(cmd.command_case(), stage)) {
+    const Steps_::Step* step = Steps().Find(cmd.command_case());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ", StageName(stage),
+        ": ", NameOf(cmd.command_case()), " refused: ",
+        step != nullptr ? step->rule : "not a step of this workflow", ". Allowed now: ",
+        absl::StrJoin(AllowedCommands(stage), ", ")));
   }
   switch (cmd.command_case()) {
     case Cmd::kSaveReservation:
