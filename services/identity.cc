@@ -160,6 +160,23 @@ absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::s
   return status;
 }
 
+absl::StatusOr<JwtClaims> Authenticator::Verified(absl::string_view token, absl::Time now) {
+  {
+    std::lock_guard<std::mutex> lock(verified_mu_);
+    auto it = verified_.find(token);
+    // The expiry (with its skew) is the one check that changes with time;
+    // an expired entry falls through to the verifier, which says so.
+    if (it != verified_.end() && now <= it->second.expires) return it->second;
+  }
+  absl::StatusOr<JwtClaims> claims = options_.verifier->Verify(token, now);
+  if (claims.ok()) {
+    std::lock_guard<std::mutex> lock(verified_mu_);
+    if (verified_.size() >= 10000) verified_.clear();  // bounded; refills as clients call
+    verified_.emplace(std::string(token), *claims);
+  }
+  return claims;
+}
+
 bool Authenticator::TakeToken(const std::string& subject) {
   if (options_.calls_per_second <= 0) return true;
   const absl::Time now = absl::Now();
@@ -196,8 +213,7 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
     return Deny(context, "", rpc,
                 absl::UnauthenticatedError("the authorization metadata must be 'Bearer <token>'"));
   }
-  absl::StatusOr<JwtClaims> claims =
-      options_.verifier->Verify(absl::string_view(header).substr(7), absl::Now());
+  absl::StatusOr<JwtClaims> claims = Verified(absl::string_view(header).substr(7), absl::Now());
   if (!claims.ok()) return Deny(context, "", rpc, claims.status());
   if (allowed.empty()) {
     return Deny(context, claims->subject, rpc,

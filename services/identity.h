@@ -69,6 +69,8 @@ class Authenticator {
   absl::Status Deny(const grpc::ServerContextBase& context, absl::string_view subject,
                     absl::string_view rpc, absl::Status status);
   bool TakeToken(const std::string& subject);
+  // A token verified before, still unexpired; else verifies and remembers.
+  absl::StatusOr<JwtClaims> Verified(absl::string_view token, absl::Time now);
 
   Options options_;
   std::atomic<uint64_t> unauthenticated_{0};
@@ -81,6 +83,10 @@ class Authenticator {
     absl::Time refilled;
   };
   absl::flat_hash_map<std::string, Bucket> buckets_;  // guarded by mu_
+  // Clients send the same token on every call: its signature and JSON are
+  // checked once, its expiry on every call.
+  mutable std::mutex verified_mu_;
+  absl::flat_hash_map<std::string, JwtClaims> verified_;  // guarded by verified_mu_
 };
 
 // Masks the personal data a dashboard may not see (email, phone) in place.
