@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "workflows/reference_data.h"
+#include "workflows/validation.h"
 
 namespace tripdesk::workflows {
 
@@ -66,6 +67,16 @@ struct EventMeta {
   absl::Time recorded_at;
   std::string actor_id;
 };
+
+// Adds a note to the case as the event's actor wrote it (nothing when empty):
+// the fold of every workflow's notes, reasons and comments.
+inline void AppendNote(v1::CaseState& state, const EventMeta& meta, absl::string_view text) {
+  if (text.empty()) return;
+  v1::CaseNote* n = state.add_notes();
+  *n->mutable_at() = ToProto(meta.recorded_at);
+  n->set_author(meta.actor_id);
+  n->set_text(std::string(text));
+}
 
 class Workflow {
  public:

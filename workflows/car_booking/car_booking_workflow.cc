@@ -674,13 +674,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
     car.set_stage(stage);
     *car.mutable_closed_at() = ToProto(meta.recorded_at);
   };
-  auto note = [&](absl::string_view text) {
-    if (text.empty()) return;
-    v1::CaseNote* n = state.add_notes();
-    *n->mutable_at() = ToProto(meta.recorded_at);
-    n->set_author(meta.actor_id);
-    n->set_text(std::string(text));
-  };
+  auto note = [&](absl::string_view text) { AppendNote(state, meta, text); };
   switch (e.event_case()) {
     case Ev::kRequestReceived:
       car.set_stage(v1::REQUEST_RECEIVED);

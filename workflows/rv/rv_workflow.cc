@@ -1131,13 +1131,7 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
                               const EventMeta& meta) const {
   v1::RvState& rv = *state.mutable_rv();
   const Ev& e = event.rv();
-  auto note = [&](absl::string_view text) {
-    if (text.empty()) return;
-    v1::CaseNote* n = state.add_notes();
-    *n->mutable_at() = ToProto(meta.recorded_at);
-    n->set_author(meta.actor_id);
-    n->set_text(std::string(text));
-  };
+  auto note = [&](absl::string_view text) { AppendNote(state, meta, text); };
   switch (e.event_case()) {
     case Ev::kReservationSaved: {
       const v1::RvReservationSaved& r = e.reservation_saved();
