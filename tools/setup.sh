@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tripdesk builds with, from Debian 12's packages. Quick when
 # everything is already there: it only asks apt for what is missing.
+# Usage: setup.sh [--fuzz]   (--fuzz adds clang and libFuzzer's runtime)
 set -euo pipefail
 
 PACKAGES=(
@@ -8,7 +9,9 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  openssl  # the TLS tests make their certificates with it
 )
+if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
