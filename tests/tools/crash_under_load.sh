@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Crash under load: tripdesk-load drives cases while tripdeskd is SIGKILLed
+# Crash under load: tripdesk-load drives car bookings and RV rentals (whose
+# RA open and close also append to the unit's stream) while tripdeskd is SIGKILLed
 # at random moments, ROUNDS times; then the server restarts and
 # tripdesk-load --verify_acks checks that every acknowledged command is in
 # the log at its position, the log is gapless with verified hash chains, and
@@ -15,12 +16,19 @@ pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 source "$(dirname "$0")/tripdeskd.sh"
-start_server() { start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --rate_limit_per_second=0; }
+# The shipped reference data plus the load's RV fleet (the rv block ends the file).
+reference="$(dirname "$0")/../../deploy/reference.textproto"
+{ head -n -1 "$reference"; "$load" --print_rv_fleet=128; echo "}"; } > "$work/reference.textproto"
+start_server() {
+  start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --rate_limit_per_second=0 \
+    --reference_data="$work/reference.textproto"
+}
 
 for round in $(seq 1 "$rounds"); do
   start_server
   "$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=$((max_seconds + 1)) --in_flight=64 \
-    --cases=256 --run_id="r$round" --acks="$work/acks" > "$work/load-$round" 2>&1 &
+    --cases=256 --mix=offline=4,il=1,rv=2 --rv_units=128 --run_id="r$round" --acks="$work/acks" \
+    > "$work/load-$round" 2>&1 &
   load_pid=$!
   # Kill somewhere between 0.5 s and MAX_SECONDS s into the load.
   sleep "$(awk -v max="$max_seconds" 'BEGIN { srand(); printf "%.2f", 0.5 + rand() * (max - 0.5) }')"
