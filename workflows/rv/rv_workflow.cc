@@ -308,6 +308,119 @@ bool RestoreFromLead(const v1::RvReservationSaved& lead, v1::SaveRvReservation& 
   return restored;
 }
 
+// Fills a tour voucher's defaults (class, the operator's rate, the
+// reservation's days) and checks it; the tour operator.
+absl::StatusOr<const v1::RvTourOperator*> CompleteVoucher(const v1::RvReference& ref,
+                                                          const v1::CaseState& state,
+                                                          const std::string& class_code,
+                                                          int32_t days, v1::RvTourVoucher& voucher) {
+  const v1::RvTourOperator* tour_operator = FindOperator(ref, voucher.it_code());
+  if (tour_operator == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("save_reservation.voucher.it_code: '",
+                                                   voucher.it_code(), "' is not an IT code"));
+  }
+  if (absl::Status s = CheckText("save_reservation.voucher.voucher_number",
+                                 voucher.voucher_number(), true, 40);
+      !s.ok()) {
+    return s;
+  }
+  if (voucher.class_code().empty()) voucher.set_class_code(class_code);
+  if (voucher.class_code() != class_code) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "save_reservation.voucher.class_code: the voucher is for ", voucher.class_code(),
+        " but the reservation is for ", class_code));
+  }
+  if (voucher.rate_code().empty()) voucher.set_rate_code(tour_operator->rate_code());
+  if (FindRate(ref, voucher.rate_code()) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "save_reservation.voucher.rate_code: unknown rate '", voucher.rate_code(), "'"));
+  }
+  if (voucher.days() == 0) voucher.set_days(days);
+  if (voucher.days() < 0 || voucher.days() > days) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "save_reservation.voucher.days: 1 to the reservation's ", days, " days"));
+  }
+  if (voucher.discount_bp() < 0 || voucher.discount_bp() > 10000 ||
+      voucher.discount_cents() < 0 || voucher.discount_cents() > kMaxDepositCents) {
+    return absl::InvalidArgumentError(
+        "save_reservation.voucher: the discount is 0 to 10000 basis points and a non-negative "
+        "amount");
+  }
+  for (const std::string& code : voucher.included_options()) {
+    if (code != "MILES" && FindOption(ref, code) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "save_reservation.voucher.included_options: unknown option '", code, "'"));
+    }
+  }
+  if (tour_operator->flat_tax_bp() > 0 &&
+      std::none_of(ref.options().begin(), ref.options().end(),
+                   [](const v1::RvOption& o) { return o.flat_tax(); })) {
+    return Refuse(state, "save_reservation",
+                  absl::StrCat("tour operator ", tour_operator->it_code(),
+                               " uses flat tax, but no flat-tax option (BKG FEE/CR) is set up"));
+  }
+  return tour_operator;
+}
+
+// The chosen options checked, and a one-way rental's rules: the warning,
+// the auth code, and the drop charge added unless a drop option was chosen.
+absl::Status ApplyOptions(const v1::RvReference& ref, const v1::CaseState& state,
+                          v1::SaveRvReservation& r, v1::RvReservationSaved& out) {
+  const bool one_way = r.pick_up().location() != r.drop_off().location();
+  out.set_one_way(one_way);
+  bool has_drop = false;
+  for (v1::RvOptionChoice& choice : *r.mutable_options()) {
+    const v1::RvOption* option = FindOption(ref, choice.code());
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("save_reservation.options: unknown option '", choice.code(), "'"));
+    }
+    if (option->tax_item() || option->flat_tax() || option->cancellation_penalty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "save_reservation.options: ", choice.code(),
+          " is applied by tripdesk (tax, flat tax or cancellation penalty), not chosen"));
+    }
+    if (choice.quantity() < 0 || choice.quantity() > 1000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("save_reservation.options: ", choice.code(), " quantity is 1 to 1000"));
+    }
+    if (choice.quantity() == 0) choice.set_quantity(1);
+    if (option->drop_charge() || option->drop_discount()) {
+      if (!one_way) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "save_reservation.options: ", choice.code(), " is for one-way rentals; pick-up and "
+            "return are both ", r.pick_up().location()));
+      }
+      has_drop = true;
+    }
+  }
+  if (!r.auth_code().empty() && !IsAuthCode(r.auth_code())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "save_reservation.auth_code: '", r.auth_code(),
+        "' must begin with A or M and then 6 numbers, such as A123456"));
+  }
+  if (one_way) {
+    out.add_warnings("INFORM CUSTOMER THAT DEPOSIT IS NON-REFUNDABLE");
+    if (r.auth_code().empty()) {
+      return Refuse(state, "save_reservation",
+                    "To save a one-way reservation, an auth code must be entered: A or M and then "
+                    "6 numbers, such as A123456");
+    }
+    if (!has_drop) {
+      for (const v1::RvOption& o : ref.options()) {
+        if (o.drop_charge()) {
+          v1::RvOptionChoice* added = r.add_options();
+          added->set_code(o.code());
+          added->set_quantity(1);
+          out.add_warnings(absl::StrCat("Drop charge ", o.code(), " added"));
+          break;
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseState& state,
                                        const DecisionContext& ctx) {
   const v1::RvReference& ref = ctx.reference->proto().rv();
@@ -444,52 +557,10 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
                                  booking->code()));
     }
     if (!tour) return Refuse(state, cmd, "the tour voucher cannot be removed from a tour reservation");
-    tour_operator = FindOperator(ref, voucher.it_code());
-    if (tour_operator == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("save_reservation.voucher.it_code: '",
-                                                     voucher.it_code(), "' is not an IT code"));
-    }
-    if (absl::Status s = CheckText("save_reservation.voucher.voucher_number",
-                                   voucher.voucher_number(), true, 40);
-        !s.ok()) {
-      return s;
-    }
-    if (voucher.class_code().empty()) voucher.set_class_code(r.class_code());
-    if (voucher.class_code() != r.class_code()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "save_reservation.voucher.class_code: the voucher is for ", voucher.class_code(),
-          " but the reservation is for ", r.class_code()));
-    }
-    if (voucher.rate_code().empty()) voucher.set_rate_code(tour_operator->rate_code());
-    if (FindRate(ref, voucher.rate_code()) == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "save_reservation.voucher.rate_code: unknown rate '", voucher.rate_code(), "'"));
-    }
-    const int32_t days = RentalDays(*pick_up, *drop_off);
-    if (voucher.days() == 0) voucher.set_days(days);
-    if (voucher.days() < 0 || voucher.days() > days) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "save_reservation.voucher.days: 1 to the reservation's ", days, " days"));
-    }
-    if (voucher.discount_bp() < 0 || voucher.discount_bp() > 10000 ||
-        voucher.discount_cents() < 0 || voucher.discount_cents() > kMaxDepositCents) {
-      return absl::InvalidArgumentError(
-          "save_reservation.voucher: the discount is 0 to 10000 basis points and a non-negative "
-          "amount");
-    }
-    for (const std::string& code : voucher.included_options()) {
-      if (code != "MILES" && FindOption(ref, code) == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "save_reservation.voucher.included_options: unknown option '", code, "'"));
-      }
-    }
-    if (tour_operator->flat_tax_bp() > 0 &&
-        std::none_of(ref.options().begin(), ref.options().end(),
-                     [](const v1::RvOption& o) { return o.flat_tax(); })) {
-      return Refuse(state, cmd,
-                    absl::StrCat("tour operator ", tour_operator->it_code(),
-                                 " uses flat tax, but no flat-tax option (BKG FEE/CR) is set up"));
-    }
+    absl::StatusOr<const v1::RvTourOperator*> found =
+        CompleteVoucher(ref, state, r.class_code(), RentalDays(*pick_up, *drop_off), voucher);
+    if (!found.ok()) return found.status();
+    tour_operator = *found;
     if (r.rate_code().empty()) r.set_rate_code(voucher.rate_code());
   }
   if (FindRate(ref, r.rate_code()) == nullptr) {
@@ -512,58 +583,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     edited = true;
   }
 
-  // Options; a one-way rental's drop charge and auth code.
-  const bool one_way = r.pick_up().location() != r.drop_off().location();
-  bool has_drop = false;
-  for (v1::RvOptionChoice& choice : *r.mutable_options()) {
-    const v1::RvOption* option = FindOption(ref, choice.code());
-    if (option == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.options: unknown option '", choice.code(), "'"));
-    }
-    if (option->tax_item() || option->flat_tax() || option->cancellation_penalty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "save_reservation.options: ", choice.code(),
-          " is applied by tripdesk (tax, flat tax or cancellation penalty), not chosen"));
-    }
-    if (choice.quantity() < 0 || choice.quantity() > 1000) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.options: ", choice.code(), " quantity is 1 to 1000"));
-    }
-    if (choice.quantity() == 0) choice.set_quantity(1);
-    if (option->drop_charge() || option->drop_discount()) {
-      if (!one_way) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "save_reservation.options: ", choice.code(), " is for one-way rentals; pick-up and "
-            "return are both ", r.pick_up().location()));
-      }
-      has_drop = true;
-    }
-  }
-  if (!r.auth_code().empty() && !IsAuthCode(r.auth_code())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "save_reservation.auth_code: '", r.auth_code(),
-        "' must begin with A or M and then 6 numbers, such as A123456"));
-  }
-  if (one_way) {
-    out.add_warnings("INFORM CUSTOMER THAT DEPOSIT IS NON-REFUNDABLE");
-    if (r.auth_code().empty()) {
-      return Refuse(state, cmd,
-                    "To save a one-way reservation, an auth code must be entered: A or M and then "
-                    "6 numbers, such as A123456");
-    }
-    if (!has_drop) {
-      for (const v1::RvOption& o : ref.options()) {
-        if (o.drop_charge()) {
-          v1::RvOptionChoice* added = r.add_options();
-          added->set_code(o.code());
-          added->set_quantity(1);
-          out.add_warnings(absl::StrCat("Drop charge ", o.code(), " added"));
-          break;
-        }
-      }
-    }
-  }
+  if (absl::Status opts = ApplyOptions(ref, state, r, out); !opts.ok()) return opts;
 
   // Deposit, and quote or reservation.
   const v1::RvDeposit* deposit = nullptr;
@@ -632,7 +652,6 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   out.set_pay_by_card(r.pay_by_card());
   out.set_auth_code(r.auth_code());
   out.set_notes(r.notes());
-  out.set_one_way(one_way);
   if (tour) *out.mutable_voucher() = voucher;
   out.set_unfettered(r.unfettered());
   if (edited) out.set_estimated_miles(miles);
