@@ -122,15 +122,7 @@ class AuditServiceTest : public ::testing::Test {
     return last;
   }
 
-  uint64_t LastPosition() {
-    v1::ReadAllRequest request;
-    request.set_limit(1);
-    v1::ReadAllResponse response;
-    grpc::ClientContext context;
-    server_->Authorize(context, "ann", "auditor");
-    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
-    return response.last_position();
-  }
+  uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
   // Runs the CLI; its exit code and output.
   std::pair<int, std::string> Cli(const std::string& args) {

@@ -119,15 +119,7 @@ class CaseServiceTest : public ::testing::Test {
     return cases_->ListCases(&context, request, out);
   }
 
-  uint64_t LastPosition() {
-    v1::ReadAllRequest request;
-    request.set_limit(1);
-    v1::ReadAllResponse response;
-    grpc::ClientContext context;
-    server_->Authorize(context, "ann", "auditor");
-    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
-    return response.last_position();
-  }
+  uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
   // Opens a case and drives it to the end of the offline branch.
   uint64_t DriveOffline(const std::string& case_id) {

@@ -98,15 +98,7 @@ class RvServiceTest : public ::testing::Test {
     return out;
   }
 
-  uint64_t LastPosition() {
-    v1::ReadAllRequest request;
-    request.set_limit(1);
-    v1::ReadAllResponse response;
-    grpc::ClientContext context;
-    Identify(context, "ann", "auditor");
-    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
-    return response.last_position();
-  }
+  uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
   std::vector<std::string> StreamTypes(const std::string& stream) {
     v1::ReadStreamRequest request;

@@ -72,15 +72,7 @@ class SecurityTest : public ::testing::Test {
     return cases_->GetCase(&context, request, view);
   }
 
-  uint64_t LastPosition() {
-    v1::ReadAllRequest request;
-    request.set_limit(1);
-    v1::ReadAllResponse response;
-    grpc::ClientContext context;
-    Bearer(context, server_->Token("ann", "auditor"));
-    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
-    return response.last_position();
-  }
+  uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;

@@ -53,16 +53,7 @@ class ServerIntegrationTest : public ::testing::Test {
     return log_->Append(&context, request, out);
   }
 
-  uint64_t LastPosition() {
-    v1::ReadAllRequest request;
-    request.set_from_position(1);
-    request.set_limit(1);
-    v1::ReadAllResponse response;
-    grpc::ClientContext context;
-    AsAdmin(*server_, context);
-    EXPECT_TRUE(log_->ReadAll(&context, request, &response).ok());
-    return response.last_position();
-  }
+  uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;

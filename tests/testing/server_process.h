@@ -21,6 +21,7 @@
 
 #include "absl/time/clock.h"
 #include "services/jwt.h"
+#include "tripdesk/v1/log.grpc.pb.h"
 
 namespace tripdesk::testing {
 
@@ -73,6 +74,18 @@ class ServerProcess {
     return services::SignHs256Jwt(secret, "tripdesk", "tripdesk", subject, {role}, absl::Now(),
                                   absl::Hours(1));
   }
+  // The log's last position, read as an auditor over `channel`.
+  uint64_t LastPosition(const std::shared_ptr<grpc::Channel>& channel) const {
+    v1::ReadAllRequest request;
+    request.set_limit(1);
+    v1::ReadAllResponse response;
+    grpc::ClientContext context;
+    Authorize(context, "ann", "auditor");
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    if (!v1::EventLog::NewStub(channel)->ReadAll(&context, request, &response).ok()) return ~0ull;
+    return response.last_position();
+  }
+
   // Sends the call as `subject` in `role`.
   void Authorize(grpc::ClientContext& context, const std::string& subject,
                  const std::string& role) const {
