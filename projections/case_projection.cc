@@ -50,17 +50,11 @@ absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::C
 }
 
 absl::Status CaseProjection::Flush(ViewTxn& txn) {
-  // Index keys change with every update: replace the page's first ones by
-  // its last ones, once per case.
+  // Index keys change with every update: replace the stored ones by the
+  // page's last ones, once per case.
   return states_.Flush(txn, [&](const std::string&, RowCache<v1::CaseState>::Entry& entry) {
-    if (entry.existed) {
-      for (const std::string& key : CaseIndexKeys(registry_.View(entry.original))) {
-        txn.Delete(kCaseIndexFamily, key);
-      }
-    }
-    for (const std::string& key : CaseIndexKeys(registry_.View(entry.row))) {
-      txn.Put(kCaseIndexFamily, key, "");
-    }
+    RowCache<v1::CaseState>::ReplaceKeys(txn, kCaseIndexFamily, entry,
+                                         CaseIndexKeys(registry_.View(entry.row)), "");
     return absl::OkStatus();
   });
 }

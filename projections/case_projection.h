@@ -26,7 +26,10 @@ absl::string_view CaseIdOfIndexKey(absl::string_view key);
 class CaseProjection final : public Projection {
  public:
   explicit CaseProjection(const workflows::WorkflowRegistry& registry)
-      : registry_(registry), states_(kCaseStateFamily) {}
+      : registry_(registry),
+        states_(kCaseStateFamily, [this](absl::string_view, const v1::CaseState& state) {
+          return CaseIndexKeys(registry_.View(state));
+        }) {}
   std::string name() const override { return "cases"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override {

@@ -1,5 +1,7 @@
 #include "projections/projection_runner.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "absl/strings/match.h"
@@ -48,6 +50,7 @@ std::vector<std::string> ProjectionRunner::Families(
 }
 
 absl::Status ProjectionRunner::ResetSlot(Slot& slot) {
+  slot.projection->Discard();  // its cached rows are about to be cleared
   for (const std::string& family : slot.projection->families()) {
     if (absl::Status s = views_->Clear(VersionedFamily(family, slot.projection->version()));
         !s.ok()) {
@@ -139,7 +142,10 @@ absl::Status ProjectionRunner::Start() {
     published_.push_back(slot.checkpoint);
   }
   min_checkpoint_.store(slots_.empty() ? 0 : min);
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "projections");
+    Loop();
+  });
   return absl::OkStatus();
 }
 

@@ -8,6 +8,11 @@ std::string UnitRentalKey(absl::string_view vehicle_number, absl::string_view ca
   return absl::StrCat(vehicle_number, "|", case_id);
 }
 
+std::vector<std::string> UnitRentalKeys(absl::string_view case_id, const v1::UnitRentalRow& row) {
+  if (!row.open()) return {};
+  return {UnitRentalKey(row.vehicle_number(), case_id)};
+}
+
 absl::Status UnitRentalProjection::Apply(const v1::RecordEnvelope& record,
                                          const v1::CaseEvent& event, ViewTxn& txn) {
   if (!event.has_rv()) return absl::OkStatus();
@@ -38,13 +43,8 @@ absl::Status UnitRentalProjection::Apply(const v1::RecordEnvelope& record,
 
 absl::Status UnitRentalProjection::Flush(ViewTxn& txn) {
   return by_case_.Flush(txn, [&](const std::string& case_id, RowCache<v1::UnitRentalRow>::Entry& e) {
-    if (e.existed && e.original.open()) {
-      txn.Delete(kUnitRentalFamily, UnitRentalKey(e.original.vehicle_number(), case_id));
-    }
-    if (e.row.open()) {
-      txn.Put(kUnitRentalFamily, UnitRentalKey(e.row.vehicle_number(), case_id),
-              e.row.SerializeAsString());
-    }
+    RowCache<v1::UnitRentalRow>::ReplaceKeys(txn, kUnitRentalFamily, e, UnitRentalKeys(case_id, e.row),
+                                             e.row.SerializeAsString());
     return absl::OkStatus();
   });
 }

@@ -16,10 +16,12 @@ inline constexpr char kUnitRentalByCaseFamily[] = "unit_rental_cases";
 inline constexpr char kUnitRentalFamily[] = "unit_rentals";
 
 std::string UnitRentalKey(absl::string_view vehicle_number, absl::string_view case_id);
+// The keys an RA row holds in kUnitRentalFamily: its unit's while open.
+std::vector<std::string> UnitRentalKeys(absl::string_view case_id, const v1::UnitRentalRow& row);
 
 class UnitRentalProjection final : public Projection {
  public:
-  UnitRentalProjection() : by_case_(kUnitRentalByCaseFamily) {}
+  UnitRentalProjection() : by_case_(kUnitRentalByCaseFamily, UnitRentalKeys) {}
   std::string name() const override { return "unit_rentals"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override {
