@@ -29,8 +29,9 @@ std::shared_ptr<spdlog::logger> Log() {
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, ViewStore* views,
-                                   std::vector<std::unique_ptr<Projection>> projections)
-    : store_(store), views_(views) {
+                                   std::vector<std::unique_ptr<Projection>> projections,
+                                   absl::Duration linger)
+    : store_(store), views_(views), linger_(linger) {
   for (auto& p : projections) slots_.push_back(Slot{std::move(p)});
 }
 
@@ -155,6 +156,7 @@ void ProjectionRunner::Stop() {
     stopping_ = true;
   }
   progress_cv_.notify_all();
+  linger_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -162,9 +164,12 @@ uint64_t ProjectionRunner::Checkpoint() const { return min_checkpoint_.load(); }
 
 absl::Status ProjectionRunner::WaitFor(uint64_t position, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
+  ++readers_waiting_;
+  linger_cv_.notify_one();  // a reader is waiting: apply now
   const bool reached = progress_cv_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
     return min_checkpoint_.load() >= position || !failed_.ok() || stopping_;
   });
+  --readers_waiting_;
   if (!failed_.ok()) return failed_;
   if (reached && min_checkpoint_.load() >= position) return absl::OkStatus();
   return absl::DeadlineExceededError(absl::StrCat(
@@ -186,6 +191,7 @@ absl::Status ProjectionRunner::RequestRebuild(absl::string_view name) {
         absl::StrCat("no view named '", name, "'; views: cases, reservations, tracker"));
   }
   min_checkpoint_.store(0);
+  linger_cv_.notify_one();
   return absl::OkStatus();
 }
 
@@ -257,6 +263,35 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
   return absl::OkStatus();
 }
 
+void ProjectionRunner::Linger() {
+  if (linger_ <= absl::ZeroDuration()) return;
+  {
+    // Publish first: a reader that arrives while the runner lingers must
+    // see this page's checkpoint or wake the runner.
+    std::lock_guard<std::mutex> lock(mu_);
+    PublishLocked();
+  }
+  progress_cv_.notify_all();
+  std::unique_lock<std::mutex> lock(mu_);
+  linger_cv_.wait_for(lock, absl::ToChronoMicroseconds(linger_), [&] {
+    if (stopping_ || readers_waiting_ > 0) return true;
+    for (const Slot& slot : slots_) {
+      if (slot.reset_requested) return true;
+    }
+    return false;
+  });
+}
+
+void ProjectionRunner::PublishLocked() {
+  // A view with a rebuild pending is at 0, whatever its rows say.
+  uint64_t min = UINT64_MAX;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    published_[i] = slots_[i].reset_requested ? 0 : slots_[i].checkpoint;
+    min = std::min(min, published_[i]);
+  }
+  min_checkpoint_.store(min);
+}
+
 void ProjectionRunner::Loop() {
   for (;;) {
     {
@@ -296,6 +331,8 @@ void ProjectionRunner::Loop() {
         status = ApplyPage(*page);
         if (!status.ok()) {
           for (Slot& slot : slots_) slot.projection->Discard();
+        } else if (page->size() < kPage) {
+          Linger();
         }
       }
     }
@@ -313,13 +350,7 @@ void ProjectionRunner::Loop() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      // A view with a rebuild pending is at 0, whatever its rows say.
-      uint64_t min = UINT64_MAX;
-      for (size_t i = 0; i < slots_.size(); ++i) {
-        published_[i] = slots_[i].reset_requested ? 0 : slots_[i].checkpoint;
-        min = std::min(min, published_[i]);
-      }
-      min_checkpoint_.store(min);
+      PublishLocked();
       if (!status.ok()) {
         // A view that cannot apply the log must not guess: stop and say why.
         failed_ = status;

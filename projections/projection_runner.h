@@ -33,8 +33,13 @@ inline constexpr char kCheckpointFamily[] = "checkpoints";
 
 class ProjectionRunner {
  public:
+  // After applying what the log held, the runner lingers up to `linger`
+  // for more before the next page, unless a reader waits for a position:
+  // a busy case's events then cost one row and index write per page, not
+  // one per event.
   ProjectionRunner(eventstore::EventStore* store, ViewStore* views,
-                   std::vector<std::unique_ptr<Projection>> projections);
+                   std::vector<std::unique_ptr<Projection>> projections,
+                   absl::Duration linger = absl::Milliseconds(50));
   ~ProjectionRunner();
 
   // The column families the code's versions of these projections use.
@@ -73,6 +78,10 @@ class ProjectionRunner {
   };
 
   void Loop();
+  // Waits up to linger_ for more of the log (see the constructor).
+  void Linger();
+  // Publishes the slots' checkpoints to readers; under mu_.
+  void PublishLocked();
   absl::Status ResetSlot(Slot& slot);
   absl::Status ApplyPage(const std::vector<eventstore::Record>& records);
   // The code's version has caught up: serve it, drop the old rows.
@@ -83,8 +92,11 @@ class ProjectionRunner {
   std::vector<Slot> slots_;
   std::vector<uint64_t> published_;  // slots' checkpoints as of the last batch; under mu_
 
+  const absl::Duration linger_;
   mutable std::mutex mu_;
   std::condition_variable progress_cv_;
+  std::condition_variable linger_cv_;  // the runner, lingering
+  int readers_waiting_ = 0;            // in WaitFor; under mu_
   absl::Status failed_;
   bool stopping_ = false;
   std::atomic<uint64_t> min_checkpoint_{0};

@@ -60,12 +60,12 @@ void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryRea
   runner_->Execute(std::move(request),
                    [this, reactor, reply](absl::StatusOr<CaseCommandResult> result) {
                      if (result.ok()) {
-                       reply->set_case_id(result->state.case_id());
-                       reply->set_revision(result->state.revision());
+                       reply->set_case_id(result->state->case_id());
+                       reply->set_revision(result->state->revision());
                        reply->set_first_position(result->outcome.first_position());
                        reply->set_last_position(result->outcome.last_position());
                        reply->set_duplicate(result->outcome.duplicate());
-                       *reply->mutable_view() = registry_.View(result->state);
+                       *reply->mutable_view() = registry_.View(*result->state);
                      }
                      reactor->Finish(ToGrpcStatus(result.status()));
                    });

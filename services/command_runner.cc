@@ -15,16 +15,21 @@ absl::StatusOr<v1::CaseState> CommandRunner::Load(absl::string_view case_id,
   });
 }
 
-absl::StatusOr<v1::CaseState> CommandRunner::Current(const std::string& case_id) {
-  v1::CaseState state;
-  if (std::optional<v1::CaseState> cached = cache_.Get(case_id)) {
-    state = *std::move(cached);
-  } else {
-    state.set_case_id(case_id);
+absl::StatusOr<CommandRunner::Loaded> CommandRunner::Current(const std::string& case_id,
+                                                            bool verify) {
+  Loaded loaded;
+  std::shared_ptr<const v1::CaseState> cached = cache_.Get(case_id);
+  if (cached != nullptr && !verify) {
+    loaded.state = std::make_shared<v1::CaseState>(*cached);
+    return loaded;
   }
-  if (absl::Status s = CatchUpCase(*store_, registry_, state); !s.ok()) return s;
-  cache_.Put(state);
-  return state;
+  loaded.state = cached != nullptr ? std::make_shared<v1::CaseState>(*cached)
+                                   : std::make_shared<v1::CaseState>();
+  loaded.state->set_case_id(case_id);
+  if (absl::Status s = CatchUpCase(*store_, registry_, *loaded.state); !s.ok()) return s;
+  loaded.verified = true;
+  cache_.Put(std::make_shared<const v1::CaseState>(*loaded.state));
+  return loaded;
 }
 
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {
@@ -36,65 +41,87 @@ void CommandRunner::Execute(CaseCommandRequest request, Done done) {
     done(absl::InvalidArgumentError("command: no workflow command is set"));
     return;
   }
+  Attempt(std::make_shared<CaseCommandRequest>(std::move(request)), 1, /*verify=*/false,
+          std::move(done));
+}
+
+void CommandRunner::AnswerUnwritten(std::shared_ptr<CaseCommandRequest> request, int attempt,
+                                    bool verified, absl::StatusOr<CaseCommandResult> answer,
+                                    Done done) {
+  if (!verified) {
+    Attempt(std::move(request), attempt, /*verify=*/true, std::move(done));
+    return;
+  }
   // A retry of a committed command answers with the case as the first
-  // attempt left it, without deciding again.
-  if (!request.command_id.empty()) {
+  // attempt left it, whatever deciding again says now.
+  if (!request->command_id.empty()) {
     absl::StatusOr<std::optional<eventstore::AppendOutcome>> first =
-        store_->FindCommand(request.command_id);
+        store_->FindCommand(request->command_id);
     if (!first.ok()) {
       done(first.status());
       return;
     }
     if (first->has_value()) {
-      const eventstore::AppendOutcome& outcome = **first;
-      const std::string stream = workflows::CaseStream(request.case_id);
-      if (outcome.streams_size() == 0 || outcome.streams(0).stream() != stream) {
-        done(absl::AlreadyExistsError(absl::StrCat(
-            "command_id: '", request.command_id, "' was already used for ",
-            outcome.streams_size() > 0 ? outcome.streams(0).stream() : "another append",
-            "; choose a new id for a new command")));
-        return;
-      }
-      absl::StatusOr<v1::CaseState> state =
-          Load(request.case_id, outcome.streams(0).last_revision());
-      if (!state.ok()) {
-        done(state.status());
-        return;
-      }
-      done(CaseCommandResult{*std::move(state), outcome});
+      AnswerStored(*request, **first, done);
       return;
     }
   }
-  Attempt(std::make_shared<CaseCommandRequest>(std::move(request)), 1, std::move(done));
+  done(std::move(answer));
 }
 
-void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, Done done) {
-  absl::StatusOr<v1::CaseState> loaded = Current(request->case_id);
+void CommandRunner::AnswerStored(const CaseCommandRequest& request,
+                                 const eventstore::AppendOutcome& outcome,
+                                 const Done& done) const {
+  const std::string stream = workflows::CaseStream(request.case_id);
+  if (outcome.streams_size() == 0 || outcome.streams(0).stream() != stream) {
+    done(absl::AlreadyExistsError(absl::StrCat(
+        "command_id: '", request.command_id, "' was already used for ",
+        outcome.streams_size() > 0 ? outcome.streams(0).stream() : "another append",
+        "; choose a new id for a new command")));
+    return;
+  }
+  absl::StatusOr<v1::CaseState> state = Load(request.case_id, outcome.streams(0).last_revision());
+  if (!state.ok()) {
+    done(state.status());
+    return;
+  }
+  eventstore::AppendOutcome first = outcome;
+  first.set_duplicate(true);
+  done(CaseCommandResult{std::make_shared<const v1::CaseState>(*std::move(state)), first});
+}
+
+void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, bool verify,
+                            Done done) {
+  absl::StatusOr<Loaded> loaded = Current(request->case_id, verify);
   if (!loaded.ok()) {
     done(loaded.status());
     return;
   }
-  auto state = std::make_shared<v1::CaseState>(*std::move(loaded));
+  const bool verified = loaded->verified;
+  std::shared_ptr<v1::CaseState> state = std::move(loaded->state);
+  auto refuse = [&](absl::Status status) {
+    AnswerUnwritten(request, attempt, verified, std::move(status), done);
+  };
   if (request->open && state->exists()) {
-    done(absl::AlreadyExistsError(absl::StrCat("case ", request->case_id, " already exists")));
+    refuse(absl::AlreadyExistsError(absl::StrCat("case ", request->case_id, " already exists")));
     return;
   }
   if (!request->open && !state->exists()) {
-    done(absl::NotFoundError(absl::StrCat("case ", request->case_id,
-                                          " does not exist; open it with OpenCase")));
+    refuse(absl::NotFoundError(absl::StrCat("case ", request->case_id,
+                                            " does not exist; open it with OpenCase")));
     return;
   }
   const workflows::Workflow* workflow = registry_.ForCommand(request->command);
   if (state->exists() && state->workflow() != workflow->type()) {
-    done(absl::FailedPreconditionError(absl::StrCat(
+    refuse(absl::FailedPreconditionError(absl::StrCat(
         "case ", request->case_id, " is a ", v1::Workflow_Name(state->workflow()),
         " case; a ", v1::Workflow_Name(workflow->type()), " command does not apply to it")));
     return;
   }
   if (request->expected_revision.has_value() && state->revision() != *request->expected_revision) {
-    done(absl::AbortedError(absl::StrCat("case ", request->case_id, " is at revision ",
-                                         state->revision(), ", not the expected ",
-                                         *request->expected_revision, "; re-read it and retry")));
+    refuse(absl::AbortedError(absl::StrCat("case ", request->case_id, " is at revision ",
+                                           state->revision(), ", not the expected ",
+                                           *request->expected_revision, "; re-read it and retry")));
     return;
   }
   workflows::DecisionContext context{absl::Now(), request->actor, reference_.get(), {}};
@@ -109,14 +136,14 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   absl::StatusOr<std::vector<v1::CaseEvent>> events =
       workflow->Decide(request->command, *state, context);
   if (!events.ok()) {
-    done(events.status());
+    refuse(events.status());
     return;
   }
   if (events->empty()) {  // already satisfied: nothing to write
     eventstore::AppendOutcome outcome;
     outcome.set_first_position(state->last_position());
     outcome.set_last_position(state->last_position());
-    done(CaseCommandResult{*state, outcome});
+    AnswerUnwritten(request, attempt, verified, CaseCommandResult{state, outcome}, done);
     return;
   }
 
@@ -161,8 +188,9 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
       [this, request, attempt, state, decided, done](absl::StatusOr<eventstore::AppendOutcome> r) {
         if (r.status().code() == absl::StatusCode::kAborted && attempt < kMaxAttempts &&
             !request->expected_revision.has_value() && !request->open) {
-          // Someone else changed the case: decide again on the new state.
-          Attempt(request, attempt + 1, done);
+          // Someone else changed the case (or the cached state was
+          // behind): decide again on the case read from the log.
+          Attempt(request, attempt + 1, /*verify=*/true, done);
           return;
         }
         if (r.status().code() == absl::StatusCode::kAborted && request->open) {
@@ -175,14 +203,9 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
           return;
         }
         if (r->duplicate()) {
-          // A concurrent retry of the same command committed first.
-          absl::StatusOr<v1::CaseState> first =
-              Load(request->case_id, r->streams(0).last_revision());
-          if (!first.ok()) {
-            done(first.status());
-            return;
-          }
-          done(CaseCommandResult{*std::move(first), *r});
+          // The command id was committed before (a retry, or a concurrent
+          // retry that got there first).
+          AnswerStored(*request, *r, done);
           return;
         }
         workflows::EventMeta meta;
@@ -193,8 +216,9 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
           meta.position = r->streams(0).first_position() + i;
           registry_.ApplyEvent(*state, (*decided)[i], meta);
         }
-        cache_.Put(*state);
-        done(CaseCommandResult{*state, *r});
+        std::shared_ptr<const v1::CaseState> after = state;
+        cache_.Put(after);
+        done(CaseCommandResult{std::move(after), *r});
       });
 }
 

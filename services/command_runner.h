@@ -4,6 +4,12 @@
 // bounded number of times when another writer got there first. No workflow
 // logic lives here.
 //
+// A command on a cached case decides on the cached state without reading
+// the log: the append's expected revision proves it current. Anything
+// that would be answered without writing (a refusal, nothing to do) is
+// first decided again on the case read from the log, then checked against
+// the stored outcomes so a retried command gets its first answer.
+//
 // Thread-safe.
 #ifndef TRIPDESK_SERVICES_COMMAND_RUNNER_H_
 #define TRIPDESK_SERVICES_COMMAND_RUNNER_H_
@@ -36,7 +42,7 @@ struct CaseCommandRequest {
 };
 
 struct CaseCommandResult {
-  v1::CaseState state;  // the case after the command
+  std::shared_ptr<const v1::CaseState> state;  // the case after the command
   eventstore::AppendOutcome outcome;
 };
 
@@ -60,9 +66,21 @@ class CommandRunner {
                                      std::optional<uint64_t> max_revision = std::nullopt) const;
 
  private:
-  void Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, Done done);
-  // The live case: the cached state brought up to date, or a full fold.
-  absl::StatusOr<v1::CaseState> Current(const std::string& case_id);
+  // `verify`: read the log past the cached state (else trust the cache).
+  void Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, bool verify, Done done);
+  struct Loaded {
+    std::shared_ptr<v1::CaseState> state;  // the caller's own copy
+    bool verified = false;                 // checked against the log
+  };
+  absl::StatusOr<Loaded> Current(const std::string& case_id, bool verify);
+  // For a command that writes nothing: decides again on a verified state
+  // if it used an unverified one, answers a retry of a committed command
+  // with its first outcome, otherwise answers `answer`.
+  void AnswerUnwritten(std::shared_ptr<CaseCommandRequest> request, int attempt, bool verified,
+                       absl::StatusOr<CaseCommandResult> answer, Done done);
+  // The answer to a command id the log already holds with `outcome`.
+  void AnswerStored(const CaseCommandRequest& request, const eventstore::AppendOutcome& outcome,
+                    const Done& done) const;
 
   eventstore::EventStore* store_;
   const workflows::WorkflowRegistry& registry_;

@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   if (!view_store.ok()) return view_store.status();
   server->views_ = *std::move(view_store);
   server->projections_ = std::make_unique<projections::ProjectionRunner>(
-      server->store_.get(), server->views_.get(), std::move(views));
+      server->store_.get(), server->views_.get(), std::move(views), options.views_linger);
   if (absl::Status s = server->projections_->Start(); !s.ok()) return s;
   projections::ProjectionRunner* runner = server->projections_.get();
   server->queries_ = std::make_unique<projections::CaseQueries>(

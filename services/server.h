@@ -39,6 +39,9 @@ struct ServerOptions {
   eventstore::Options store;  // path is set from data_dir
   std::shared_ptr<const workflows::ReferenceData> reference;
   EventLogServiceOptions event_log;
+  // How long the views wait to gather more of the log before applying it
+  // when no reader is waiting (see ProjectionRunner).
+  absl::Duration views_linger = absl::Milliseconds(50);
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
   SecurityOptions security;

@@ -131,5 +131,27 @@ TEST_F(ProjectionRunnerTest, RebuildOfAnUnknownViewIsNotFound) {
   EXPECT_EQ(runner.Checkpoint(), 5u);
 }
 
+// Under load the runner gathers the log for a while before applying it; a
+// reader waiting for a position must not wait that out.
+TEST_F(ProjectionRunnerTest, AWaitingReaderCutsTheLingerShort) {
+  std::vector<std::unique_ptr<Projection>> v1;
+  v1.push_back(std::make_unique<CaseProjection>(registry_));
+  std::unique_ptr<ViewStore> views = OpenViews(v1);
+  ProjectionRunner runner(store_.get(), views.get(), std::move(v1), absl::Hours(1));
+  ASSERT_TRUE(runner.Start().ok());
+  ASSERT_TRUE(runner.WaitFor(5, absl::Now() + absl::Seconds(10)).ok());
+
+  // The runner now lingers (an hour); a new record and a reader for it.
+  v1::CaseEvent event;
+  event.mutable_car_booking()->mutable_note_added()->set_text("late note");
+  eventstore::AppendRequest request;
+  request.streams.push_back({"case-V1", eventstore::ExpectedRevision::Exact(0),
+                             {{"NoteAdded", event.SerializeAsString()}}});
+  request.actor = {"alice", "agent"};
+  ASSERT_TRUE(store_->Append(request).ok());
+  EXPECT_TRUE(runner.WaitFor(6, absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(runner.Checkpoint(), 6u);
+}
+
 }  // namespace
 }  // namespace tripdesk::projections

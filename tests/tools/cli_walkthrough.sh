@@ -83,8 +83,8 @@ tripdesk case open --workflow=rv --case_id=RV7 --booking_location=TUS \
   --passengers=4 --class_code=C25 --rate_code=FRD --pay_by_card --options='{"code":"GEN"}' \
   --save_as=reservation --deposit.amount_cents=25000 \
   --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
-tripdesk reservation show RV7 --min_position=2    # the estimate: 891.62, balance 641.62
-tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=2
+tripdesk reservation show RV7 --min_position=18   # the estimate: 891.62, balance 641.62
+tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=18
 tripdesk case open_rental_agreement RV7 --vehicle_number=304359 --fuel_eighths=8 \
   --generator_tenths=880 --date_of_birth=1984-12-07 --licence.number=S123456 \
   --licence.region=CA --licence.expires=2030-12-07 \
@@ -94,10 +94,10 @@ tripdesk case extend_rental_agreement RV7 --drop_off.date="$tomorrow" --drop_off
 tripdesk case close_rental_agreement RV7 --odometer=22150 --fuel_eighths=7 \
   --generator_tenths=910 --returned.date="$tomorrow" --returned.time=1700 \
   --settle_to_card.token=tok_visa_4242 --settle_to_card.last4=4242   # two cards paid: choose one
-tripdesk reservation show RV7 --min_position=9    # charges 426.52, balance -665.10: refunded
+tripdesk reservation show RV7 --min_position=25   # charges 426.52, balance -665.10: refunded
 # --- END README RV WALKTHROUGH ---
 
-expect "balance       -665.10" -- tripdesk reservation show RV7 --min_position=9
+expect "balance       -665.10" -- tripdesk reservation show RV7 --min_position=25
 expect "RV_RA_CLOSED" -- tripdesk case show RV7 --min_position=9
 # The unit is free again once its RA closed; a walk-up RA is refused.
 expect "304359" -- tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=9

@@ -1,0 +1,105 @@
+// The command path decides on cached cases without reading the log; these
+// show that what it answers is still what a fold of the log would give.
+#include "services/command_runner.h"
+
+#include <future>
+
+#include "gtest/gtest.h"
+#include "tests/testing/car_booking_commands.h"
+#include "tests/testing/reference.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tripdesk::services {
+namespace {
+
+class CommandRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    eventstore::Options options;
+    options.path = dir_.Sub("log");
+    auto store = eventstore::EventStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    runner_ = std::make_unique<CommandRunner>(store_.get(), workflows::WorkflowRegistry::Default(),
+                                              testing::ShippedReference());
+  }
+
+  absl::StatusOr<CaseCommandResult> Run(const std::string& case_id, testing::CarCommand command,
+                                        const std::string& command_id = "",
+                                        bool open = false) {
+    CaseCommandRequest request;
+    request.case_id = case_id;
+    request.open = open;
+    request.command_id = command_id;
+    request.command = testing::AsCaseCommand(std::move(command));
+    request.actor = {"alice", "agent", {"agent"}};
+    std::promise<absl::StatusOr<CaseCommandResult>> done;
+    auto answer = done.get_future();
+    runner_->Execute(std::move(request), [&](absl::StatusOr<CaseCommandResult> r) {
+      done.set_value(std::move(r));
+    });
+    return answer.get();
+  }
+
+  const absl::Time pick_ = absl::Now() + absl::Hours(72);
+  const absl::Time drop_ = pick_ + absl::Hours(48);
+  testing::TempDir dir_;
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<CommandRunner> runner_;
+};
+
+TEST_F(CommandRunnerTest, ACaseChangedBehindTheCacheIsDecidedOnTheLog) {
+  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "", /*open=*/true).ok());
+
+  // Another writer cancels the case; the runner's cache still has it open.
+  v1::CaseEvent cancelled;
+  cancelled.mutable_car_booking()->mutable_cancelled()->set_reason("duplicate request");
+  eventstore::AppendRequest append;
+  append.streams.push_back({"case-C1", eventstore::ExpectedRevision::Exact(0),
+                            {{"CaseCancelled", cancelled.SerializeAsString()}}});
+  append.actor = {"sue", "supervisor"};
+  ASSERT_TRUE(store_->Append(append).ok());
+  const uint64_t last = store_->LastPosition();
+
+  absl::StatusOr<CaseCommandResult> r = Run("C1", testing::Identify(pick_, drop_));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_EQ(store_->LastPosition(), last);  // nothing written
+}
+
+TEST_F(CommandRunnerTest, ARetryGetsItsFirstAnswerAfterTheCaseMovedOn) {
+  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "open-1", /*open=*/true).ok());
+  absl::StatusOr<CaseCommandResult> first = Run("C1", testing::Identify(pick_, drop_), "identify-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(Run("C1", testing::IlCheck(false), "il-1").ok());
+  const uint64_t last = store_->LastPosition();
+
+  // Deciding identify_car again would be refused (out of order) now.
+  absl::StatusOr<CaseCommandResult> retry = Run("C1", testing::Identify(pick_, drop_), "identify-1");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->outcome.duplicate());
+  EXPECT_EQ(retry->outcome.last_position(), first->outcome.last_position());
+  EXPECT_EQ(retry->state->revision(), first->state->revision());
+  EXPECT_EQ(retry->state->SerializeAsString(), first->state->SerializeAsString());
+
+  absl::StatusOr<CaseCommandResult> reopen = Run("C1", testing::Request(pick_, drop_), "open-1", true);
+  ASSERT_TRUE(reopen.ok()) << reopen.status();
+  EXPECT_TRUE(reopen->outcome.duplicate());
+  EXPECT_EQ(reopen->state->revision(), 0u);
+  EXPECT_EQ(store_->LastPosition(), last);
+}
+
+TEST_F(CommandRunnerTest, ACommandIdOfAnotherCaseIsRefused) {
+  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "", /*open=*/true).ok());
+  ASSERT_TRUE(Run("C2", testing::Request(pick_, drop_), "", /*open=*/true).ok());
+  ASSERT_TRUE(Run("C1", testing::Identify(pick_, drop_), "identify-1").ok());
+  const uint64_t last = store_->LastPosition();
+
+  // Valid for C2 too, so only the stored command id can refuse it.
+  absl::StatusOr<CaseCommandResult> r = Run("C2", testing::Identify(pick_, drop_), "identify-1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_NE(r.status().message().find("case-C1"), std::string::npos) << r.status();
+  EXPECT_EQ(store_->LastPosition(), last);
+}
+
+}  // namespace
+}  // namespace tripdesk::services
