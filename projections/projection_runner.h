@@ -39,7 +39,7 @@ class ProjectionRunner {
   // one per event.
   ProjectionRunner(eventstore::EventStore* store, ViewStore* views,
                    std::vector<std::unique_ptr<Projection>> projections,
-                   absl::Duration linger = absl::Milliseconds(50));
+                   absl::Duration linger = absl::Milliseconds(10));
   ~ProjectionRunner();
 
   // The column families the code's versions of these projections use.

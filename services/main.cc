@@ -28,7 +28,7 @@ ABSL_FLAG(uint64_t, max_queued_appends, 8192,
 ABSL_FLAG(uint64_t, head_cache_entries, 200000, "stream heads cached in memory");
 ABSL_FLAG(uint64_t, block_cache_mb, 64, "RocksDB block cache, MiB");
 ABSL_FLAG(uint64_t, write_buffer_mb, 32, "RocksDB write buffer per column family, MiB");
-ABSL_FLAG(uint32_t, views_linger_ms, 50,
+ABSL_FLAG(uint32_t, views_linger_ms, 10,
           "how long the views gather more of the log before applying it when no reader waits "
           "for a position (0: apply at once); longer costs less CPU per event under load");
 ABSL_FLAG(uint64_t, drain_seconds, 10, "on SIGTERM, how long in-flight calls may finish");

@@ -41,7 +41,7 @@ struct ServerOptions {
   EventLogServiceOptions event_log;
   // How long the views wait to gather more of the log before applying it
   // when no reader is waiting (see ProjectionRunner).
-  absl::Duration views_linger = absl::Milliseconds(50);
+  absl::Duration views_linger = absl::Milliseconds(10);
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
   SecurityOptions security;
