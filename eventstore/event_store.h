@@ -102,7 +102,8 @@ struct Options {
   // Appends waiting for the writer; past it Append answers RESOURCE_EXHAUSTED.
   size_t max_queued_appends = 8192;
   // Stream heads kept in memory by the writer (LRU); misses read RocksDB.
-  size_t head_cache_entries = 200000;
+  // Enough for the cases a desk works at once; each costs ~200 bytes.
+  size_t head_cache_entries = 50000;
   size_t block_cache_bytes = 64 << 20;
   size_t write_buffer_bytes = 32 << 20;
   // Input limits.
