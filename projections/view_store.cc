@@ -189,10 +189,6 @@ absl::StatusOr<std::unique_ptr<ViewStore>> ViewStore::Open(
   names.erase(rocksdb::kDefaultColumnFamilyName);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(32 << 20);
-  // Index and filter blocks in the cache: memory bounded as the views grow.
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Most reads during a rebuild are of rows that do not exist yet.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.checksum = rocksdb::kXXH3;

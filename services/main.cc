@@ -25,7 +25,7 @@ ABSL_FLAG(uint64_t, max_batch_events, 1024,
           "most events the writer commits in one synced batch");
 ABSL_FLAG(uint64_t, max_queued_appends, 8192,
           "appends waiting for the writer before RESOURCE_EXHAUSTED");
-ABSL_FLAG(uint64_t, head_cache_entries, 200000, "stream heads cached in memory");
+ABSL_FLAG(uint64_t, head_cache_entries, 50000, "stream heads cached in memory");
 ABSL_FLAG(uint64_t, block_cache_mb, 64, "RocksDB block cache, MiB");
 ABSL_FLAG(uint64_t, write_buffer_mb, 32, "RocksDB write buffer per column family, MiB");
 ABSL_FLAG(uint32_t, views_linger_ms, 10,
