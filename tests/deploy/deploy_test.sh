@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks the deploy files: the systemd unit is valid, and tripdeskd starts
-# from the shipped flag file and stops cleanly on SIGTERM.
+# Checks the deploy files: the systemd unit is valid, tripdeskd starts from
+# the shipped flag file and stops cleanly on SIGTERM, and the image's
+# runtime stage installs every library tripdeskd links.
 # Usage: deploy_test.sh SOURCE_DIR TRIPDESKD
 set -euo pipefail
 src=$1
@@ -39,3 +40,25 @@ if out=$("$tripdeskd" --flagfile="$src/deploy/tripdeskd-tls.flags.example" --dat
 fi
 grep -q "cannot read '/etc/tripdesk/tls/server.pem'" <<<"$out" || { echo "$out"; exit 1; }
 echo "flags: deploy/tripdeskd-tls.flags.example parses and wants its certificate"
+
+# Images cannot be built here: check instead that the runtime stage's
+# packages, with their dependencies, own every library tripdeskd loads.
+runtime=$(sed -n '/^FROM debian:12-slim/,/rm -rf/p' "$src/deploy/Dockerfile" |
+  grep -oE '\blib[a-z0-9.+-]+[0-9]\b' | sort -u)
+closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+  --no-breaks --no-replaces --no-enhances $runtime 2>/dev/null | grep -v '^ ' |
+  sed 's/:amd64$//' | sort -u || true)
+if ! grep -qx libc6 <<<"$closure"; then
+  echo "image: apt has no package lists here, skipped"
+  exit 0
+fi
+for lib in $(ldd "$tripdeskd" | awk '/=>/ {print $3}'); do
+  real=$(realpath "$lib")
+  owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$real" 2>/dev/null ||
+          dpkg -S "${real#/usr}" 2>/dev/null || true)
+  owner=${owner%%:*}
+  [ -n "$owner" ] || { echo "no package owns $lib"; exit 1; }
+  grep -qxF "$owner" <<<"$closure" ||
+    { echo "deploy/Dockerfile's runtime stage lacks $owner (for $lib)"; exit 1; }
+done
+echo "image: the runtime stage's packages cover every library tripdeskd loads"
