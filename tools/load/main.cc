@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -236,6 +237,62 @@ constexpr int64_t kFleetGenerator = 1000;
 
 std::string FleetUnit(int i) { return absl::StrFormat("LOAD%05d", i); }
 
+void As(grpc::ClientContext& context, const char* role);
+
+// What the log says of a fleet unit: rented out (not free), or free with the
+// readings its next rental agreement must start from.
+struct UnitNow {
+  bool free = true;
+  int64_t odometer = kFleetOdometer;
+  int64_t generator_tenths = kFleetGenerator;
+};
+
+// The fleet as earlier runs left it, from each unit's stream: a second run
+// against the same server must not rent a unit an interrupted run left out,
+// nor close with readings below the unit's last return.
+absl::StatusOr<std::vector<UnitNow>> FleetNow(const std::shared_ptr<grpc::Channel>& channel,
+                                              int32_t units) {
+  auto log = v1::EventLog::NewStub(channel);
+  std::vector<UnitNow> fleet(static_cast<size_t>(units));
+  for (int32_t i = 0; i < units; ++i) {
+    const std::string stream = absl::StrCat("unit-", FleetUnit(i));
+    v1::StreamHead head;
+    {
+      grpc::ClientContext context;
+      As(context, "auditor");
+      v1::GetStreamHeadRequest request;
+      request.set_stream(stream);
+      grpc::Status status = log->GetStreamHead(&context, request, &head);
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND) continue;  // never rented
+      if (!status.ok()) {
+        return absl::UnavailableError(absl::StrCat(stream, ": ", status.error_message()));
+      }
+    }
+    grpc::ClientContext context;
+    As(context, "auditor");
+    v1::ReadStreamRequest request;
+    request.set_stream(stream);
+    request.set_from_revision(head.revision());
+    request.set_limit(1);
+    v1::ReadStreamResponse page;
+    grpc::Status status = log->ReadStream(&context, request, &page);
+    v1::SharedEvent last;
+    if (!status.ok() || page.records().empty() || !last.ParseFromString(page.records(0).payload())) {
+      return absl::UnavailableError(absl::StrCat(stream, ": its last event cannot be read: ",
+                                                 status.error_message()));
+    }
+    const v1::RvUnitEvent& e = last.rv_unit();
+    UnitNow& unit = fleet[static_cast<size_t>(i)];
+    if (e.has_rented_out()) {
+      unit.free = false;
+    } else if (e.has_returned()) {
+      unit.odometer = e.returned().odometer();
+      unit.generator_tenths = e.returned().generator_tenths();
+    }
+  }
+  return fleet;
+}
+
 struct CaseRun {
   std::string case_id;
   const std::vector<Step>* script = nullptr;
@@ -245,7 +302,7 @@ struct CaseRun {
 
 class Generator {
  public:
-  Generator(std::shared_ptr<grpc::Channel> channel, std::string run_id)
+  Generator(std::shared_ptr<grpc::Channel> channel, std::string run_id, std::vector<UnitNow> fleet)
       : stub_(v1::CaseService::NewStub(std::move(channel))), run_id_(std::move(run_id)) {
     offline_ = Script(true);
     il_ = Script(false);
@@ -260,15 +317,15 @@ class Generator {
       }
       (kv.first == "offline" ? offline_weight_ : kv.first == "il" ? il_weight_ : rv_weight_) = weight;
     }
-    const int32_t units = absl::GetFlag(FLAGS_rv_units);
-    if (rv_weight_ > 0 && units <= 0) {
-      std::cerr << "--mix with rv needs --rv_units (and the server started with that fleet)\n";
-      std::exit(2);
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      if (fleet[i].free) free_units_.push_back(static_cast<int>(i));
+      odometer_.push_back(fleet[i].odometer);
+      generator_.push_back(fleet[i].generator_tenths);
     }
-    for (int32_t i = 0; i < units; ++i) {
-      free_units_.push_back(i);
-      odometer_.push_back(kFleetOdometer);
-      generator_.push_back(kFleetGenerator);
+    if (rv_weight_ > 0 && free_units_.empty()) {
+      std::cerr << "--mix with rv: no unit of the fleet is free (--rv_units, and the server "
+                   "started with that fleet)\n";
+      std::exit(2);
     }
     if (offline_weight_ + il_weight_ + rv_weight_ == 0) offline_weight_ = 1;
     if (!absl::GetFlag(FLAGS_acks).empty()) {
@@ -649,6 +706,15 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_verify_acks).empty()) {
     return tripdesk::load::VerifyAcks(channel, absl::GetFlag(FLAGS_verify_acks));
   }
-  tripdesk::load::Generator generator(channel, run_id);
+  std::vector<tripdesk::load::UnitNow> fleet;
+  if (const int32_t units = absl::GetFlag(FLAGS_rv_units); units > 0) {
+    absl::StatusOr<std::vector<tripdesk::load::UnitNow>> now = tripdesk::load::FleetNow(channel, units);
+    if (!now.ok()) {
+      std::cerr << "reading the fleet: " << now.status().message() << "\n";
+      return 2;
+    }
+    fleet = *std::move(now);
+  }
+  tripdesk::load::Generator generator(channel, run_id, std::move(fleet));
   return generator.Run();
 }
