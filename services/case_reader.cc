@@ -13,16 +13,12 @@ absl::Status ForEachCaseRecord(eventstore::EventStore& store, absl::string_view 
   return ForEachStreamRecord(store, workflows::CaseStream(case_id), visit, from_revision);
 }
 
-absl::StatusOr<v1::SharedState> FoldShared(eventstore::EventStore& store,
-                                           const workflows::WorkflowRegistry& registry,
-                                           const std::string& stream) {
-  v1::SharedState state;
-  state.set_stream(stream);
-  absl::Status s = ForEachStreamRecord(store, stream, [&](const eventstore::Record& record) {
-    return registry.ApplyShared(state, record);
-  });
-  if (!s.ok()) return s;
-  return state;
+absl::Status CatchUpShared(eventstore::EventStore& store, const workflows::WorkflowRegistry& registry,
+                           v1::SharedState& state) {
+  const uint64_t from = state.exists() ? state.revision() + 1 : 0;
+  return ForEachStreamRecord(
+      store, state.stream(),
+      [&](const eventstore::Record& record) { return registry.ApplyShared(state, record); }, from);
 }
 
 absl::Status ForEachStreamRecord(eventstore::EventStore& store, const std::string& stream,

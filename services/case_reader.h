@@ -33,10 +33,10 @@ absl::Status ForEachStreamRecord(eventstore::EventStore& store, const std::strin
                                  const std::function<absl::Status(const eventstore::Record&)>& visit,
                                  uint64_t from_revision = 0);
 
-// A shared stream (an RV unit's) folded to its end.
-absl::StatusOr<v1::SharedState> FoldShared(eventstore::EventStore& store,
-                                           const workflows::WorkflowRegistry& registry,
-                                           const std::string& stream);
+// Applies to `state` (of the stream `state.stream()`, folded up to
+// `state.revision()` if it exists) the records appended since.
+absl::Status CatchUpShared(eventstore::EventStore& store, const workflows::WorkflowRegistry& registry,
+                           v1::SharedState& state);
 
 }  // namespace tripdesk::services
 

@@ -32,6 +32,18 @@ absl::StatusOr<CommandRunner::Loaded> CommandRunner::Current(const std::string& 
   return loaded;
 }
 
+absl::StatusOr<v1::SharedState> CommandRunner::CurrentShared(const std::string& stream) {
+  v1::SharedState state;
+  if (std::shared_ptr<const v1::SharedState> cached = shared_cache_.Get(stream)) {
+    state = *cached;
+  } else {
+    state.set_stream(stream);
+  }
+  if (absl::Status s = CatchUpShared(*store_, registry_, state); !s.ok()) return s;
+  shared_cache_.Put(std::make_shared<const v1::SharedState>(state));
+  return state;
+}
+
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {
   if (absl::Status s = workflows::CheckCaseId(request.case_id); !s.ok()) {
     done(s);
@@ -126,7 +138,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   }
   workflows::DecisionContext context{absl::Now(), request->actor, reference_.get(), {}};
   for (const std::string& name : workflow->SharedStreams(request->command, *state, context)) {
-    absl::StatusOr<v1::SharedState> shared = FoldShared(*store_, registry_, name);
+    absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
     if (!shared.ok()) {
       done(shared.status());
       return;

@@ -55,7 +55,7 @@ class CommandRunner {
                 std::shared_ptr<const workflows::ReferenceData> reference,
                 size_t cached_cases = 10000)
       : store_(store), registry_(registry), reference_(std::move(reference)),
-        cache_(cached_cases) {}
+        cache_(cached_cases), shared_cache_(cached_cases) {}
 
   // Completes `done` once the events are durable (or refused); `done` may
   // run on the store's thread.
@@ -73,6 +73,10 @@ class CommandRunner {
     bool verified = false;                 // checked against the log
   };
   absl::StatusOr<Loaded> Current(const std::string& case_id, bool verify);
+  // The shared stream `stream` (an RV unit) as the log has it now: the
+  // cached fold caught up with the records appended since, so a unit's
+  // long rental history is not read again for every rental.
+  absl::StatusOr<v1::SharedState> CurrentShared(const std::string& stream);
   // For a command that writes nothing: decides again on a verified state
   // if it used an unverified one, answers a retry of a committed command
   // with its first outcome, otherwise answers `answer`.
@@ -86,6 +90,7 @@ class CommandRunner {
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
   CaseStateCache cache_;
+  SharedStateCache shared_cache_;
 };
 
 }  // namespace tripdesk::services

@@ -5,12 +5,18 @@
 #include <future>
 
 #include "gtest/gtest.h"
+#include "absl/time/civil_time.h"
 #include "tests/testing/car_booking_commands.h"
 #include "tests/testing/reference.h"
+#include "tests/testing/rv_commands.h"
 #include "tests/testing/temp_dir.h"
 
 namespace tripdesk::services {
 namespace {
+
+std::string Day(int days_from_today) {
+  return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + days_from_today);
+}
 
 class CommandRunnerTest : public ::testing::Test {
  protected:
@@ -27,15 +33,37 @@ class CommandRunnerTest : public ::testing::Test {
   absl::StatusOr<CaseCommandResult> Run(const std::string& case_id, testing::CarCommand command,
                                         const std::string& command_id = "",
                                         bool open = false) {
+    return Run(*runner_, case_id, testing::AsCaseCommand(std::move(command)), command_id, open);
+  }
+
+  // An RV rental of unit 304359 by `case_id` from reservation to return,
+  // through `runner`, the generator read at `generator_out` and `generator_in`.
+  void Rent(CommandRunner& runner, const std::string& case_id, int64_t generator_out,
+            int64_t generator_in) {
+    ASSERT_TRUE(Run(runner, case_id, testing::AsCaseCommand(testing::Retail(Day(0), Day(1))), "",
+                    /*open=*/true).ok());
+    testing::RvCommand out = testing::OpenRa("304359", 500000);  // more than any estimate
+    out.mutable_open_rental_agreement()->set_generator_tenths(generator_out);
+    out.mutable_open_rental_agreement()->set_confirm_generator_reading(true);
+    absl::StatusOr<CaseCommandResult> opened = Run(runner, case_id, testing::AsCaseCommand(out));
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    absl::StatusOr<CaseCommandResult> closed = Run(
+        runner, case_id, testing::AsCaseCommand(testing::CloseRa(22110, 7, generator_in, Day(1))));
+    ASSERT_TRUE(closed.ok()) << closed.status();
+  }
+
+  absl::StatusOr<CaseCommandResult> Run(CommandRunner& runner, const std::string& case_id,
+                                        v1::CaseCommand command, const std::string& command_id = "",
+                                        bool open = false) {
     CaseCommandRequest request;
     request.case_id = case_id;
     request.open = open;
     request.command_id = command_id;
-    request.command = testing::AsCaseCommand(std::move(command));
+    request.command = std::move(command);
     request.actor = {"alice", "agent", {"agent"}};
     std::promise<absl::StatusOr<CaseCommandResult>> done;
     auto answer = done.get_future();
-    runner_->Execute(std::move(request), [&](absl::StatusOr<CaseCommandResult> r) {
+    runner.Execute(std::move(request), [&](absl::StatusOr<CaseCommandResult> r) {
       done.set_value(std::move(r));
     });
     return answer.get();
@@ -86,6 +114,31 @@ TEST_F(CommandRunnerTest, ARetryGetsItsFirstAnswerAfterTheCaseMovedOn) {
   EXPECT_TRUE(reopen->outcome.duplicate());
   EXPECT_EQ(reopen->state->revision(), 0u);
   EXPECT_EQ(store_->LastPosition(), last);
+}
+
+TEST_F(CommandRunnerTest, AUnitReturnedBehindTheCacheBindsTheNextRental) {
+  Rent(*runner_, "RV1", 880, 900);  // the runner caches unit 304359 at its return
+
+  // Another runner (another writer's cache) rents the unit out and back.
+  CommandRunner other(store_.get(), workflows::WorkflowRegistry::Default(),
+                      testing::ShippedReference());
+  Rent(other, "RV2", 900, 1000);
+  ASSERT_TRUE(Run(*runner_, "RV3", testing::AsCaseCommand(testing::Retail(Day(0), Day(1))), "", true).ok());
+  const uint64_t last = store_->LastPosition();
+
+  // 95.0 hours is below RV2's return (100.0): decided on the unit as the log
+  // has it, the rule refuses it, and nothing is written.
+  testing::RvCommand out = testing::OpenRa("304359", 500000);
+  out.mutable_open_rental_agreement()->set_generator_tenths(950);
+  absl::StatusOr<CaseCommandResult> r = Run(*runner_, "RV3", testing::AsCaseCommand(out));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("100.0"), std::string::npos) << r.status();
+  EXPECT_EQ(store_->LastPosition(), last);
+
+  out.mutable_open_rental_agreement()->set_generator_tenths(1000);
+  r = Run(*runner_, "RV3", testing::AsCaseCommand(out));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(store_->ReadStream("unit-304359", 0, 10)->size(), 5u);
 }
 
 TEST_F(CommandRunnerTest, ACommandIdOfAnotherCaseIsRefused) {
