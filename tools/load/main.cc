@@ -47,7 +47,8 @@ ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
 ABSL_FLAG(std::string, mix, "offline=4,il=1",
           "weights of the branches: offline and il (car booking), rv (RV reservation to RA close)");
 ABSL_FLAG(int32_t, rv_units, 0,
-          "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time");
+          "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time, "
+          "starting from what the units' streams say (units still rented out are skipped)");
 ABSL_FLAG(int32_t, print_rv_fleet, 0,
           "print N reference-data unit entries for the load fleet and exit (for --reference_data)");
 ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
