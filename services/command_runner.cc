@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/case_reader.h"
+#include "workflows/field_rules.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
@@ -45,7 +46,15 @@ absl::StatusOr<v1::SharedState> CommandRunner::CurrentShared(const std::string& 
 }
 
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {
-  if (absl::Status s = workflows::CheckCaseId(request.case_id); !s.ok()) {
+  // Every field of every command, before anything is decided (see
+  // workflows/field_rules.h): nothing malformed reaches a decider or the log.
+  if (absl::Status s = workflows::FirstError({
+          workflows::CheckCaseId(request.case_id),
+          workflows::CheckRequestId("command_id", request.command_id),
+          workflows::CheckRequestId("correlation_id", request.correlation_id),
+          workflows::CheckCommandFields(request.command),
+      });
+      !s.ok()) {
     done(s);
     return;
   }

@@ -16,39 +16,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 }
 
 bool ValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= extra; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past Unicode are not UTF-8.
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-        (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
+  uint32_t cp = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (!DecodeUtf8(s, &i, &cp)) return false;
   }
   return true;
 }
@@ -97,6 +67,42 @@ bool IsAtext(char c) {
 }
 
 }  // namespace
+
+bool DecodeUtf8(absl::string_view s, size_t* i, uint32_t* code_point) {
+  const unsigned char c = static_cast<unsigned char>(s[*i]);
+  size_t extra = 0;
+  uint32_t cp = 0;
+  if (c < 0x80) {
+    *code_point = c;
+    ++*i;
+    return true;
+  } else if ((c & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = c & 0x07;
+  } else {
+    return false;
+  }
+  if (*i + extra >= s.size()) return false;  // truncated sequence
+  for (size_t k = 1; k <= extra; ++k) {
+    const unsigned char cc = static_cast<unsigned char>(s[*i + k]);
+    if ((cc & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  // Overlong forms, surrogates and values past Unicode are not UTF-8.
+  if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return false;
+  }
+  *i += extra + 1;
+  *code_point = cp;
+  return true;
+}
 
 absl::Status CheckText(absl::string_view field, absl::string_view value, bool required,
                        size_t max) {
@@ -252,6 +258,11 @@ absl::Status CheckTrip(absl::string_view field_prefix, const v1::Place& pick_up,
     return Invalid(absl::StrCat(prefix, "pick_up.time"),
                    absl::StrCat(FormatInstant(pick), " is in the past (now ",
                                 FormatInstant(now), ")"));
+  }
+  if (pick - now > absl::Hours(24 * kMaxBookingDaysAhead)) {
+    return Invalid(absl::StrCat(prefix, "pick_up.time"),
+                   absl::StrCat(FormatInstant(pick), " is more than two years ahead (bookings are "
+                                "taken up to ", kMaxBookingDaysAhead, " days ahead)"));
   }
   if (drop <= pick) {
     return Invalid(absl::StrCat(prefix, "drop_off.time"),

@@ -16,7 +16,14 @@
 namespace tripdesk::workflows {
 
 inline constexpr size_t kMaxShortText = 200;
+// Bookings are taken up to two years ahead; a later pick-up is a typing
+// mistake (a year 2062 for 2026).
+inline constexpr int kMaxBookingDaysAhead = 731;
 inline constexpr size_t kMaxLongText = 4000;
+
+// Decodes the UTF-8 code point at s[*i] and advances *i past it; false for
+// invalid UTF-8 (truncated, overlong, a surrogate, past U+10FFFF).
+bool DecodeUtf8(absl::string_view s, size_t* i, uint32_t* code_point);
 
 // Non-empty (when required), at most `max` bytes, valid UTF-8, no control
 // characters except newlines and tabs in long text.
@@ -36,7 +43,8 @@ absl::Status CheckLocation(absl::string_view field, absl::string_view value);
 absl::Status CheckZone(absl::string_view field, absl::string_view value);
 // Location, time and zone present and well-formed.
 absl::Status CheckPlace(absl::string_view field, const v1::Place& place);
-// Drop-off after pick-up, pick-up not before `now`.
+// Drop-off after pick-up, pick-up not before `now` nor more than
+// kMaxBookingDaysAhead after it.
 absl::Status CheckTrip(absl::string_view field_prefix, const v1::Place& pick_up,
                        const v1::Place& drop_off, absl::Time now);
 // Integer minor units (non-negative unless allowed) of an ISO 4217 currency.

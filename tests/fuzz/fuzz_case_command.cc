@@ -10,6 +10,7 @@
 #include "services/identity.h"
 #include "tests/testing/car_booking_commands.h"
 #include "tests/testing/rv_commands.h"
+#include "workflows/field_rules.h"
 #include "workflows/registry.h"
 
 namespace tripdesk {
@@ -55,6 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v1::CaseCommand command;
   if (!command.ParseFromArray(data, static_cast<int>(size))) return 0;
   (void)services::RolesForCommand(services::CommandKey(command));
+  // The generic checks run first in the server; the deciders are fuzzed on
+  // what they refuse too, to stay robust on their own.
+  (void)workflows::CheckCommandFields(command);
   const workflows::Workflow* workflow = fixture->registry.ForCommand(command);
   if (workflow == nullptr) return 0;
   static const char* const kRoles[] = {"agent", "tech_spoc", "supervisor", "auditor"};

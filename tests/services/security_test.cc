@@ -19,10 +19,12 @@
 #include "gtest/gtest.h"
 #include "services/jwt.h"
 #include "tests/testing/car_booking_commands.h"
+#include "tests/testing/command_fields.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
+#include "tripdesk/v1/field_rules.pb.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
 namespace tripdesk {
@@ -391,6 +393,50 @@ TEST_F(SecurityTest, HostileInputToEveryCommandIsRefusedAndChangesNothing) {
   EXPECT_EQ(LastPosition(), before);
   v1::CaseView view;
   EXPECT_TRUE(GetCase(supervisor, "H1", &view).ok()) << "the server still serves";
+}
+
+// A card number in any string field of any command of any workflow, on an
+// open case and on a new one: INVALID_ARGUMENT naming the field, the digits
+// never echoed, nothing written. The same for control characters and
+// bidirectional overrides.
+TEST_F(SecurityTest, CardNumbersAndControlCharactersInAnyFieldAreRefusedBeforeDeciding) {
+  Start();
+  ASSERT_TRUE(Open(server_->Token("alice", "agent"), "K1").ok());
+  const uint64_t before = LastPosition();
+  // Every command's roles, so the field checks are what answers.
+  const std::string supervisor = services::SignHs256Jwt(
+      Secret(), "tripdesk", "tripdesk", "sue", {"supervisor", "tech_spoc"}, absl::Now(), absl::Hours(1));
+  int fields = 0;
+  testing::ForEachStringField([&](const std::string& path, const google::protobuf::FieldDescriptor* field,
+                                  const auto& make) {
+    ++fields;
+    const bool phone = field->options().GetExtension(v1::rules).phone();
+    for (const std::string& value :
+         {std::string(phone ? "3782 822463 10005" : "4111 1111 1111 1111"), std::string("a\x1b[2Jb"),
+          std::string("a\xc2\x9b" "b"), std::string("a\xe2\x80\xae" "b")}) {
+      v1::SubmitCommandRequest submit;
+      submit.set_case_id("K1");
+      *submit.mutable_command() = make(value);
+      grpc::ClientContext context;
+      Bearer(context, supervisor);
+      v1::CommandReply reply;
+      const grpc::Status s = cases_->SubmitCommand(&context, submit, &reply);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path;
+      EXPECT_THAT(s.error_message(), ::testing::StartsWith(path + ": ")) << path;
+      EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("1111"))) << path;
+
+      v1::OpenCaseRequest open;
+      open.set_case_id("K2");
+      *open.mutable_command() = submit.command();
+      grpc::ClientContext open_context;
+      Bearer(open_context, supervisor);
+      EXPECT_EQ(cases_->OpenCase(&open_context, open, &reply).error_code(),
+                grpc::StatusCode::INVALID_ARGUMENT)
+          << path;
+    }
+  });
+  EXPECT_GE(fields, 60);
+  EXPECT_EQ(LastPosition(), before) << "a refused command writes nothing";
 }
 
 }  // namespace

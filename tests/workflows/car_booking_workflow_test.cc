@@ -403,6 +403,12 @@ TEST_F(CarBookingTest, MalformedFieldsAreRefusedNamingTheField) {
       {"drop-off before pick-up",
        [this](auto& r) { *r.mutable_drop_off()->mutable_time() = ToProto(pick_ - absl::Hours(1)); },
        "drop_off.time"},
+      {"pick-up more than two years ahead",
+       [this](auto& r) {
+         *r.mutable_pick_up()->mutable_time() = ToProto(now_ + absl::Hours(24 * 732));
+         *r.mutable_drop_off()->mutable_time() = ToProto(now_ + absl::Hours(24 * 735));
+       },
+       "pick_up.time: 2028-11-24 10:00 UTC is more than two years ahead"},
       {"far-future drop-off",
        [this](auto& r) {
          *r.mutable_drop_off()->mutable_time() = ToProto(pick_ + absl::Hours(24 * 400));

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/reference.h"
 #include "tests/testing/rv_commands.h"
+#include "workflows/field_rules.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
 
@@ -169,6 +170,25 @@ TEST_F(RvTest, RollDateEarlierThanTodayIsRefused) {
   EXPECT_TRUE(Refused(past, absl::StatusCode::kFailedPrecondition,
                       "ERROR - Roll Date is earlier than today"));
   EXPECT_FALSE(state_.exists());
+}
+
+TEST_F(RvTest, DatesMoreThanTwoYearsAheadAreRefusedOnLeadsAndReservations) {
+  Cmd far = Retail();
+  far.mutable_save_reservation()->mutable_pick_up()->set_date("2028-11-24");
+  far.mutable_save_reservation()->mutable_drop_off()->set_date("2028-11-30");
+  EXPECT_TRUE(Refused(far, absl::StatusCode::kInvalidArgument,
+                      "save_reservation.pick_up.date: 2028-11-24 is more than two years ahead"));
+  Cmd lead;
+  v1::SaveRvReservation& l = *lead.mutable_save_reservation();
+  l.set_booking_location("TUS");
+  l.mutable_renter()->set_name("PAT CALLER");
+  l.mutable_renter()->set_cell_phone("520-555-0100");
+  *l.mutable_pick_up() = Moment("2099-01-05", "TUS");
+  l.set_save_as(v1::RV_SAVE_AS_LEAD);
+  EXPECT_TRUE(Refused(lead, absl::StatusCode::kInvalidArgument,
+                      "save_reservation.pick_up.date: 2099-01-05 is more than two years ahead"));
+  *l.mutable_pick_up() = Moment("2028-11-23", "TUS");  // 731 days: the last day taken
+  EXPECT_THAT(Do(lead), ElementsAre("RvReservationSaved"));
 }
 
 TEST_F(RvTest, UnfetteredUpdateBackDatesOnlyForPermittedUsersAndIsRecorded) {
@@ -561,9 +581,12 @@ TEST_F(RvTest, CardsAreKeptAsATokenAndTheLastFourDigitsOnly) {
   Cmd bad_last4 = Retail();
   bad_last4.mutable_save_reservation()->mutable_deposit()->mutable_card()->set_last4("42");
   EXPECT_TRUE(Refused(bad_last4, absl::StatusCode::kInvalidArgument, "last4: must be exactly 4 digits"));
+  // Free text is checked on the generic path, before the decider.
   Cmd in_notes = Retail();
   in_notes.mutable_save_reservation()->set_notes("card 4111 1111 1111 1111 exp 12/28");
-  EXPECT_TRUE(Refused(in_notes, absl::StatusCode::kInvalidArgument, "card numbers are never stored"));
+  const absl::Status generic = CheckCommandFields(Wrap(in_notes));
+  EXPECT_EQ(generic.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(generic.message(), HasSubstr("save_reservation.notes: holds what looks like a card number"));
   EXPECT_FALSE(ContainsCardNumber("call 714-444-1212 or 714-555-1212"));
   EXPECT_TRUE(ContainsCardNumber("5555-5555-5555-4444"));
 }

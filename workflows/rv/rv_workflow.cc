@@ -25,8 +25,6 @@ using Events = std::vector<v1::CaseEvent>;
 constexpr int64_t kMaxDepositCents = 10'000'000;  // 100,000.00
 constexpr int64_t kMaxMiles = 100'000;
 constexpr int kMaxPassengers = 60;
-// Reservations are taken up to two years ahead; later is a typing mistake.
-constexpr int kMaxDaysAhead = 731;
 constexpr int kMaxRentalDays = 365;
 
 using Steps_ = StepTable<Cmd, Stage>;
@@ -80,16 +78,11 @@ std::string Amount(int64_t cents) {
 
 std::string Tenths(int64_t tenths) { return absl::StrFormat("%d.%d", tenths / 10, tenths % 10); }
 
-// Free text never carries a card number into the log.
+// Free text. Card numbers, control characters and sizes are refused on the
+// generic path for every field (workflows/field_rules.h) before this runs.
 absl::Status CheckFreeText(absl::string_view field, absl::string_view value, bool required,
                            size_t max = kMaxLongText) {
-  if (absl::Status s = CheckText(field, value, required, max); !s.ok()) return s;
-  if (ContainsCardNumber(value)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": looks like it holds a card number; card numbers are never stored (use the "
-               "card's token and last four digits)"));
-  }
-  return absl::OkStatus();
+  return CheckText(field, value, required, max);
 }
 
 absl::Status CheckCard(absl::string_view field, const v1::PaymentCard& card) {
@@ -476,6 +469,10 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
         absl::StatusOr<absl::CivilMinute> t =
             ParseMoment(absl::StrCat("save_reservation.", field), *m, "0000");
         if (!t.ok()) return t.status();
+        if (absl::CivilDay(*t) - Today(ctx) > kMaxBookingDaysAhead) {
+          return absl::InvalidArgumentError(absl::StrCat("save_reservation.", field, ".date: ",
+                                                         m->date(), " is more than two years ahead"));
+        }
       }
     }
     if (!r.class_code().empty() && FindClass(ref, r.class_code()) == nullptr) {
@@ -511,7 +508,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     return absl::InvalidArgumentError("save_reservation.drop_off: the return must be after the pick-up");
   }
   const absl::CivilDay today = Today(ctx);
-  if (absl::CivilDay(*pick_up) - today > kMaxDaysAhead) {
+  if (absl::CivilDay(*pick_up) - today > kMaxBookingDaysAhead) {
     return absl::InvalidArgumentError(absl::StrCat(
         "save_reservation.pick_up.date: ", r.pick_up().date(), " is more than two years ahead"));
   }
@@ -1035,44 +1032,6 @@ bool IsPoBox(absl::string_view line) {
         (at(0) == "P" && at(1) == "O" && at(2) == "BOX") ||
         (at(0) == "POST" && at(1) == "OFFICE" && at(2) == "BOX")) {
       return true;
-    }
-  }
-  return false;
-}
-
-bool ContainsCardNumber(absl::string_view text) {
-  // Runs of digits with single spaces or dashes between them.
-  std::string digits;
-  auto luhn = [](const std::string& d) {
-    int sum = 0;
-    bool twice = false;
-    for (auto it = d.rbegin(); it != d.rend(); ++it) {
-      int v = *it - '0';
-      if (twice && (v *= 2) > 9) v -= 9;
-      sum += v;
-      twice = !twice;
-    }
-    return sum % 10 == 0;
-  };
-  auto check = [&]() {
-    // Any 13-19 digit window of the run.
-    for (size_t len = 13; len <= 19 && len <= digits.size(); ++len) {
-      for (size_t start = 0; start + len <= digits.size(); ++start) {
-        if (luhn(digits.substr(start, len))) return true;
-      }
-    }
-    return false;
-  };
-  for (size_t i = 0; i <= text.size(); ++i) {
-    const char c = i < text.size() ? text[i] : '\0';
-    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-      digits.push_back(c);
-    } else if ((c == ' ' || c == '-') && !digits.empty() && i + 1 < text.size() &&
-               absl::ascii_isdigit(static_cast<unsigned char>(text[i + 1]))) {
-      continue;
-    } else {
-      if (digits.size() >= 13 && check()) return true;
-      digits.clear();
     }
   }
   return false;

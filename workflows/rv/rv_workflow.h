@@ -23,9 +23,6 @@ std::string UnitStream(absl::string_view vehicle_number);
 // Whether an address line names a post-office box ("P.O. Box 12", "PO BOX",
 // "Post Office Box").
 bool IsPoBox(absl::string_view line);
-// Whether `text` holds something that looks like a full card number (13 to
-// 19 digits, spaces or dashes between them allowed, passing the Luhn check).
-bool ContainsCardNumber(absl::string_view text);
 
 class RvRentalWorkflow final : public Workflow {
  public:
