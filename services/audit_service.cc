@@ -6,6 +6,7 @@
 #include "services/exports.h"
 #include "services/grpc_status.h"
 #include "services/identity.h"
+#include "workflows/field_rules.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
@@ -52,6 +53,22 @@ absl::Status CaseExists(eventstore::EventStore& store, absl::string_view case_id
     return absl::NotFoundError(absl::StrCat("case ", case_id, " does not exist"));
   }
   return head.status();
+}
+
+// The fields of `record` that hold what looks like a card number.
+std::vector<std::string> CardNumberFields(const eventstore::Record& record) {
+  const bool case_stream = !workflows::CaseIdOfStream(record.stream()).empty();
+  v1::CaseEvent event;
+  v1::SharedEvent shared;
+  google::protobuf::Message* decoded = case_stream ? static_cast<google::protobuf::Message*>(&event)
+                                                   : &shared;
+  if (decoded->ParseFromString(record.payload()) &&
+      decoded->GetReflection()->GetUnknownFields(*decoded).empty()) {
+    return workflows::FindCardNumbers(*decoded);
+  }
+  // Not a known event (a raw append, a newer writer): its bytes.
+  if (workflows::ContainsCardNumber(record.payload())) return {"payload"};
+  return {};
 }
 
 }  // namespace
@@ -290,6 +307,41 @@ grpc::ServerUnaryReactor* AuditService::GetSecurityCounters(
   if (status.ok()) *response = auth_->Counters();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+grpc::ServerWriteReactor<v1::CardNumberScanProgress>* AuditService::ScanForCardNumbers(
+    grpc::CallbackServerContext* context, const v1::ScanForCardNumbersRequest*) {
+  return Stream<v1::CardNumberScanProgress>(context, "ScanForCardNumbers", [this](const auto& emit) {
+    v1::CardNumberScanProgress progress;
+    progress.set_total(store_->LastPosition());
+    std::unique_ptr<eventstore::LogIterator> it = store_->ScanAll(1);
+    while (progress.records_scanned() < progress.total()) {
+      absl::StatusOr<std::optional<eventstore::Record>> next = it->Next();
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      const eventstore::Record& r = **next;
+      progress.set_records_scanned(progress.records_scanned() + 1);
+      std::vector<std::string> fields = CardNumberFields(r);
+      if (!fields.empty()) {
+        progress.set_findings(progress.findings() + 1);
+        v1::CardNumberScanProgress found = progress;
+        v1::CardNumberFinding& f = *found.mutable_finding();
+        f.set_position(r.position());
+        f.set_stream(r.stream());
+        f.set_revision(r.revision());
+        f.set_case_id(workflows::CaseIdOfStream(r.stream()));
+        f.set_event_type(r.event_type());
+        *f.mutable_recorded_at() = r.recorded_at();
+        for (std::string& field : fields) f.add_fields(std::move(field));
+        if (!emit(std::move(found))) return absl::CancelledError("client went away");
+      } else if (progress.records_scanned() % 10000 == 0 && !emit(progress)) {
+        return absl::CancelledError("client went away");
+      }
+    }
+    progress.set_done(true);
+    emit(progress);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tripdesk::services

@@ -50,6 +50,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerUnaryReactor* GetSecurityCounters(grpc::CallbackServerContext* context,
                                                 const v1::GetSecurityCountersRequest* request,
                                                 v1::SecurityCounters* response) override;
+  grpc::ServerWriteReactor<v1::CardNumberScanProgress>* ScanForCardNumbers(
+      grpc::CallbackServerContext* context, const v1::ScanForCardNumbersRequest* request) override;
 
   // The case as it stood at the point `request` names.
   absl::StatusOr<v1::CaseView> Replay(const v1::ReplayCaseRequest& request) const;

@@ -39,6 +39,8 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.AuditService/ExportTracker", auditors},
         {"tripdesk.v1.AuditService/RebuildViews", {"admin"}},
         {"tripdesk.v1.AuditService/GetSecurityCounters", {"auditor", "admin"}},
+        // Names positions and fields, never the numbers.
+        {"tripdesk.v1.AuditService/ScanForCardNumbers", {"auditor", "admin"}},
         {"tripdesk.v1.EventLog/ReadStream", log_readers},
         {"tripdesk.v1.EventLog/GetStreamHead", log_readers},
         {"tripdesk.v1.EventLog/ReadAll", log_readers},

@@ -13,6 +13,10 @@ namespace tripdesk::workflows {
 
 std::string CaseStream(absl::string_view case_id) { return absl::StrCat("case-", case_id); }
 
+std::string CaseIdOfStream(absl::string_view stream) {
+  return absl::StartsWith(stream, "case-") ? std::string(stream.substr(5)) : std::string();
+}
+
 absl::Status CheckCaseId(absl::string_view case_id) {
   if (case_id.empty()) return absl::InvalidArgumentError("case_id: is required");
   if (case_id.size() > 64 ||

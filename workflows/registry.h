@@ -19,6 +19,8 @@ namespace tripdesk::workflows {
 
 // Case streams are named case-<case id>.
 std::string CaseStream(absl::string_view case_id);
+// The case id of a case stream's name; empty for any other stream.
+std::string CaseIdOfStream(absl::string_view stream);
 // Checks a case id: 1 to 64 characters of [A-Za-z0-9_-].
 absl::Status CheckCaseId(absl::string_view case_id);
 

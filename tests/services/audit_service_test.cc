@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "eventstore/event_store.h"
 #include "eventstore/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -289,6 +290,83 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   EXPECT_THAT(bad_out, HasSubstr("MISMATCH at position 6"));
   auto [case_code, case_out] = Cli("audit verify --case A6");
   EXPECT_EQ(case_code, 3) << case_out;
+}
+
+// Records written before the generic check refused card numbers: the scan
+// names their positions, cases and fields, never the digits, and the CLI
+// exits 3; an admin or auditor may run it, an agent may not.
+TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithoutPrintingThem) {
+  DriveOffline("S1");  // 16 clean records
+  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  {
+    eventstore::Options options;
+    options.path = dir_.Sub("data") + "/log";
+    absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store = eventstore::EventStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    v1::CaseEvent note;
+    note.mutable_car_booking()->mutable_note_added()->set_text("card 4111 1111 1111 1111 exp 12/28");
+    v1::CaseEvent saved;
+    v1::RvReservationSaved& r = *saved.mutable_rv()->mutable_reservation_saved();
+    r.mutable_renter()->set_name("KAREN 5555555555554444");
+    r.mutable_renter()->mutable_address()->set_city("4111-1111-1111-1111");
+    r.mutable_renter()->set_cell_phone("+86 138 1234 5603");  // Luhn-valid, no card brand
+    eventstore::AppendRequest append;
+    append.streams.push_back({"case-S1", eventstore::ExpectedRevision::Exact(15),
+                              {{"CaseNoteAdded", note.SerializeAsString()}}});
+    append.streams.push_back({"case-S2", eventstore::ExpectedRevision::NoStream(),
+                              {{"RvReservationSaved", saved.SerializeAsString()}}});
+    append.streams.push_back({"unit-X1", eventstore::ExpectedRevision::NoStream(),
+                              {{"Opaque", "raw 4111111111111111 bytes"}}});
+    ASSERT_TRUE((*store)->Append(append).ok());
+  }
+  Start();
+  grpc::ClientContext context;
+  As(context, "root", "admin");
+  auto reader = audit_->ScanForCardNumbers(&context, v1::ScanForCardNumbersRequest());
+  std::vector<v1::CardNumberFinding> findings;
+  v1::CardNumberScanProgress progress;
+  v1::CardNumberScanProgress last;
+  while (reader->Read(&progress)) {
+    if (progress.has_finding()) findings.push_back(progress.finding());
+    last = progress;
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_TRUE(last.done());
+  EXPECT_EQ(last.records_scanned(), 19u);
+  EXPECT_EQ(last.findings(), 3u);
+  ASSERT_EQ(findings.size(), 3u);
+  EXPECT_EQ(findings[0].position(), 17u);
+  EXPECT_EQ(findings[0].case_id(), "S1");
+  EXPECT_EQ(findings[0].revision(), 16u);
+  EXPECT_THAT(findings[0].fields(), ::testing::ElementsAre("car_booking.note_added.text"));
+  EXPECT_EQ(findings[1].case_id(), "S2");
+  EXPECT_THAT(findings[1].fields(),
+              ::testing::ElementsAre("rv.reservation_saved.renter.name",
+                                     "rv.reservation_saved.renter.address.city"));
+  EXPECT_EQ(findings[2].stream(), "unit-X1");
+  EXPECT_THAT(findings[2].fields(), ::testing::ElementsAre("payload"));
+  EXPECT_THAT(findings[1].DebugString(), ::testing::Not(HasSubstr("5555")));
+
+  const std::string admin =
+      absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(), " --token=",
+                   server_->Token("root", "admin"), " admin scan-card-numbers 2>&1");
+  FILE* pipe = popen(admin.c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
+  EXPECT_THAT(out, HasSubstr("19 records scanned, 3 hold what looks like a card number"));
+  EXPECT_THAT(out, HasSubstr("rv.reservation_saved.renter.name, rv.reservation_saved.renter.address.city"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("1111")));
+
+  grpc::ClientContext agent;
+  As(agent, "alice", "agent");
+  auto refused = audit_->ScanForCardNumbers(&agent, v1::ScanForCardNumbersRequest());
+  while (refused->Read(&progress)) {
+  }
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {

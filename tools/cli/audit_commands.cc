@@ -7,6 +7,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/cli/case_commands.h"
 #include "tools/cli/output.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
@@ -207,6 +208,39 @@ int AdminRebuild(const Context& ctx, const Args& args) {
     }
   }
   return Fail(reader->Finish());
+}
+
+// tripdesk admin scan-card-numbers: the records holding what looks like a
+// card number, by position, case and field; exit 3 when there are any.
+int AdminScanCardNumbers(const Context& ctx, const Args& args) {
+  if (!args.empty()) return Usage("tripdesk admin scan-card-numbers");
+  auto stub = v1::AuditService::NewStub(ctx.channel);
+  auto context = StreamContext();
+  auto reader = stub->ScanForCardNumbers(context.get(), v1::ScanForCardNumbersRequest());
+  v1::CardNumberScanProgress progress;
+  v1::CardNumberScanProgress last;
+  Table table({"POSITION", "CASE", "STREAM@REV", "EVENT", "RECORDED AT", "FIELDS"});
+  while (reader->Read(&progress)) {
+    if (ctx.json) {
+      std::cout << ToJsonLine(progress) << "\n";
+    } else if (progress.has_finding()) {
+      const v1::CardNumberFinding& f = progress.finding();
+      table.Add({absl::StrCat(f.position()), f.case_id(), absl::StrCat(f.stream(), "@", f.revision()),
+                 f.event_type(), google::protobuf::util::TimeUtil::ToString(f.recorded_at()),
+                 absl::StrJoin(f.fields(), ", ")});
+    } else if (!progress.done()) {
+      std::cerr << "scanned " << progress.records_scanned() << " of " << progress.total() << "\n";
+    }
+    last = progress;
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return Fail(status);
+  if (!ctx.json) {
+    if (last.findings() > 0) std::cout << table.Render();
+    std::cout << last.records_scanned() << " records scanned, " << last.findings()
+              << " hold what looks like a card number\n";
+  }
+  return last.findings() > 0 ? 3 : 0;
 }
 
 }  // namespace tripdesk::cli

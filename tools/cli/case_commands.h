@@ -37,6 +37,7 @@ int AuditExport(const Context& ctx, const Args& args);
 int AuditExportTracker(const Context& ctx, const Args& args);
 int AdminRebuild(const Context& ctx, const Args& args);
 int AdminDenials(const Context& ctx, const Args& args);
+int AdminScanCardNumbers(const Context& ctx, const Args& args);
 // tripdesk case COMMAND CASE_ID --field=value...
 int CaseCommand(const Context& ctx, const std::string& command, const Args& args);
 

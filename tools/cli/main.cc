@@ -186,6 +186,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"audit export-tracker", AuditExportTracker},
           {"admin rebuild", AdminRebuild},
           {"admin denials", AdminDenials},
+          {"admin scan-card-numbers", AdminScanCardNumbers},
       };
   return *kCommands;
 }
