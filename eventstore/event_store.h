@@ -81,6 +81,11 @@ struct AppendRequest {
   // Client-chosen; a second append with a committed command id returns the
   // first outcome (duplicate = true) and writes nothing. May be empty.
   std::string command_id;
+  // What the command id stands for (e.g. a hash of the command and its
+  // caller), stored with it: an append reusing the id with another
+  // fingerprint is refused with ALREADY_EXISTS and learns nothing of the
+  // first. Empty: not checked (nor is it against an outcome stored without).
+  std::string command_fingerprint;
   std::string correlation_id;
   Actor actor;
   // An append still queued at its deadline is not written
@@ -140,7 +145,8 @@ class EventStore {
 
   // Appends atomically and durably. Errors: INVALID_ARGUMENT (malformed
   // request, nothing queued), ABORTED (an expected revision did not match;
-  // nothing written to any stream), RESOURCE_EXHAUSTED (queue full),
+  // nothing written to any stream), ALREADY_EXISTS (the command id was used
+  // with another fingerprint), RESOURCE_EXHAUSTED (queue full),
   // UNAVAILABLE (closing, or I/O failure).
   virtual absl::StatusOr<AppendOutcome> Append(AppendRequest request) = 0;
   // As Append, completing `done` on the writer thread once durable.

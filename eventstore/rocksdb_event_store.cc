@@ -133,6 +133,9 @@ absl::Status ValidateRequest(const AppendRequest& request,
       !s.ok()) {
     return s;
   }
+  if (request.command_fingerprint.size() > 64) {
+    return absl::InvalidArgumentError("command_fingerprint: at most 64 bytes");
+  }
   return ValidateId(request.actor.role, options.max_id_bytes, "actor.role");
 }
 
@@ -632,6 +635,20 @@ class RocksDbEventStore final : public EventStore {
         sa.stream, want.ToString(), actual));
   }
 
+  // Whether `req` may be answered with the outcome of the command first
+  // stored under its id with `stored` as fingerprint.
+  static bool SameCommand(const AppendRequest& req, const std::string& stored) {
+    return req.command_fingerprint.empty() || stored.empty() ||
+           req.command_fingerprint == stored;
+  }
+
+  static absl::Status ReusedCommandId(const std::string& command_id) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "command_id: '", command_id,
+        "' was already used for another command; a retry repeats the same command as the same "
+        "caller. Choose a new id for a new command"));
+  }
+
   void WriterLoop() {
     std::vector<Pending> batch;
     std::deque<Pending> refused;
@@ -696,7 +713,11 @@ class RocksDbEventStore final : public EventStore {
       if (!req.command_id.empty()) {
         if (auto it = staged_commands_.find(req.command_id);
             it != staged_commands_.end()) {
-          duplicate_of_[i] = static_cast<int>(it->second);
+          if (!SameCommand(req, batch[it->second].request.command_fingerprint)) {
+            results_[i] = ReusedCommandId(req.command_id);
+          } else {
+            duplicate_of_[i] = static_cast<int>(it->second);
+          }
           continue;
         }
         std::string stored;
@@ -707,6 +728,8 @@ class RocksDbEventStore final : public EventStore {
           if (!outcome.ParseFromString(stored)) {
             results_[i] = absl::DataLossError(absl::StrCat(
                 "stored outcome of command '", req.command_id, "' does not decode"));
+          } else if (!SameCommand(req, outcome.command_fingerprint())) {
+            results_[i] = ReusedCommandId(req.command_id);
           } else {
             outcome.set_duplicate(true);
             results_[i] = std::move(outcome);
@@ -781,6 +804,9 @@ class RocksDbEventStore final : public EventStore {
             StreamHead{revision - 1, next - 1, std::move(previous)};
       }
       outcome.set_last_position(next - 1);
+      if (!req.command_fingerprint.empty()) {
+        outcome.set_command_fingerprint(req.command_fingerprint);
+      }
       if (!req.command_id.empty()) {
         write_batch_.Put(commands_cf_, keys::CommandKey(req.command_id),
                          outcome.SerializeAsString());

@@ -1,5 +1,9 @@
 #include "services/command_runner.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,23 @@
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
+
+std::string CommandFingerprint(const v1::CaseCommand& command, absl::string_view subject) {
+  std::string bytes = "tripdesk-command-v1";
+  bytes.push_back('\0');
+  bytes.append(subject.data(), subject.size());
+  bytes.push_back('\0');
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    command.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
 absl::StatusOr<v1::CaseState> CommandRunner::Load(absl::string_view case_id,
                                                   std::optional<uint64_t> max_revision) const {
   if (!max_revision.has_value()) return FoldCase(*store_, registry_, case_id);
@@ -62,6 +83,9 @@ void CommandRunner::Execute(CaseCommandRequest request, Done done) {
     done(absl::InvalidArgumentError("command: no workflow command is set"));
     return;
   }
+  if (!request.command_id.empty()) {
+    request.fingerprint = CommandFingerprint(request.command, request.actor.id);
+  }
   Attempt(std::make_shared<CaseCommandRequest>(std::move(request)), 1, /*verify=*/false,
           std::move(done));
 }
@@ -93,6 +117,15 @@ void CommandRunner::AnswerUnwritten(std::shared_ptr<CaseCommandRequest> request,
 void CommandRunner::AnswerStored(const CaseCommandRequest& request,
                                  const eventstore::AppendOutcome& outcome,
                                  const Done& done) const {
+  // The id was used for another command (or by another caller): say so
+  // without a word of what that command was or did.
+  if (!outcome.command_fingerprint().empty() && outcome.command_fingerprint() != request.fingerprint) {
+    done(absl::AlreadyExistsError(absl::StrCat(
+        "command_id: '", request.command_id,
+        "' was already used for another command; a retry repeats the same command as the same "
+        "caller. Choose a new id for a new command")));
+    return;
+  }
   const std::string stream = workflows::CaseStream(request.case_id);
   if (outcome.streams_size() == 0 || outcome.streams(0).stream() != stream) {
     done(absl::AlreadyExistsError(absl::StrCat(
@@ -176,6 +209,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   eventstore::AppendRequest append;
   append.deadline = request->deadline;
   append.command_id = request->command_id;
+  append.command_fingerprint = request->fingerprint;
   append.correlation_id = request->correlation_id;
   append.actor = {request->actor.id, request->actor.role};
   eventstore::StreamAppend& stream = append.streams.emplace_back();

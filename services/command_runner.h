@@ -37,6 +37,9 @@ struct CaseCommandRequest {
   std::optional<uint64_t> expected_revision;
   v1::CaseCommand command;
   workflows::Actor actor;
+  // What the command id stands for: set by Execute from the command and the
+  // actor (see CommandFingerprint).
+  std::string fingerprint;
   // Past it nothing is written (DEADLINE_EXCEEDED).
   absl::Time deadline = absl::InfiniteFuture();
 };
@@ -45,6 +48,10 @@ struct CaseCommandResult {
   std::shared_ptr<const v1::CaseState> state;  // the case after the command
   eventstore::AppendOutcome outcome;
 };
+
+// SHA-256 over the command (kind and deterministic bytes) and the caller's
+// subject: a retry with the same command id must carry the same.
+std::string CommandFingerprint(const v1::CaseCommand& command, absl::string_view subject);
 
 class CommandRunner {
  public:

@@ -1,5 +1,7 @@
 #include "services/event_log_service.h"
 
+#include <openssl/sha.h>
+
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -83,6 +85,13 @@ absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& req
                                                     const workflows::Actor& actor) {
   eventstore::AppendRequest out;
   out.command_id = request.command_id();
+  if (!out.command_id.empty()) {
+    // A raw append's id stands for the whole request and its caller.
+    const std::string bytes = absl::StrCat(actor.id, std::string(1, '\0'), request.SerializeAsString());
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    out.command_fingerprint.assign(reinterpret_cast<const char*>(digest), sizeof(digest));
+  }
   out.correlation_id = request.correlation_id();
   out.actor = {actor.id, actor.role};
   for (int i = 0; i < request.streams_size(); ++i) {

@@ -166,6 +166,60 @@ TEST_F(EventStoreTest, RetriedCommandIdReturnsFirstOutcomeAndWritesNothing) {
   EXPECT_EQ(store_->LastPosition(), 1u);
 }
 
+TEST_F(EventStoreTest, ACommandIdReusedWithAnotherFingerprintIsRefusedAndWritesNothing) {
+  AppendRequest first = OneEvent("case-a", ExpectedRevision::NoStream(), "cmd-1");
+  first.command_fingerprint = "identify_car by alice";
+  ASSERT_TRUE(store_->Append(first).ok());
+  AppendRequest other = OneEvent("case-a", ExpectedRevision::Any(), "cmd-1", "another payload");
+  other.command_fingerprint = "record_il_check by alice";
+  absl::StatusOr<AppendOutcome> refused = store_->Append(other);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(refused.status().message(),
+            "command_id: 'cmd-1' was already used for another command; a retry repeats the same "
+            "command as the same caller. Choose a new id for a new command");
+  EXPECT_EQ(store_->LastPosition(), 1u);
+  // The same fingerprint is a retry; none (an old client of the store)
+  // cannot be told apart and is answered as one.
+  absl::StatusOr<AppendOutcome> retry = store_->Append(first);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->duplicate());
+  EXPECT_EQ(retry->command_fingerprint(), "identify_car by alice");
+  other.command_fingerprint.clear();
+  EXPECT_TRUE(store_->Append(other)->duplicate());
+  // Kept across a restart, with the id.
+  Reopen();
+  other.command_fingerprint = "record_il_check by bob";
+  EXPECT_EQ(store_->Append(other).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->LastPosition(), 1u);
+}
+
+TEST_F(EventStoreTest, TwoCommandsRacingWithOneIdInOneBatchOneWinsTheOtherIsRefused) {
+  constexpr int kThreads = 8;
+  std::latch start(kThreads);
+  std::atomic<int> written{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      AppendRequest request = OneEvent("case-a", ExpectedRevision::Any(), "cmd-race");
+      request.command_fingerprint = absl::StrCat("command ", i);
+      start.arrive_and_wait();
+      absl::StatusOr<AppendOutcome> r = store_->Append(request);
+      if (r.ok()) {
+        EXPECT_FALSE(r->duplicate());
+        ++written;
+      } else {
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+        ++refused;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(written.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads - 1);
+  EXPECT_EQ(store_->LastPosition(), 1u);
+}
+
 TEST_F(EventStoreTest, ConcurrentRetriesOfOneCommandWriteOnce) {
   constexpr int kThreads = 8;
   std::latch start(kThreads);

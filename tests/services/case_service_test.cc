@@ -276,6 +276,42 @@ TEST_F(CaseServiceTest, RetriedCommandIdReturnsTheFirstResultAndWritesNothing) {
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
+// A command id names one command by one caller: reused for another
+// command, or by another caller, it is refused without a word of the first
+// command's result, and nothing is written.
+TEST_F(CaseServiceTest, ACommandIdReusedForAnotherCommandOrByAnotherCallerIsRefused) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("F1", testing::Request(pick_, drop_), &reply).ok());
+  v1::CommandReply identified;
+  ASSERT_TRUE(Submit("F1", testing::Identify(pick_, drop_), &identified, kAgent, "id-1").ok());
+  const uint64_t before = LastPosition();
+
+  v1::CommandReply il;
+  const grpc::Status other_command = Submit("F1", testing::IlCheck(false), &il, kAgent, "id-1");
+  EXPECT_EQ(other_command.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(other_command.error_message(),
+            "command_id: 'id-1' was already used for another command; a retry repeats the same "
+            "command as the same caller. Choose a new id for a new command");
+  EXPECT_FALSE(il.has_view()) << "nothing of the first command's result";
+
+  v1::CommandReply stolen;
+  const Who mallory{"mallory", "agent"};
+  EXPECT_EQ(Submit("F1", testing::Identify(pick_, drop_), &stolen, mallory, "id-1").error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_FALSE(stolen.has_view());
+  EXPECT_EQ(LastPosition(), before);
+
+  // The real retry still gets its first answer; the IL check, sent with a
+  // fresh id, is recorded.
+  v1::CommandReply retry;
+  ASSERT_TRUE(Submit("F1", testing::Identify(pick_, drop_), &retry, kAgent, "id-1").ok());
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_EQ(retry.last_position(), identified.last_position());
+  ASSERT_TRUE(Submit("F1", testing::IlCheck(false), &il, kAgent, "id-2").ok());
+  EXPECT_FALSE(il.duplicate());
+  EXPECT_EQ(il.view().state(), "AWAITING_TECH_SPOC");
+}
+
 TEST_F(CaseServiceTest, UnauthorisedCallsAreRefusedAndWriteNothing) {
   v1::CommandReply reply;
   ASSERT_TRUE(Open("C4", testing::Request(pick_, drop_), &reply).ok());
