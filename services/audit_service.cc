@@ -83,7 +83,8 @@ template <typename T>
 grpc::ServerWriteReactor<T>* AuditService::Stream(
     grpc::CallbackServerContext* context, absl::string_view rpc,
     typename ProducerWriteReactor<T>::Producer producer) {
-  absl::Status allowed = auth_->Admit(*context, absl::StrCat(kService, rpc)).status();
+  absl::Time expires;
+  absl::Status allowed = auth_->Admit(*context, absl::StrCat(kService, rpc), &expires).status();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (allowed.ok() && stopping_) {
@@ -95,13 +96,26 @@ grpc::ServerWriteReactor<T>* AuditService::Stream(
     return ProducerWriteReactor<T>::Start(
         [allowed](const typename ProducerWriteReactor<T>::Emit&) { return allowed; });
   }
-  return ProducerWriteReactor<T>::Start(
-      [this, producer = std::move(producer)](const typename ProducerWriteReactor<T>::Emit& emit) {
-        const absl::Status status = producer(emit);
-        std::lock_guard<std::mutex> lock(mu_);
-        if (--producers_ == 0) idle_cv_.notify_all();
-        return status;
-      });
+  return ProducerWriteReactor<T>::Start([this, expires, producer = std::move(producer)](
+                                            const typename ProducerWriteReactor<T>::Emit& emit) {
+    // A long stream ends when the caller's token does.
+    bool expired = false;
+    const typename ProducerWriteReactor<T>::Emit checked = [&](T item) {
+      if (absl::Now() > expires) {
+        expired = true;
+        return false;
+      }
+      return emit(std::move(item));
+    };
+    absl::Status status = producer(checked);
+    if (expired) {
+      status = absl::UnauthenticatedError(
+          "the token expired during the stream; call again with a fresh token");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--producers_ == 0) idle_cv_.notify_all();
+    return status;
+  });
 }
 
 grpc::ServerWriteReactor<v1::HistoryEntry>* AuditService::GetCaseHistory(

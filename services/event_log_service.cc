@@ -111,9 +111,12 @@ absl::StatusOr<eventstore::AppendRequest> FromProto(const v1::AppendRequest& req
 
 // Identity and the access policy for one EventLog RPC.
 absl::Status Allowed(Authenticator& auth, const grpc::CallbackServerContext& context,
-                     absl::string_view method) {
-  return auth.Admit(context, absl::StrCat("tripdesk.v1.EventLog/", method)).status();
+                     absl::string_view method, absl::Time* expires = nullptr) {
+  return auth.Admit(context, absl::StrCat("tripdesk.v1.EventLog/", method), expires).status();
 }
+
+// How often live subscriptions are checked for an expired token.
+constexpr absl::Duration kExpiryCheck = absl::Milliseconds(250);
 
 }  // namespace
 
@@ -124,7 +127,9 @@ absl::Status Allowed(Authenticator& auth, const grpc::CallbackServerContext& con
 class SubscribeReactor final : public grpc::ServerWriteReactor<v1::RecordEnvelope>,
                                public std::enable_shared_from_this<SubscribeReactor> {
  public:
-  SubscribeReactor(EventStore* store, uint64_t from) : store_(store), next_(from) {}
+  // `expires`: the last instant the subscriber's token is accepted.
+  SubscribeReactor(EventStore* store, uint64_t from, absl::Time expires)
+      : store_(store), next_(from), expires_(expires) {}
 
   void Start() {
     self_ = shared_from_this();
@@ -179,13 +184,37 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::RecordEnvelop
 
   void OnDone() override { self_.reset(); }
 
+  // Ends the stream with UNAUTHENTICATED once the token has expired.
+  void ExpireIfDue(absl::Time now) {
+    if (now <= expires_) return;
+    uint64_t next = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      next = next_;
+    }
+    Stop(Expired(next));
+  }
+
  private:
+  static grpc::Status Expired(uint64_t next) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        absl::StrCat("the token expired during the subscription; subscribe again "
+                                     "with a fresh token from position ",
+                                     next));
+  }
+
   void Pump() {
     grpc::Status finish_with;
     bool write = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (finished_) return;
+      // No record leaves after the token expired, even between two checks
+      // of the expiry loop.
+      if (!cancelled_ && absl::Now() > expires_) {
+        cancelled_ = true;
+        stop_status_ = Expired(next_);
+      }
       if (cancelled_) {
         finished_ = true;
         finish_with = stop_status_;
@@ -236,6 +265,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::RecordEnvelop
   std::shared_ptr<SubscribeReactor> self_;
   std::mutex mu_;
   uint64_t next_;
+  const absl::Time expires_;
   std::deque<eventstore::Record> page_;
   v1::RecordEnvelope current_;
   EventStore::WatchId watch_ = 0;
@@ -245,7 +275,30 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::RecordEnvelop
   bool finished_ = false;
 };
 
-EventLogService::~EventLogService() = default;
+EventLogService::EventLogService(eventstore::EventStore* store, EventLogServiceOptions options,
+                                 Authenticator* auth)
+    : store_(store), options_(options), auth_(auth), expirer_([this] { ExpireLoop(); }) {}
+
+EventLogService::~EventLogService() {
+  StopSubscriptions();
+  if (expirer_.joinable()) expirer_.join();
+}
+
+void EventLogService::ExpireLoop() {
+  std::unique_lock<std::mutex> lock(subscribers_mu_);
+  while (!stopping_) {
+    expire_cv_.wait_for(lock, absl::ToChronoMilliseconds(kExpiryCheck));
+    std::vector<std::shared_ptr<SubscribeReactor>> live;
+    for (const std::weak_ptr<SubscribeReactor>& weak : subscribers_) {
+      if (std::shared_ptr<SubscribeReactor> s = weak.lock()) live.push_back(std::move(s));
+    }
+    lock.unlock();
+    const absl::Time now = absl::Now();
+    for (const std::shared_ptr<SubscribeReactor>& s : live) s->ExpireIfDue(now);
+    live.clear();
+    lock.lock();
+  }
+}
 
 void EventLogService::StopSubscriptions() {
   std::vector<std::weak_ptr<SubscribeReactor>> subscribers;
@@ -254,6 +307,7 @@ void EventLogService::StopSubscriptions() {
     stopping_ = true;
     subscribers.swap(subscribers_);
   }
+  expire_cv_.notify_all();
   for (const std::weak_ptr<SubscribeReactor>& weak : subscribers) {
     if (std::shared_ptr<SubscribeReactor> s = weak.lock()) {
       s->Stop(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -306,8 +360,9 @@ grpc::ServerWriteReactor<v1::RecordEnvelope>* EventLogService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   const uint64_t from = std::max<uint64_t>(request->from_position(), 1);
   const uint64_t last = store_->LastPosition();
-  auto reactor = std::make_shared<SubscribeReactor>(store_, from);
-  const absl::Status allowed = Allowed(*auth_, *context, "Subscribe");
+  absl::Time expires;
+  const absl::Status allowed = Allowed(*auth_, *context, "Subscribe", &expires);
+  auto reactor = std::make_shared<SubscribeReactor>(store_, from, expires);
   std::unique_lock<std::mutex> lock(subscribers_mu_);
   if (!allowed.ok()) {
     lock.unlock();

@@ -6,7 +6,9 @@
 #define TRIPDESK_SERVICES_EVENT_LOG_SERVICE_H_
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "eventstore/event_store.h"
@@ -25,8 +27,7 @@ class SubscribeReactor;
 class EventLogService final : public v1::EventLog::CallbackService {
  public:
   EventLogService(eventstore::EventStore* store, EventLogServiceOptions options,
-                  Authenticator* auth)
-      : store_(store), options_(options), auth_(auth) {}
+                  Authenticator* auth);
   ~EventLogService() override;
 
   // Ends every live subscription with UNAVAILABLE and refuses new ones, so a
@@ -54,9 +55,14 @@ class EventLogService final : public v1::EventLog::CallbackService {
   eventstore::EventStore* store_;
   EventLogServiceOptions options_;
   Authenticator* auth_;
+  // Ends subscriptions whose token has expired, even while no record comes.
+  void ExpireLoop();
+
   std::mutex subscribers_mu_;
+  std::condition_variable expire_cv_;
   std::vector<std::weak_ptr<SubscribeReactor>> subscribers_;
   bool stopping_ = false;
+  std::thread expirer_;
 };
 
 }  // namespace tripdesk::services

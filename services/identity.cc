@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -138,6 +139,38 @@ std::string CommandKey(const v1::CaseCommand& command) {
   return absl::StrCat(workflow->name(), ".", which->name());
 }
 
+std::string PeerAddress(absl::string_view peer) {
+  if (absl::ConsumePrefix(&peer, "ipv4:")) {
+    const size_t colon = peer.rfind(':');
+    return std::string(colon == absl::string_view::npos ? peer : peer.substr(0, colon));
+  }
+  if (absl::ConsumePrefix(&peer, "ipv6:")) {
+    const size_t close = peer.find(']');
+    if (absl::StartsWith(peer, "[") && close != absl::string_view::npos) {
+      return std::string(peer.substr(1, close - 1));
+    }
+  }
+  return std::string(peer);
+}
+
+bool Authenticator::TakeFrom(Buckets& buckets, const std::string& key, double rate, double burst,
+                             double cost) {
+  const absl::Time now = absl::Now();
+  // A bucket untouched for long is full again: forget idle keys.
+  if (buckets.size() > 100000) buckets.clear();
+  auto [it, fresh] = buckets.try_emplace(key);
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = burst;
+  } else {
+    b.tokens = std::min(burst, b.tokens + absl::ToDoubleSeconds(now - b.refilled) * rate);
+  }
+  b.refilled = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= cost;
+  return true;
+}
+
 absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::string_view subject,
                                  absl::string_view rpc, absl::Status status) {
   switch (status.code()) {
@@ -151,25 +184,55 @@ absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::s
       ++permission_denied_;
       break;
   }
+  uint64_t not_logged = 0;
+  bool log = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // RPC names come from the server's own method table, so this stays small.
     ++denied_by_rpc_[rpc];
+    const double rate = options_.denial_log_lines_per_second;
+    if (rate > 0) {
+      if (log_lines_.refilled == absl::Time()) {
+        log_lines_ = {2 * rate, absl::Now()};
+      }
+      const double before = log_lines_.tokens;
+      const absl::Time now = absl::Now();
+      log_lines_.tokens =
+          std::min(2 * rate, before + absl::ToDoubleSeconds(now - log_lines_.refilled) * rate);
+      log_lines_.refilled = now;
+      log = log_lines_.tokens >= 1;
+      if (log) {
+        log_lines_.tokens -= 1;
+        not_logged = not_logged_since_line_;
+        not_logged_since_line_ = 0;
+      } else {
+        ++not_logged_since_line_;
+      }
+    }
   }
-  spdlog::warn("denied {} to {} from {}: {}", std::string(rpc),
+  if (!log) {
+    ++denials_not_logged_;
+    return status;
+  }
+  spdlog::warn("denied {} to {} from {}: {}{}", std::string(rpc),
                subject.empty() ? std::string("(unauthenticated)") : std::string(subject),
-               context.peer(), std::string(status.message()));
+               context.peer(), std::string(status.message()),
+               not_logged > 0 ? absl::StrCat(" (", not_logged, " denials since the last line were "
+                                             "counted, not logged)")
+                              : "");
   return status;
 }
 
-absl::StatusOr<JwtClaims> Authenticator::Verified(absl::string_view token, absl::Time now) {
-  {
-    std::lock_guard<std::mutex> lock(verified_mu_);
-    auto it = verified_.find(token);
-    // The expiry (with its skew) is the one check that changes with time;
-    // an expired entry falls through to the verifier, which says so.
-    if (it != verified_.end() && now <= it->second.expires) return it->second;
-  }
+std::optional<JwtClaims> Authenticator::Remembered(absl::string_view token, absl::Time now) {
+  std::lock_guard<std::mutex> lock(verified_mu_);
+  auto it = verified_.find(token);
+  // The expiry is the one check that changes with time; an expired entry
+  // falls through to the verifier, which says so.
+  if (it != verified_.end() && now <= it->second.expires) return it->second;
+  return std::nullopt;
+}
+
+absl::StatusOr<JwtClaims> Authenticator::Verify(absl::string_view token, absl::Time now) {
   absl::StatusOr<JwtClaims> claims = options_.verifier->Verify(token, now);
   if (claims.ok()) {
     std::lock_guard<std::mutex> lock(verified_mu_);
@@ -181,71 +244,91 @@ absl::StatusOr<JwtClaims> Authenticator::Verified(absl::string_view token, absl:
 
 bool Authenticator::TakeToken(const std::string& subject) {
   if (options_.calls_per_second <= 0) return true;
-  const absl::Time now = absl::Now();
   std::lock_guard<std::mutex> lock(mu_);
-  // A bucket untouched for long is full again: forget idle subjects.
-  if (buckets_.size() > 100000) buckets_.clear();
-  auto [it, fresh] = buckets_.try_emplace(subject);
-  Bucket& b = it->second;
-  const double burst = std::max(options_.burst, options_.calls_per_second);
-  if (fresh) {
-    b.tokens = burst;
-  } else {
-    b.tokens = std::min(burst, b.tokens + absl::ToDoubleSeconds(now - b.refilled) *
-                                              options_.calls_per_second);
-  }
-  b.refilled = now;
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
+  return TakeFrom(buckets_, subject, options_.calls_per_second,
+                  std::max(options_.burst, options_.calls_per_second), 1);
 }
 
 absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextBase& context,
-                                                      absl::string_view rpc) {
+                                                      absl::string_view rpc, absl::Time* expires) {
+  if (expires != nullptr) *expires = absl::InfiniteFuture();
   const std::vector<std::string> allowed = RolesFor(rpc);
   if (Contains(allowed, "*")) return workflows::Actor{"", ""};
   const std::string header = Header(context, kAuthorizationHeader);
+  const absl::Time now = absl::Now();
+  const bool bearer = absl::StartsWithIgnoreCase(header, "bearer ");
+  const absl::string_view token = bearer ? absl::string_view(header).substr(7) : "";
+  std::optional<JwtClaims> known = bearer ? Remembered(token, now) : std::nullopt;
+  // An address that keeps failing to authenticate is refused before its
+  // tokens are read; a caller with a token already verified never is.
+  const std::string peer = PeerAddress(context.peer());
+  const bool limit_peer = options_.unauthenticated_per_second > 0;
+  absl::Status refusal;
+  // Takes `cost` from the address's allowance of failed authentications.
+  auto peer_allowance = [&](double cost) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return TakeFrom(peer_buckets_, peer, options_.unauthenticated_per_second,
+                    std::max(options_.unauthenticated_burst, options_.unauthenticated_per_second),
+                    cost);
+  };
+  if (!known.has_value() && limit_peer) {
+    if (!peer_allowance(0)) {
+      return Deny(context, "", rpc,
+                  absl::ResourceExhaustedError(absl::StrFormat(
+                      "too many calls without a valid token from %s; wait and send a valid "
+                      "bearer token",
+                      peer)));
+    }
+  }
   if (header.empty()) {
-    return Deny(context, "", rpc,
-                absl::UnauthenticatedError(
-                    "no credentials: send 'authorization: Bearer <token>' (the CLI takes --token "
-                    "or TRIPDESK_TOKEN)"));
+    refusal = absl::UnauthenticatedError(
+        "no credentials: send 'authorization: Bearer <token>' (the CLI takes --token or "
+        "TRIPDESK_TOKEN)");
+  } else if (!bearer) {
+    refusal = absl::UnauthenticatedError("the authorization metadata must be 'Bearer <token>'");
+  } else if (!known.has_value()) {
+    absl::StatusOr<JwtClaims> verified = Verify(token, now);
+    if (verified.ok()) {
+      known = *std::move(verified);
+    } else {
+      refusal = verified.status();
+    }
   }
-  if (!absl::StartsWithIgnoreCase(header, "bearer ")) {
-    return Deny(context, "", rpc,
-                absl::UnauthenticatedError("the authorization metadata must be 'Bearer <token>'"));
+  if (!refusal.ok()) {
+    if (limit_peer) peer_allowance(1);
+    return Deny(context, "", rpc, refusal);
   }
-  absl::StatusOr<JwtClaims> claims = Verified(absl::string_view(header).substr(7), absl::Now());
-  if (!claims.ok()) return Deny(context, "", rpc, claims.status());
+  const JwtClaims& claims = *known;
   if (allowed.empty()) {
-    return Deny(context, claims->subject, rpc,
+    return Deny(context, claims.subject, rpc,
                 absl::PermissionDeniedError(absl::StrCat(rpc, ": not in the access policy")));
   }
   // The most privileged of the token's roles that may call the RPC.
   std::string role;
   for (const std::string& candidate : KnownRoles()) {
-    if (Contains(claims->roles, candidate) && Contains(allowed, candidate)) role = candidate;
+    if (Contains(claims.roles, candidate) && Contains(allowed, candidate)) role = candidate;
   }
   if (role.empty()) {
-    const bool read_only = std::all_of(claims->roles.begin(), claims->roles.end(),
+    const bool read_only = std::all_of(claims.roles.begin(), claims.roles.end(),
                                        [](const std::string& r) {
                                          return r == "auditor" || r == "dashboard";
                                        });
     const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand");
-    return Deny(context, claims->subject, rpc,
+    return Deny(context, claims.subject, rpc,
                 absl::PermissionDeniedError(absl::StrCat(
-                    rpc, ": ", claims->subject, " (", absl::StrJoin(claims->roles, ", "), ") ",
+                    rpc, ": ", claims.subject, " (", absl::StrJoin(claims.roles, ", "), ") ",
                     read_only && writes ? "only reads" : "may not call this", "; it is for ",
                     absl::StrJoin(allowed, ", "))));
   }
-  if (!TakeToken(claims->subject)) {
-    return Deny(context, claims->subject, rpc,
+  if (!TakeToken(claims.subject)) {
+    return Deny(context, claims.subject, rpc,
                 absl::ResourceExhaustedError(absl::StrFormat(
                     "rate limit: %s may make %.0f calls a second; slow down and retry",
-                    claims->subject, options_.calls_per_second)));
+                    claims.subject, options_.calls_per_second)));
   }
-  workflows::Actor actor{claims->subject, role};
-  actor.roles = claims->roles;
+  if (expires != nullptr) *expires = claims.expires;
+  workflows::Actor actor{claims.subject, role};
+  actor.roles = claims.roles;
   return actor;
 }
 
@@ -273,6 +356,7 @@ v1::SecurityCounters Authenticator::Counters() const {
   out.set_unauthenticated(unauthenticated_.load());
   out.set_permission_denied(permission_denied_.load());
   out.set_rate_limited(rate_limited_.load());
+  out.set_denials_not_logged(denials_not_logged_.load());
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [rpc, n] : denied_by_rpc_) (*out.mutable_denied_by_rpc())[rpc] = n;
   return out;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ std::vector<std::string> RolesForCommand(absl::string_view command);
 // "<workflow>.<command>" of a command; empty when none is set.
 std::string CommandKey(const v1::CaseCommand& command);
 
+// The caller's network address without its port ("127.0.0.1", "::1"), or
+// gRPC's peer string when it is not an IP address.
+std::string PeerAddress(absl::string_view peer);
+
 class Authenticator {
  public:
   struct Options {
@@ -50,14 +55,24 @@ class Authenticator {
     // Calls per second per subject, with bursts up to `burst`; 0: no limit.
     double calls_per_second = 0;
     double burst = 0;
+    // Calls without a valid token, per peer address, with bursts up to
+    // `unauthenticated_burst`; past them the address is refused
+    // RESOURCE_EXHAUSTED before its tokens are even read. 0: no limit.
+    double unauthenticated_per_second = 0;
+    double unauthenticated_burst = 0;
+    // Denials written to the log per second (bursts of twice that); the
+    // rest are counted, not logged, so a flood cannot fill the disk.
+    double denial_log_lines_per_second = 10;
   };
   explicit Authenticator(Options options) : options_(std::move(options)) {}
 
   // The caller as an actor whose role is one of its token's roles allowed to
   // call `rpc`; UNAUTHENTICATED (no or bad token), PERMISSION_DENIED (no
-  // role may) or RESOURCE_EXHAUSTED (over the rate limit).
+  // role may) or RESOURCE_EXHAUSTED (over a rate limit). `expires`, when
+  // given, receives the last instant the token is accepted, for streams
+  // that outlive it (InfiniteFuture for an RPC open to anyone).
   absl::StatusOr<workflows::Actor> Admit(const grpc::ServerContextBase& context,
-                                         absl::string_view rpc);
+                                         absl::string_view rpc, absl::Time* expires = nullptr);
   // Whether the actor's roles may issue `command` (after Admit of the RPC);
   // the actor's role becomes the one that may.
   absl::Status AdmitCommand(const grpc::ServerContextBase& context, workflows::Actor& actor,
@@ -66,23 +81,34 @@ class Authenticator {
   v1::SecurityCounters Counters() const;
 
  private:
+  struct Bucket {
+    double tokens = 0;
+    absl::Time refilled;
+  };
+  using Buckets = absl::flat_hash_map<std::string, Bucket>;
+
   absl::Status Deny(const grpc::ServerContextBase& context, absl::string_view subject,
                     absl::string_view rpc, absl::Status status);
+  // Takes `cost` (0 or 1) from `key`'s bucket, refilled at `rate` up to
+  // `burst`; false when less than one is left. Under mu_.
+  bool TakeFrom(Buckets& buckets, const std::string& key, double rate, double burst, double cost);
   bool TakeToken(const std::string& subject);
-  // A token verified before, still unexpired; else verifies and remembers.
-  absl::StatusOr<JwtClaims> Verified(absl::string_view token, absl::Time now);
+  // A token verified before and still accepted, if any.
+  std::optional<JwtClaims> Remembered(absl::string_view token, absl::Time now);
+  // Verifies and remembers.
+  absl::StatusOr<JwtClaims> Verify(absl::string_view token, absl::Time now);
 
   Options options_;
   std::atomic<uint64_t> unauthenticated_{0};
   std::atomic<uint64_t> permission_denied_{0};
   std::atomic<uint64_t> rate_limited_{0};
+  std::atomic<uint64_t> denials_not_logged_{0};
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, uint64_t> denied_by_rpc_;  // guarded by mu_
-  struct Bucket {
-    double tokens = 0;
-    absl::Time refilled;
-  };
-  absl::flat_hash_map<std::string, Bucket> buckets_;  // guarded by mu_
+  Buckets buckets_;          // by subject; guarded by mu_
+  Buckets peer_buckets_;     // failed authentications by address; guarded by mu_
+  Bucket log_lines_;         // guarded by mu_
+  uint64_t not_logged_since_line_ = 0;  // guarded by mu_
   // Clients send the same token on every call: its signature and JSON are
   // checked once, its expiry on every call.
   mutable std::mutex verified_mu_;

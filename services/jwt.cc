@@ -65,14 +65,18 @@ const google::protobuf::Value* Field(const google::protobuf::Struct& s, const st
   return it == s.fields().end() ? nullptr : &it->second;
 }
 
-// A NumericDate claim, when present and a number.
-std::optional<absl::Time> TimeClaim(const google::protobuf::Struct& claims, const std::string& name) {
+// A NumericDate claim: nullopt when absent; UNAUTHENTICATED unless a number
+// of seconds between 1970 and 9999 (converting anything else to an integer
+// would be undefined).
+absl::StatusOr<std::optional<absl::Time>> TimeClaim(const google::protobuf::Struct& claims,
+                                                    const std::string& name) {
   const google::protobuf::Value* v = Field(claims, name);
-  if (v == nullptr || v->kind_case() != google::protobuf::Value::kNumberValue ||
-      !std::isfinite(v->number_value())) {
-    return std::nullopt;
+  if (v == nullptr) return std::optional<absl::Time>();
+  if (v->kind_case() != google::protobuf::Value::kNumberValue || !std::isfinite(v->number_value()) ||
+      v->number_value() < 0 || v->number_value() > 253402300799.0) {
+    return Unauthenticated(absl::StrCat(name, " is not a time (seconds from 1970 to 9999)"));
   }
-  return absl::FromUnixSeconds(static_cast<int64_t>(v->number_value()));
+  return std::optional<absl::Time>(absl::FromUnixSeconds(static_cast<int64_t>(v->number_value())));
 }
 
 std::string Encode(absl::string_view raw) { return absl::WebSafeBase64Escape(raw); }
@@ -144,15 +148,17 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token, absl::Tim
     for (const auto& a : aud->list_value().values()) audience_ok |= a.string_value() == options_.audience;
   }
   if (!audience_ok) return Unauthenticated("wrong audience");
-  const std::optional<absl::Time> exp = TimeClaim(*claims, "exp");
-  if (!exp.has_value()) return Unauthenticated("no expiry (exp)");
-  if (now > *exp + options_.clock_skew) return Unauthenticated("expired");
-  if (const std::optional<absl::Time> nbf = TimeClaim(*claims, "nbf");
-      nbf.has_value() && now + options_.clock_skew < *nbf) {
+  const absl::StatusOr<std::optional<absl::Time>> exp = TimeClaim(*claims, "exp");
+  if (!exp.ok()) return exp.status();
+  if (!exp->has_value()) return Unauthenticated("no expiry (exp)");
+  if (now > **exp + options_.clock_skew) return Unauthenticated("expired");
+  const absl::StatusOr<std::optional<absl::Time>> nbf = TimeClaim(*claims, "nbf");
+  if (!nbf.ok()) return nbf.status();
+  if (nbf->has_value() && now + options_.clock_skew < **nbf) {
     return Unauthenticated("not valid yet (nbf)");
   }
   JwtClaims out;
-  out.expires = *exp;
+  out.expires = **exp + options_.clock_skew;
   const google::protobuf::Value* sub = Field(*claims, "sub");
   out.subject = sub != nullptr ? sub->string_value() : "";
   if (out.subject.empty() || out.subject.size() > 128) return Unauthenticated("no subject (sub)");

@@ -21,6 +21,7 @@ namespace tripdesk::services {
 struct JwtClaims {
   std::string subject;
   std::vector<std::string> roles;
+  // The last instant the token is accepted: its exp plus the clock skew.
   absl::Time expires;
 };
 

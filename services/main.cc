@@ -48,6 +48,12 @@ ABSL_FLAG(int64_t, jwt_clock_skew_seconds, 60, "leeway on exp and nbf");
 ABSL_FLAG(double, rate_limit_per_second, 500,
           "calls a second per authenticated subject (bursts to twice that); 0: no limit");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest request or reply, bytes");
+ABSL_FLAG(double, unauthenticated_rate_limit_per_second, 20,
+          "calls without a valid token a second per peer address (bursts to twice that); past "
+          "it the address is refused before its token is read; 0: no limit");
+ABSL_FLAG(double, denial_log_lines_per_second, 10,
+          "refused calls written to the log a second (bursts to twice that); the rest are "
+          "counted (tripdesk admin denials) but not logged");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("tripdeskd: the tripdesk case server");
@@ -110,6 +116,8 @@ int main(int argc, char** argv) {
   security.calls_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   security.burst = 2 * security.calls_per_second;
   security.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  security.unauthenticated_per_second = absl::GetFlag(FLAGS_unauthenticated_rate_limit_per_second);
+  security.denial_log_lines_per_second = absl::GetFlag(FLAGS_denial_log_lines_per_second);
 
   auto server = tripdesk::services::TripdeskServer::Start(options);
   if (!server.ok()) {

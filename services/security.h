@@ -32,11 +32,17 @@ struct SecurityOptions {
   absl::Duration jwt_clock_skew = absl::Seconds(60);
   double calls_per_second = 500;
   double burst = 1000;
+  // Calls without a valid token, per peer address (bursts of twice that).
+  double unauthenticated_per_second = 20;
+  // Denials logged per second; the rest are counted only.
+  double denial_log_lines_per_second = 10;
   int max_message_bytes = 4 << 20;
 };
 
 // Whether a listen address ("127.0.0.1:50051", "localhost:0", "[::1]:1")
-// is loopback only.
+// is loopback only: its host parsed as an IPv4 address in 127.0.0.0/8, the
+// IPv6 address ::1 (or ::ffff:127.x.y.z), or the name localhost. Any other
+// name is not, whatever it starts with ("127.example.com").
 bool IsLoopback(const std::string& listen);
 
 // The listening credentials; INVALID_ARGUMENT for an unreadable file or a

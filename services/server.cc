@@ -11,6 +11,11 @@
 #include "projections/unit_rental_projection.h"
 
 namespace tripdesk::services {
+namespace {
+
+constexpr int kMaxMetadataBytes = 64 << 10;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
     ServerOptions options) {
@@ -52,8 +57,14 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
       VerifierFor(options.security, options.listen, options.data_dir);
   if (!verifier.ok()) return verifier.status();
-  server->auth_ = std::make_unique<Authenticator>(Authenticator::Options{
-      *std::move(verifier), options.security.calls_per_second, options.security.burst});
+  Authenticator::Options auth;
+  auth.verifier = *std::move(verifier);
+  auth.calls_per_second = options.security.calls_per_second;
+  auth.burst = options.security.burst;
+  auth.unauthenticated_per_second = options.security.unauthenticated_per_second;
+  auth.unauthenticated_burst = 2 * options.security.unauthenticated_per_second;
+  auth.denial_log_lines_per_second = options.security.denial_log_lines_per_second;
+  server->auth_ = std::make_unique<Authenticator>(std::move(auth));
   server->commands_ =
       std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
@@ -72,6 +83,10 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.security.max_message_bytes);
+  // gRPC's own limit on request metadata is 8 KiB: a bearer token just over
+  // it would be refused by the transport, unlogged and uncounted, instead of
+  // by the token check (UNAUTHENTICATED, "longer than 8 KiB").
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxMetadataBytes);
   builder.SetMaxSendMessageSize(options.security.max_message_bytes);
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(server->event_log_.get());

@@ -125,17 +125,10 @@ class AuditServiceTest : public ::testing::Test {
 
   uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
-  // Runs the CLI; its exit code and output.
-  std::pair<int, std::string> Cli(const std::string& args) {
-    const std::string command = absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(),
-                                             " --token=", server_->Token("ann", "auditor"), " ", args, " 2>&1");
-    FILE* pipe = popen(command.c_str(), "r");
-    std::string out;
-    char buffer[4096];
-    size_t n = 0;
-    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-    const int status = pclose(pipe);
-    return {WEXITSTATUS(status), out};
+  // Runs the CLI as an auditor; its exit ("exited 3") and output.
+  testing::CommandResult Cli(const std::string& args, const std::string& role = "auditor") {
+    return testing::RunCommand(absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(),
+                                            " --token=", server_->Token("ann", role), " ", args));
   }
 
   const absl::Time pick_ = absl::Now() + absl::Hours(24 * 7);
@@ -251,10 +244,10 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   EXPECT_FALSE(clean.has_problem());
   EXPECT_EQ(clean.records_checked(), 16u);
   auto [ok_code, ok_out] = Cli("audit verify");
-  EXPECT_EQ(ok_code, 0) << ok_out;
+  EXPECT_EQ(ok_code, "exited 0") << ok_out;
   EXPECT_THAT(ok_out, HasSubstr("OK: 16 records verified"));
 
-  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   {
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, {}}, {eventstore::keys::kLogFamily, {}},
@@ -286,10 +279,10 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   EXPECT_EQ(tampered.problem().stream(), "case-A6");
   EXPECT_EQ(tampered.problem().revision(), 5u);
   auto [bad_code, bad_out] = Cli("audit verify");
-  EXPECT_EQ(bad_code, 3) << bad_out;
+  EXPECT_EQ(bad_code, "exited 3") << bad_out;
   EXPECT_THAT(bad_out, HasSubstr("MISMATCH at position 6"));
   auto [case_code, case_out] = Cli("audit verify --case A6");
-  EXPECT_EQ(case_code, 3) << case_out;
+  EXPECT_EQ(case_code, "exited 3") << case_out;
 }
 
 // Records written before the generic check refused card numbers: the scan
@@ -297,7 +290,7 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
 // exits 3; an admin or auditor may run it, an agent may not.
 TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithoutPrintingThem) {
   DriveOffline("S1");  // 16 clean records
-  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   {
     eventstore::Options options;
     options.path = dir_.Sub("data") + "/log";
@@ -347,16 +340,8 @@ TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithout
   EXPECT_THAT(findings[2].fields(), ::testing::ElementsAre("payload"));
   EXPECT_THAT(findings[1].DebugString(), ::testing::Not(HasSubstr("5555")));
 
-  const std::string admin =
-      absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(), " --token=",
-                   server_->Token("root", "admin"), " admin scan-card-numbers 2>&1");
-  FILE* pipe = popen(admin.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status)) << out;
-  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
+  const auto [exit, out] = Cli("admin scan-card-numbers", "admin");
+  EXPECT_EQ(exit, "exited 3") << out;
   EXPECT_THAT(out, HasSubstr("19 records scanned, 3 hold what looks like a card number"));
   EXPECT_THAT(out, HasSubstr("rv.reservation_saved.renter.name, rv.reservation_saved.renter.address.city"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("1111")));
@@ -403,12 +388,12 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
   EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker", "unit_rentals"}));
   EXPECT_EQ(views(), before);
 
-  auto [code, out] = Cli("--token=" + server_->Token("root", "admin") + " admin rebuild --view=tracker");
-  EXPECT_EQ(code, 0) << out;
+  auto [code, out] = Cli("admin rebuild --view=tracker", "admin");
+  EXPECT_EQ(code, "exited 0") << out;
   EXPECT_THAT(out, HasSubstr("tracker: 16 of 16 (done)"));
-  auto [unknown_code, unknown_out] = Cli("--token=" + server_->Token("root", "admin") + " admin rebuild --view=nope");
-  EXPECT_NE(unknown_code, 0);
-  EXPECT_THAT(unknown_out, HasSubstr("NOT_FOUND"));
+  auto [unknown_code, unknown_out] = Cli("admin rebuild --view=nope", "admin");
+  EXPECT_EQ(unknown_code, "exited 1");
+  EXPECT_THAT(unknown_out, HasSubstr("error: NOT_FOUND: no view named 'nope'"));
 }
 
 TEST_F(AuditServiceTest, BadInputGetsAClearErrorAndWritesNothing) {
@@ -460,7 +445,8 @@ TEST_F(AuditServiceTest, BadInputGetsAClearErrorAndWritesNothing) {
   Export("A8", v1::EXPORT_FORMAT_UNSPECIFIED, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   auto [code, out] = Cli("audit export A8 --format=xml");
-  EXPECT_EQ(code, 2);
+  EXPECT_EQ(code, "exited 2");
+  EXPECT_THAT(out, HasSubstr("--format is jsonl or csv"));
   EXPECT_EQ(LastPosition(), before);
 }
 

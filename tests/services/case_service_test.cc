@@ -451,7 +451,7 @@ TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
   };
   const std::string live = capture();
 
-  ASSERT_EQ(WEXITSTATUS(server_->Terminate()), 0);
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   std::filesystem::remove_all(dir_.Sub("data") + "/views");
   Start();
   EXPECT_EQ(capture(), live);

@@ -4,6 +4,7 @@
 #include "services/jwt.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
@@ -108,6 +109,30 @@ TEST(Jwt, RefusesTheWrongIssuerAudienceOrSignature) {
   parts[1] = absl::WebSafeBase64Escape(
       R"({"iss":"tripdesk","aud":"tripdesk","sub":"root","roles":["admin"],"exp":9999999999})");
   EXPECT_THAT(Refusal(*v, absl::StrJoin(parts, ".")), HasSubstr("bad signature"));
+}
+
+// An HS256 token over any claims JSON.
+std::string SignedClaims(const std::string& claims) {
+  const std::string input = absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"HS256"})"), ".",
+                                         absl::WebSafeBase64Escape(claims));
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  return absl::StrCat(input, ".",
+                      absl::WebSafeBase64Escape(std::string(reinterpret_cast<char*>(mac), len)));
+}
+
+TEST(Jwt, RefusesTimeClaimsOutsideWhatATimeCanBeBeforeConvertingThem) {
+  auto v = Hs256Verifier();
+  const std::string base = R"({"iss":"tripdesk","aud":"tripdesk","sub":"ann","roles":["auditor"],)";
+  ASSERT_TRUE(v->Verify(SignedClaims(base + R"("exp":1800003600})"), kNow).ok());
+  EXPECT_THAT(Refusal(*v, SignedClaims(base + R"("exp":1e300})")),
+              HasSubstr("exp is not a time (seconds from 1970 to 9999)"));
+  EXPECT_THAT(Refusal(*v, SignedClaims(base + R"("exp":-9.3e18})")), HasSubstr("exp is not a time"));
+  EXPECT_THAT(Refusal(*v, SignedClaims(base + R"("exp":"tomorrow"})")), HasSubstr("exp is not a time"));
+  EXPECT_THAT(Refusal(*v, SignedClaims(base + R"("exp":1800003600,"nbf":1e308})")),
+              HasSubstr("nbf is not a time"));
 }
 
 TEST(Jwt, RefusesAlgNone) {

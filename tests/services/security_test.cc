@@ -225,14 +225,17 @@ TEST_F(SecurityTest, ARateLimitPerSubjectAnswersResourceExhausted) {
 
 TEST_F(SecurityTest, PlaintextOffLoopbackIsRefusedUnlessExplicitlyAllowed) {
   testing::ServerProcess refused(dir_.Sub("a"), {"--listen=0.0.0.0:0"});
-  const int status = refused.Wait();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_EQ(testing::DescribeExit(refused.Wait()), "exited 1");
+  EXPECT_THAT(refused.Log(), HasSubstr("refusing plaintext on 0.0.0.0:0"));
   // Off loopback there are no development keys either.
-  std::ofstream(dir_.Sub("hs.key")) << "0123456789abcdef0123456789abcdef";
   testing::ServerProcess no_key(dir_.Sub("b"),
                                 {"--listen=0.0.0.0:0", "--allow_plaintext_non_loopback"});
-  const int no_key_status = no_key.Wait();
-  EXPECT_TRUE(WIFEXITED(no_key_status) && WEXITSTATUS(no_key_status) != 0);
+  EXPECT_EQ(testing::DescribeExit(no_key.Wait()), "exited 1");
+  EXPECT_THAT(no_key.Log(), HasSubstr("no token key: give --jwt_hs256_key_file"));
+  // A name is not loopback because it starts like an address.
+  testing::ServerProcess named(dir_.Sub("c"), {"--listen=127.example.invalid:0"});
+  EXPECT_EQ(testing::DescribeExit(named.Wait()), "exited 1");
+  EXPECT_THAT(named.Log(), HasSubstr("refusing plaintext on 127.example.invalid:0"));
 }
 
 // Certificates made with the openssl tool: a CA, a server certificate for
@@ -437,6 +440,87 @@ TEST_F(SecurityTest, CardNumbersAndControlCharactersInAnyFieldAreRefusedBeforeDe
   });
   EXPECT_GE(fields, 60);
   EXPECT_EQ(LastPosition(), before) << "a refused command writes nothing";
+}
+
+// A token over 8 KiB reaches the token check (gRPC's own metadata limit
+// would answer first, unlogged and uncounted): UNAUTHENTICATED, counted.
+TEST_F(SecurityTest, ATokenOverEightKibibytesIsUnauthenticatedAndCounted) {
+  Start();
+  v1::CaseView view;
+  const grpc::Status s = GetCase(std::string(16 << 10, 'a'), "NOPE", &view);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("longer than 8 KiB"));
+  grpc::ClientContext context;
+  Bearer(context, server_->Token("root", "admin"));
+  v1::SecurityCounters counters;
+  ASSERT_TRUE(audit_->GetSecurityCounters(&context, {}, &counters).ok());
+  EXPECT_EQ(counters.unauthenticated(), 1u);
+}
+
+// A flood of calls without a valid token from one address: past its
+// allowance the address is refused before its tokens are read, a client
+// whose token was verified before keeps working, and the server's log gets
+// a bounded number of lines while the counters count every call.
+TEST_F(SecurityTest, CallsWithoutAValidTokenAreLimitedPerAddressAndLoggedSparingly) {
+  Start({"--unauthenticated_rate_limit_per_second=5", "--denial_log_lines_per_second=2"});
+  const std::string good = server_->Token("alice", "agent");
+  v1::CaseView view;
+  ASSERT_EQ(GetCase(good, "NOPE", &view).error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string forged = good.substr(0, good.size() - 4) + "AAAA";
+  constexpr int kFlood = 300;
+  int unauthenticated = 0;
+  int limited = 0;
+  for (int i = 0; i < kFlood; ++i) {
+    const grpc::Status s = GetCase(forged, "NOPE", &view);
+    if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) ++unauthenticated;
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++limited;
+      EXPECT_THAT(s.error_message(), HasSubstr("too many calls without a valid token from 127.0.0.1"));
+    }
+  }
+  EXPECT_EQ(unauthenticated + limited, kFlood);
+  EXPECT_GE(limited, kFlood - 60) << "the burst is 10 and the refill 5 a second";
+  // The known client is not caught in its address's flood.
+  EXPECT_EQ(GetCase(good, "NOPE", &view).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  grpc::ClientContext context;
+  Bearer(context, server_->Token("root", "admin"));  // a fresh token: refused while blocked
+  v1::SecurityCounters counters;
+  EXPECT_EQ(audit_->GetSecurityCounters(&context, {}, &counters).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  absl::SleepFor(absl::Seconds(1));  // the allowance refills
+  grpc::ClientContext again;
+  Bearer(again, server_->Token("root", "admin"));
+  ASSERT_TRUE(audit_->GetSecurityCounters(&again, {}, &counters).ok());
+  EXPECT_EQ(counters.unauthenticated() + counters.rate_limited(), kFlood + 1u);
+  EXPECT_GT(counters.denials_not_logged(), 200u);
+  // The next logged denial says how many went unlogged.
+  EXPECT_EQ(GetCase(forged, "NOPE", &view).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const std::string log = server_->Log();
+  int lines = 0;
+  for (size_t at = log.find("denied "); at != std::string::npos; at = log.find("denied ", at + 1)) ++lines;
+  EXPECT_LE(lines, 20) << "denials logged for " << kFlood + 2 << " refused calls";
+  EXPECT_THAT(log, HasSubstr("denials since the last line were counted, not logged"));
+}
+
+// A live subscription ends when its token does, even while no record comes.
+TEST_F(SecurityTest, ASubscriptionEndsUnauthenticatedWhenItsTokenExpires) {
+  Start({"--jwt_clock_skew_seconds=0"});
+  ASSERT_TRUE(Open(server_->Token("alice", "agent"), "E1").ok());
+  grpc::ClientContext context;
+  Bearer(context, server_->Token("ann", "auditor", absl::Seconds(2)));
+  const absl::Time start = absl::Now();
+  auto reader = log_->Subscribe(&context, v1::SubscribeRequest());
+  v1::RecordEnvelope record;
+  ASSERT_TRUE(reader->Read(&record));
+  EXPECT_EQ(record.position(), 1u);
+  EXPECT_FALSE(reader->Read(&record)) << "nothing more is delivered after the token expired";
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("the token expired during the subscription; subscribe again with a fresh "
+                        "token from position 2"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 }  // namespace

@@ -272,9 +272,8 @@ TEST_F(ServerIntegrationTest, SigtermDrainsAndExitsCleanlyKeepingTheData) {
   v1::RecordEnvelope record;
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(reader->Read(&record));
 
-  const int status = server_->Terminate();
-  ASSERT_TRUE(WIFEXITED(status)) << "tripdeskd did not exit by itself: " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
+  EXPECT_THAT(server_->Log(), ::testing::HasSubstr("stopped cleanly"));
   EXPECT_FALSE(reader->Read(&record));
 
   Start();
@@ -284,9 +283,8 @@ TEST_F(ServerIntegrationTest, SigtermDrainsAndExitsCleanlyKeepingTheData) {
 TEST_F(ServerIntegrationTest, RefusesToStartOnADirectoryInUse) {
   Start();
   testing::ServerProcess second(dir_.Sub("data"));
-  const int status = second.Wait();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::DescribeExit(second.Wait()), "exited 1");
+  EXPECT_THAT(second.Log(), ::testing::HasSubstr("cannot start"));
 }
 
 }  // namespace

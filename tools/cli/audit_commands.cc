@@ -186,6 +186,7 @@ int AdminDenials(const Context& ctx, const Args&) {
   t.Add({"unauthenticated", absl::StrCat(counters.unauthenticated())});
   t.Add({"permission denied", absl::StrCat(counters.permission_denied())});
   t.Add({"rate limited", absl::StrCat(counters.rate_limited())});
+  t.Add({"(not logged)", absl::StrCat(counters.denials_not_logged())});
   for (const auto& [rpc, n] : counters.denied_by_rpc()) t.Add({absl::StrCat("  ", rpc), absl::StrCat(n)});
   std::cout << t.Render();
   return 0;
