@@ -3,10 +3,12 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 namespace tripdesk::services {
 namespace {
@@ -33,9 +35,40 @@ std::string Row(std::initializer_list<std::string> fields) {
 
 }  // namespace
 
+namespace {
+
+// An integer or decimal number: a spreadsheet reads it as a number, never a
+// formula, so a minus sign in front of it is left alone.
+bool IsPlainNumber(absl::string_view value) {
+  if (absl::ConsumePrefix(&value, "-") && value.empty()) return false;
+  bool digits = false;
+  bool point = false;
+  for (char c : value) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      digits = true;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
+}  // namespace
+
 std::string CsvField(absl::string_view value) {
-  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(value);
-  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
+  // OWASP's advice against CSV injection: a cell a spreadsheet would read as
+  // a formula (=, +, -, @, or a tab or carriage return first) is prefixed
+  // with a single quote and quoted, so it opens as text.
+  const bool formula = !value.empty() && absl::string_view("=+-@\t\r").find(value[0]) !=
+                                             absl::string_view::npos &&
+                       !IsPlainNumber(value);
+  if (!formula && value.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    return std::string(value);
+  }
+  return absl::StrCat("\"", formula ? "'" : "", absl::StrReplaceAll(value, {{"\"", "\"\""}}),
+                      "\"");
 }
 
 absl::StatusOr<std::string> HistoryJsonLine(const v1::HistoryEntry& entry) {

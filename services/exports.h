@@ -18,7 +18,10 @@ absl::StatusOr<std::string> HistoryCsvLine(const v1::HistoryEntry& entry);
 std::string TrackerCsvHeader();
 std::string TrackerCsvLine(const v1::TrackerRow& row);
 
-// One CSV field, quoted when it holds a comma, quote or line break.
+// One CSV field, quoted when it holds a comma, quote or line break; a value
+// a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+// carriage return, other than a plain number) is kept as text: quoted, with
+// a single quote in front (OWASP's advice against CSV injection).
 std::string CsvField(absl::string_view value);
 
 }  // namespace tripdesk::services

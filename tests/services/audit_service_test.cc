@@ -235,6 +235,39 @@ TEST_F(AuditServiceTest, TrackerExportsAsCsvForADateRange) {
   EXPECT_THAT(lines[1], HasSubstr(",A5,alice,Acme,ZE,K9X2Q7,true,true,2500,USD,"));
 }
 
+// A command id and a tracker reference that a spreadsheet would run as
+// formulas open as text in both CSV exports.
+TEST_F(AuditServiceTest, CsvExportsNeutraliseCellsThatWouldRunAsFormulas) {
+  Command("X1", testing::Request(pick_, drop_), true);
+  grpc::ClientContext context;
+  As(context, "alice", "agent");
+  v1::SubmitCommandRequest identify;
+  identify.set_case_id("X1");
+  identify.set_command_id("=HYPERLINK(\"http://evil.example\",\"x\")");
+  *identify.mutable_command() = testing::AsCaseCommand(testing::Identify(pick_, drop_));
+  v1::CommandReply reply;
+  ASSERT_TRUE(cases_->SubmitCommand(&context, identify, &reply).ok());
+  grpc::Status status;
+  const std::string history = Export("X1", v1::EXPORT_FORMAT_CSV, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_THAT(history, HasSubstr(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","));
+
+  // A booking whose tracker reference is a formula.
+  Command("X3", testing::Request(pick_, drop_), true);
+  for (auto [command, role] : testing::OfflineSteps(pick_, drop_)) {
+    if (command.has_update_tracker()) command.mutable_update_tracker()->set_tracker_ref("@SUM(1+9)*cmd");
+    Command("X3", command, false, role);
+  }
+  grpc::ClientContext tracker_context;
+  As(tracker_context, "ann", "auditor");
+  auto reader = audit_->ExportTracker(&tracker_context, v1::ExportTrackerRequest());
+  std::string csv;
+  v1::ExportChunk chunk;
+  while (reader->Read(&chunk)) csv += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_THAT(csv, HasSubstr(",\"'@SUM(1+9)*cmd\"\r\n"));
+}
+
 TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   DriveOffline("A6");
   grpc::Status status;
