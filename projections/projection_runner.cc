@@ -6,9 +6,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
 
 namespace tripdesk::projections {
@@ -25,6 +27,14 @@ std::string CheckpointKey(const Projection& p) {
   return absl::StrCat(p.name(), "@v", p.version());
 }
 std::string ServingKey(const Projection& p) { return absl::StrCat("serving/", p.name()); }
+// The last record the views applied: "<position> <hash in hex>". Checked
+// against the log at start, so views ahead of the log (a restored older
+// log, a truncated one) or beside another log are noticed.
+constexpr char kLogTipKey[] = "log_tip";
+
+std::string LogTip(const eventstore::Record& record) {
+  return absl::StrCat(record.position(), " ", absl::BytesToHexString(record.hash()));
+}
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = spdlog::default_logger()->clone("projections");
@@ -142,6 +152,7 @@ absl::Status ProjectionRunner::Start() {
       }
     }
   }
+  if (absl::Status s = RebuildIfBesideAnotherLog(); !s.ok()) return s;
   uint64_t min = UINT64_MAX;
   for (const Slot& slot : slots_) {
     min = std::min(min, slot.checkpoint);
@@ -157,6 +168,49 @@ absl::Status ProjectionRunner::Start() {
     Loop();
   });
   return absl::OkStatus();
+}
+
+absl::Status ProjectionRunner::RebuildIfBesideAnotherLog() {
+  absl::StatusOr<std::optional<std::string>> tip = views_->Get(kCheckpointFamily, kLogTipKey);
+  if (!tip.ok()) return tip.status();
+  const uint64_t last = store_->LastPosition();
+  std::string problem;
+  if (tip->has_value()) {
+    const std::vector<std::string> parts = absl::StrSplit(**tip, ' ');
+    uint64_t position = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &position)) {
+      return absl::DataLossError(absl::StrCat("views: the log tip '", **tip, "' is not readable"));
+    }
+    absl::StatusOr<std::vector<eventstore::Record>> record = store_->ReadAll(position, 1);
+    if (!record.ok()) return record.status();
+    if (position > last || record->empty()) {
+      problem = absl::StrCat("the views have applied the log up to position ", position,
+                             " but the log ends at ", last);
+    } else if (LogTip(record->front()) != **tip) {
+      problem = absl::StrCat("the record at position ", position,
+                             " is not the one the views applied (its hash differs)");
+    }
+  } else {
+    // Views written before the tip was kept: their checkpoints at least.
+    for (const Slot& slot : slots_) {
+      if (slot.checkpoint > last) {
+        problem = absl::StrCat("view ", slot.projection->name(), " has applied the log up to position ",
+                               slot.checkpoint, " but the log ends at ", last);
+      }
+    }
+  }
+  if (problem.empty()) return absl::OkStatus();
+  // The log is the truth: views that do not match it are rebuilt from it.
+  Log()->error("views do not match the log: {} (was an older log restored, or the log cut "
+               "short?); rebuilding every view from the log",
+               problem);
+  for (Slot& slot : slots_) {
+    if (absl::Status s = ResetSlot(slot); !s.ok()) return s;
+  }
+  if (absl::Status s = views_->Write({{kCheckpointFamily, kLogTipKey, std::nullopt}}); !s.ok()) {
+    return s;
+  }
+  return views_->Flush();
 }
 
 void ProjectionRunner::Stop() {
@@ -255,6 +309,7 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
       txn.Put(kCheckpointFamily, CheckpointKey(*slots_[i].projection), absl::StrCat(advanced[i]));
     }
   }
+  if (!records.empty()) txn.Put(kCheckpointFamily, kLogTipKey, LogTip(records.back()));
   if (absl::Status s = txn.Commit(); !s.ok()) return s;
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (advanced[i] > 0) slots_[i].checkpoint = advanced[i];

@@ -8,6 +8,11 @@
 // rows; once it has caught up with the log, queries switch to it and the old
 // families are dropped.
 //
+// The views remember the last record they applied (position and hash); at
+// start a log that ends before it or holds another record there (a restored
+// older log, a truncated one) makes the runner rebuild every view from the
+// log, rather than let new commands reuse positions the views have passed.
+//
 // Thread-safe.
 #ifndef TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_
 #define TRIPDESK_PROJECTIONS_PROJECTION_RUNNER_H_
@@ -83,6 +88,9 @@ class ProjectionRunner {
   // Publishes the slots' checkpoints to readers; under mu_.
   void PublishLocked();
   absl::Status ResetSlot(Slot& slot);
+  // At start: when the views have applied records the log does not hold (or
+  // holds differently), says so and rebuilds every view from the log.
+  absl::Status RebuildIfBesideAnotherLog();
   absl::Status ApplyPage(const std::vector<eventstore::Record>& records);
   // The code's version has caught up: serve it, drop the old rows.
   absl::Status Promote(Slot& slot);

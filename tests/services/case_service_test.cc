@@ -468,5 +468,55 @@ TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
             GetCase("R1", 0).SerializeAsString());
 }
 
+// An older copy of the log restored beside newer views: the views have
+// applied positions the log does not hold. At start the server says so and
+// rebuilds the views from the log, so the next command (which takes one of
+// those positions again) shows up in them.
+TEST_F(CaseServiceTest, ViewsAheadOfARestoredLogAreRebuiltAndTheNextCommandShows) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("V1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
+  const std::string log = dir_.Sub("data") + "/log";
+  std::filesystem::copy(log, dir_.Sub("log-backup"), std::filesystem::copy_options::recursive);
+
+  Start();
+  ASSERT_TRUE(Open("V2", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("V2", testing::Identify(pick_, drop_));
+  const uint64_t ahead = MustSubmit("V2", testing::IlCheck(false)).last_position();
+  EXPECT_EQ(GetCase("V2", ahead).state(), "AWAITING_TECH_SPOC");
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
+
+  std::filesystem::remove_all(log);
+  std::filesystem::copy(dir_.Sub("log-backup"), log, std::filesystem::copy_options::recursive);
+  Start();
+  EXPECT_THAT(server_->Log(), HasSubstr("views do not match the log: the views have applied the "
+                                        "log up to position 4 but the log ends at 1"));
+  const v1::CommandReply identified = MustSubmit("V1", testing::Identify(pick_, drop_));
+  ASSERT_EQ(identified.last_position(), 2u) << "the position the views had applied for V2";
+  EXPECT_EQ(GetCase("V1", identified.last_position()).state(), "CAR_IDENTIFIED");
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(ListCases({}, &cases, identified.last_position()).ok());
+  ASSERT_EQ(cases.cases_size(), 1) << "V2 is not in the restored log";
+  EXPECT_EQ(cases.cases(0).case_id(), "V1");
+}
+
+// A log replaced by another of the same length: the record at the views'
+// position is not the one they applied.
+TEST_F(CaseServiceTest, ViewsBesideAnotherLogOfTheSameLengthAreRebuilt) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("W1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
+  std::filesystem::rename(dir_.Sub("data") + "/views", dir_.Sub("views-of-W1"));
+  std::filesystem::remove_all(dir_.Sub("data") + "/log");
+  Start();
+  ASSERT_TRUE(Open("W2", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
+  std::filesystem::remove_all(dir_.Sub("data") + "/views");
+  std::filesystem::rename(dir_.Sub("views-of-W1"), dir_.Sub("data") + "/views");
+  Start();
+  EXPECT_THAT(server_->Log(), HasSubstr("the record at position 1 is not the one the views applied"));
+  EXPECT_EQ(GetCase("W2", 1).case_id(), "W2");
+}
+
 }  // namespace
 }  // namespace tripdesk
