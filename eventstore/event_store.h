@@ -121,8 +121,22 @@ struct Options {
   bool unsafe_no_sync = false;
 };
 
+// A record a read found damaged: missing where the stream index points, or
+// not decoding. Carried as a payload on the read's DATA_LOSS status so a
+// verifier can name the record exactly, not the page it was read with.
+struct DamagedRecord {
+  uint64_t position = 0;
+  // Known when the stream index named the record (or a scan found it).
+  std::string stream;
+  std::optional<uint64_t> revision;
+};
+absl::Status DataLossAt(const DamagedRecord& where, absl::string_view message);
+// The damaged record a DATA_LOSS status names, if it names one.
+std::optional<DamagedRecord> DamageOf(const absl::Status& status);
+
 // Forward iterator over the whole log that reads in pages; never holds more
-// than one page in memory.
+// than one page in memory. A damaged record ends it with DATA_LOSS after
+// every good record before it.
 class LogIterator {
  public:
   virtual ~LogIterator() = default;
@@ -166,6 +180,11 @@ class EventStore {
   virtual absl::StatusOr<std::vector<Record>> ReadAll(uint64_t from_position,
                                                       size_t limit) = 0;
   virtual std::unique_ptr<LogIterator> ScanAll(uint64_t from_position) = 0;
+
+  // The stream and revision whose index entry points at `position`, found
+  // by scanning the whole index: for naming a record that is missing or does
+  // not decode, after damage is found. std::nullopt when none does.
+  virtual absl::StatusOr<std::optional<DamagedRecord>> FindIndexEntry(uint64_t position) = 0;
 
   // The stored outcome of a committed (synced) append with this command id,
   // std::nullopt when there is none.

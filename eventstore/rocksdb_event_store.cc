@@ -202,8 +202,16 @@ class PagedLogIterator final : public LogIterator {
 
   absl::StatusOr<std::optional<Record>> Next() override {
     if (index_ == page_.size()) {
+      if (!damage_.ok()) return damage_;
       absl::StatusOr<std::vector<Record>> page = store_->ReadAll(next_, kPage);
-      if (!page.ok()) return page.status();
+      if (!page.ok()) {
+        // The records before a damaged one come first, then its error.
+        const std::optional<DamagedRecord> damaged = DamageOf(page.status());
+        if (!damaged.has_value() || damaged->position <= next_) return page.status();
+        damage_ = page.status();
+        page = store_->ReadAll(next_, damaged->position - next_);
+        if (!page.ok()) return page.status();
+      }
       page_ = *std::move(page);
       index_ = 0;
       if (page_.empty()) return std::nullopt;
@@ -218,7 +226,21 @@ class PagedLogIterator final : public LogIterator {
   uint64_t next_;
   std::vector<Record> page_;
   size_t index_ = 0;
+  absl::Status damage_;  // returned once the records before it are
 };
+
+absl::Status Undecodable(absl::string_view stream, uint64_t position, uint64_t revision) {
+  return DataLossAt({position, std::string(stream), revision},
+                    absl::StrFormat("record at position %d (%s revision %d) does not decode",
+                                    position, stream, revision));
+}
+
+absl::Status MissingFromLog(absl::string_view stream, uint64_t position, uint64_t revision) {
+  return DataLossAt({position, std::string(stream), revision},
+                    absl::StrFormat("stream '%s' indexes revision %d at position %d, which is "
+                                    "missing from the log",
+                                    stream, revision, position));
+}
 
 class RocksDbEventStore final : public EventStore {
  public:
@@ -309,6 +331,7 @@ class RocksDbEventStore final : public EventStore {
     std::vector<Record> out;
     if (limit == 0) return out;
     std::vector<std::string> log_keys;
+    std::vector<uint64_t> revisions;
     const uint64_t durable = LastPosition();
     {
       const std::string prefix = keys::StreamPrefix(stream);
@@ -320,6 +343,9 @@ class RocksDbEventStore final : public EventStore {
         // Records past the synced position are not yet acknowledged.
         if (*keys::DecodeU64(absl::string_view(it->value().data(), 8)) > durable) break;
         log_keys.emplace_back(it->value().data(), 8);
+        revisions.push_back(
+            keys::DecodeU64(absl::string_view(it->key().data() + it->key().size() - 8, 8))
+                .value_or(0));
       }
       if (!it->status().ok()) return FromRocksDb(it->status(), "reading a stream");
     }
@@ -340,16 +366,13 @@ class RocksDbEventStore final : public EventStore {
         if (it->key() != rocksdb::Slice(log_keys[want])) continue;
         if (!out.emplace_back().ParseFromArray(it->value().data(),
                                                 static_cast<int>(it->value().size()))) {
-          return absl::DataLossError(absl::StrFormat(
-              "record at position %d does not decode", *keys::DecodeU64(log_keys[want])));
+          return Undecodable(stream, *keys::DecodeU64(log_keys[want]), revisions[want]);
         }
         ++want;
       }
       if (!it->status().ok()) return FromRocksDb(it->status(), "reading a stream");
       if (want < log_keys.size()) {
-        return absl::DataLossError(absl::StrFormat(
-            "stream '%s' indexes position %d, which is missing from the log", stream,
-            *keys::DecodeU64(log_keys[want])));
+        return MissingFromLog(stream, *keys::DecodeU64(log_keys[want]), revisions[want]);
       }
       return out;
     }
@@ -361,16 +384,13 @@ class RocksDbEventStore final : public EventStore {
     for (size_t i = 0; i < statuses.size(); ++i) {
       if (!statuses[i].ok()) {
         if (statuses[i].IsNotFound()) {
-          return absl::DataLossError(absl::StrFormat(
-              "stream '%s' indexes position %d, which is missing from the log",
-              stream, *keys::DecodeU64(log_keys[i])));
+          return MissingFromLog(stream, *keys::DecodeU64(log_keys[i]), revisions[i]);
         }
         return FromRocksDb(statuses[i], "reading a stream");
       }
       Record& r = out.emplace_back();
       if (!r.ParseFromString(values[i])) {
-        return absl::DataLossError(absl::StrFormat(
-            "record at position %d does not decode", *keys::DecodeU64(log_keys[i])));
+        return Undecodable(stream, *keys::DecodeU64(log_keys[i]), revisions[i]);
       }
     }
     return out;
@@ -399,13 +419,30 @@ class RocksDbEventStore final : public EventStore {
       Record& r = out.emplace_back();
       if (!r.ParseFromArray(it->value().data(),
                             static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(absl::StrFormat(
-            "record at position %d does not decode",
-            keys::DecodeU64(it->key().ToString()).value_or(0)));
+        const uint64_t position = keys::DecodeU64(it->key().ToString()).value_or(0);
+        return DataLossAt({position, "", std::nullopt},
+                          absl::StrFormat("record at position %d does not decode", position));
       }
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "reading the log");
     return out;
+  }
+
+  absl::StatusOr<std::optional<DamagedRecord>> FindIndexEntry(uint64_t position) override {
+    const std::string wanted = keys::EncodeU64(position);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().size() < 8 || absl::string_view(it->value().data(), 8) != wanted) continue;
+      const rocksdb::Slice key = it->key();
+      if (key.size() < 9) continue;
+      DamagedRecord found;
+      found.position = position;
+      found.stream.assign(key.data(), key.size() - 9);  // stream, '\0', revision
+      found.revision = keys::DecodeU64(absl::string_view(key.data() + key.size() - 8, 8));
+      return std::optional<DamagedRecord>(std::move(found));
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "scanning the stream index");
+    return std::optional<DamagedRecord>();
   }
 
   std::unique_ptr<LogIterator> ScanAll(uint64_t from_position) override {

@@ -34,6 +34,33 @@ std::optional<VerifyProblem> CheckLink(const Record& r, ChainHead* head, bool fi
   return std::nullopt;
 }
 
+// A problem at `position` the log cannot name itself (a record missing or
+// unreadable): the stream index says which stream and revision it was.
+absl::StatusOr<VerifyProblem> AtPosition(EventStore& store, uint64_t position, std::string what) {
+  VerifyProblem p{position, "", 0, std::move(what)};
+  absl::StatusOr<std::optional<DamagedRecord>> indexed = store.FindIndexEntry(position);
+  if (!indexed.ok()) return indexed.status();
+  if (indexed->has_value()) {
+    p.stream = (*indexed)->stream;
+    p.revision = (*indexed)->revision.value_or(0);
+  }
+  return p;
+}
+
+// The problem a DATA_LOSS read names: its own record, not the page read.
+absl::StatusOr<VerifyProblem> FromDamage(EventStore& store, const absl::Status& status,
+                                         uint64_t fallback_position) {
+  const std::optional<DamagedRecord> damage = DamageOf(status);
+  if (!damage.has_value()) {
+    return VerifyProblem{fallback_position, "", 0, std::string(status.message())};
+  }
+  if (damage->stream.empty()) {
+    return AtPosition(store, damage->position, std::string(status.message()));
+  }
+  return VerifyProblem{damage->position, damage->stream, damage->revision.value_or(0),
+                       std::string(status.message())};
+}
+
 }  // namespace
 
 absl::StatusOr<VerifyReport> VerifyLog(EventStore& store, const VerifyProgress& progress,
@@ -47,15 +74,19 @@ absl::StatusOr<VerifyReport> VerifyLog(EventStore& store, const VerifyProgress& 
     absl::StatusOr<std::optional<Record>> next = it->Next();
     if (!next.ok()) {
       if (next.status().code() != absl::StatusCode::kDataLoss) return next.status();
-      report.problem = VerifyProblem{expected, "", 0, std::string(next.status().message())};
+      absl::StatusOr<VerifyProblem> problem = FromDamage(store, next.status(), expected);
+      if (!problem.ok()) return problem.status();
+      report.problem = *std::move(problem);
       return report;
     }
     if (!next->has_value()) break;
     const Record& r = **next;
     if (r.position() != expected) {
-      report.problem = VerifyProblem{expected, "", 0,
-                                     absl::StrCat("position ", expected, " is missing: the log "
-                                                  "jumps to ", r.position())};
+      absl::StatusOr<VerifyProblem> problem = AtPosition(
+          store, expected,
+          absl::StrCat("position ", expected, " is missing: the log jumps to ", r.position()));
+      if (!problem.ok()) return problem.status();
+      report.problem = *std::move(problem);
       return report;
     }
     auto [head, first] = heads.try_emplace(r.stream());
@@ -70,9 +101,12 @@ absl::StatusOr<VerifyReport> VerifyLog(EventStore& store, const VerifyProgress& 
     }
   }
   if (expected <= report.total) {
-    report.problem = VerifyProblem{expected, "", 0,
-                                   absl::StrCat("positions ", expected, " to ", report.total,
-                                                " are missing from the end of the log")};
+    absl::StatusOr<VerifyProblem> problem =
+        AtPosition(store, expected,
+                   absl::StrCat("positions ", expected, " to ", report.total,
+                                " are missing from the end of the log"));
+    if (!problem.ok()) return problem.status();
+    report.problem = *std::move(problem);
     return report;
   }
   // Each stream's index must end at its last record: this catches a record
@@ -81,7 +115,8 @@ absl::StatusOr<VerifyReport> VerifyLog(EventStore& store, const VerifyProgress& 
     absl::StatusOr<StreamHead> indexed = store.GetIndexedStreamHead(stream);
     if (!indexed.ok() || indexed->revision != head.revision || indexed->hash != head.hash) {
       report.problem = VerifyProblem{
-          indexed.ok() ? indexed->position : 0, stream, head.revision,
+          indexed.ok() ? indexed->position : 0, stream,
+          indexed.ok() ? indexed->revision : head.revision,
           absl::StrCat("the stream index disagrees with the log: the log's last record is "
                        "revision ", head.revision,
                        indexed.ok() ? absl::StrCat(", the index says ", indexed->revision)
@@ -103,7 +138,13 @@ absl::StatusOr<VerifyReport> VerifyStream(EventStore& store, absl::string_view s
     absl::StatusOr<std::vector<Record>> page = store.ReadStream(stream, from, 1000);
     if (!page.ok()) {
       if (page.status().code() != absl::StatusCode::kDataLoss) return page.status();
-      report.problem = VerifyProblem{0, std::string(stream), from, std::string(page.status().message())};
+      absl::StatusOr<VerifyProblem> problem = FromDamage(store, page.status(), 0);
+      if (!problem.ok()) return problem.status();
+      report.problem = *std::move(problem);
+      if (report.problem->stream.empty()) {
+        report.problem->stream = std::string(stream);
+        report.problem->revision = from;
+      }
       return report;
     }
     for (const Record& r : *page) {

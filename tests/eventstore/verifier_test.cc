@@ -99,11 +99,36 @@ TEST_F(VerifierTest, ADeletedRecordIsReportedAsAGap) {
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(report->problem.has_value());
   EXPECT_EQ(report->problem->position, 9u);
+  EXPECT_EQ(report->problem->stream, "case-2") << "the index still names the record";
+  EXPECT_EQ(report->problem->revision, 2u);
   EXPECT_THAT(report->problem->problem, HasSubstr("position 9 is missing"));
   absl::StatusOr<VerifyReport> stream = VerifyStream(*store_, "case-2");
   ASSERT_TRUE(stream.ok());
   ASSERT_TRUE(stream->problem.has_value());
+  EXPECT_EQ(stream->problem->position, 9u);
+  EXPECT_EQ(stream->problem->stream, "case-2");
+  EXPECT_EQ(stream->problem->revision, 2u);
   EXPECT_THAT(stream->problem->problem, HasSubstr("position 9"));
+}
+
+TEST_F(VerifierTest, AnUndecodableRecordIsNamedByItsOwnPositionStreamAndRevision) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, keys::LogKey(14), "\xff\xff not a record").ok());
+  });
+  absl::StatusOr<VerifyReport> report = VerifyLog(*store_, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_TRUE(report->problem.has_value());
+  EXPECT_EQ(report->problem->position, 14u) << "not the start of the page it was read with";
+  EXPECT_EQ(report->problem->stream, "case-1");
+  EXPECT_EQ(report->problem->revision, 4u);
+  EXPECT_EQ(report->records_checked, 13u) << "every record before it was checked";
+  EXPECT_THAT(report->problem->problem, HasSubstr("does not decode"));
+  absl::StatusOr<VerifyReport> stream = VerifyStream(*store_, "case-1");
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE(stream->problem.has_value());
+  EXPECT_EQ(stream->problem->position, 14u);
+  EXPECT_EQ(stream->problem->stream, "case-1");
+  EXPECT_EQ(stream->problem->revision, 4u);
 }
 
 TEST_F(VerifierTest, ARecordDeletedFromTheEndIsFoundThroughTheIndex) {
@@ -114,6 +139,9 @@ TEST_F(VerifierTest, ARecordDeletedFromTheEndIsFoundThroughTheIndex) {
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(report->problem.has_value());
   EXPECT_THAT(report->problem->problem, HasSubstr("index disagrees"));
+  EXPECT_EQ(report->problem->position, 30u);
+  EXPECT_EQ(report->problem->stream, "case-2");
+  EXPECT_EQ(report->problem->revision, 9u);
 }
 
 TEST_F(VerifierTest, AnUnknownStreamIsNotFound) {

@@ -313,7 +313,7 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   EXPECT_EQ(tampered.problem().revision(), 5u);
   auto [bad_code, bad_out] = Cli("audit verify");
   EXPECT_EQ(bad_code, "exited 3") << bad_out;
-  EXPECT_THAT(bad_out, HasSubstr("MISMATCH at position 6"));
+  EXPECT_THAT(bad_out, HasSubstr("MISMATCH at position 6 (case-A6 revision 5): "));
   auto [case_code, case_out] = Cli("audit verify --case A6");
   EXPECT_EQ(case_code, "exited 3") << case_out;
 }

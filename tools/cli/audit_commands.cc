@@ -119,9 +119,11 @@ int AuditVerify(const Context& ctx, const Args& args) {
   if (!status.ok()) return Fail(status);
   if (last.has_problem()) {
     if (!ctx.json) {
-      std::cout << "MISMATCH at position " << last.problem().position() << " ("
-                << last.problem().stream() << " revision " << last.problem().revision()
-                << "): " << last.problem().problem() << "\n";
+      const v1::VerifyProblem& p = last.problem();
+      std::cout << "MISMATCH at position " << p.position() << " ("
+                << (p.stream().empty() ? std::string("no stream names it")
+                                       : absl::StrCat(p.stream(), " revision ", p.revision()))
+                << "): " << p.problem() << "\n";
     }
     return 3;
   }
