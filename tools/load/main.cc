@@ -367,6 +367,14 @@ class Generator {
         next_due += std::chrono::nanoseconds(1000000000LL / rate);
       }
       std::unique_lock<std::mutex> lock(mu_);
+      // The server said it is unavailable (down, restarting, shutting
+      // down): wait before the next call rather than spin on refusals.
+      if (Clock::now() < paused_until_) {
+        const Clock::time_point until = std::min({paused_until_, end, next_report});
+        lock.unlock();
+        std::this_thread::sleep_until(until);
+        continue;
+      }
       cv_.wait_until(lock, std::min(end, next_report), [&] {
         return in_flight_ < in_flight_limit && !idle_.empty();
       });
@@ -461,9 +469,18 @@ class Generator {
     std::lock_guard<std::mutex> lock(mu_);
     --in_flight_;
     ++done_;
-    latencies_.push_back(micros);
     CaseRun run = std::move(call->run);
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      // Exponential backoff, 50 ms doubling to 2 s; reset by a success.
+      backoff_ = std::min(std::chrono::milliseconds(2000),
+                          std::max(std::chrono::milliseconds(50), backoff_ * 2));
+      paused_until_ = std::max(paused_until_, Clock::now() + backoff_);
+    }
     if (status.ok()) {
+      backoff_ = std::chrono::milliseconds(0);
+      // Percentiles are of acknowledged commands: a refusal or an
+      // unreachable server answers fast and would flatter them.
+      latencies_.push_back(micros);
       if (acks_.is_open()) {
         acks_ << call->command_id << " " << call->reply.first_position() << " "
               << call->reply.last_position() << "\n";
@@ -482,6 +499,7 @@ class Generator {
     } else {
       ++errors_[status.error_code()];
       ++errors_total_;
+      first_error_.try_emplace(status.error_code(), status.error_message());
       // A refused case is abandoned; a unit whose RA may be open stays out
       // of the pool rather than be rented twice.
       if (run.next < 1) Release(run);
@@ -512,8 +530,12 @@ class Generator {
         cases_started_, absl::GetFlag(FLAGS_rate));
     std::cout << absl::StrFormat(
         "%.0f commands/s over %.1f s (%d commands, %d errors)\n"
-        "latency µs: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f\n",
+        "latency µs of acknowledged commands: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f\n",
         ok / seconds, seconds, done_, errors_total_, pct(50), pct(90), pct(99), pct(99.9));
+    for (const auto& [code, message] : first_error_) {
+      std::cout << absl::StrFormat("errors with code %d (%d), the first: %s\n", code,
+                                   errors_.at(code), message);
+    }
     std::cout << json << "\n";
     if (!absl::GetFlag(FLAGS_out_json).empty()) {
       std::ofstream(absl::GetFlag(FLAGS_out_json)) << json << "\n";
@@ -542,7 +564,10 @@ class Generator {
   uint64_t errors_total_ = 0;
   uint64_t cases_started_ = 0;
   std::map<int, uint64_t> errors_;
-  std::vector<double> latencies_;
+  std::map<int, std::string> first_error_;  // by code, to say what went wrong
+  std::vector<double> latencies_;  // of acknowledged commands only
+  Clock::time_point paused_until_;
+  std::chrono::milliseconds backoff_{0};
   std::ofstream acks_;
 };
 
