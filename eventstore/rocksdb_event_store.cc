@@ -989,6 +989,11 @@ class RocksDbEventStore final : public EventStore {
         failed_ = absl::UnavailableError(absl::StrCat(
             "the event log could not be synced to disk; restart tripdeskd: ",
             synced.message()));
+        synced = absl::UnavailableError(absl::StrCat(
+            "the event log could not be synced to disk, so this append is not durable (a restart "
+            "may bring it back): retry it with the same command id once tripdeskd has "
+            "restarted. ",
+            synced.message()));
       }
       if (!synced.ok()) {
         for (SyncBatch& b : batches) {

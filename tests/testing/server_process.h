@@ -63,7 +63,9 @@ inline CommandResult RunCommand(const std::string& command) {
 
 class ServerProcess {
  public:
-  ServerProcess(std::string data_dir, std::vector<std::string> extra_flags = {})
+  // `env`: NAME=value pairs set for the server only (an LD_PRELOAD shim).
+  ServerProcess(std::string data_dir, std::vector<std::string> extra_flags = {},
+                std::vector<std::string> env = {})
       : data_dir_(data_dir), log_path_(absl::StrCat(data_dir, ".", NextRun(), ".log")) {
     std::vector<std::string> args = {TRIPDESK_TRIPDESKD, "--data_dir=" + data_dir,
                                      "--listen=127.0.0.1:0"};
@@ -76,6 +78,7 @@ class ServerProcess {
         dup2(log, STDERR_FILENO);
         close(log);
       }
+      for (std::string& e : env) putenv(e.data());
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

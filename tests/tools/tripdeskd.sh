@@ -1,9 +1,10 @@
 # Sourced by the test scripts: start_tripdeskd TRIPDESKD LOG [FLAGS...] starts
-# the server on a free loopback port and sets $pid and $port.
+# the server on a free loopback port and sets $pid and $port. The words of
+# the array TRIPDESKD_PREFIX, if set, go before the binary (env VAR=... ).
 start_tripdeskd() {
   local binary=$1 log=$2
   shift 2
-  "$binary" --listen=127.0.0.1:0 "$@" > "$log" 2>&1 &
+  ${TRIPDESKD_PREFIX[@]+"${TRIPDESKD_PREFIX[@]}"} "$binary" --listen=127.0.0.1:0 "$@" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do
     grep -q "serving on port" "$log" && break
