@@ -3,6 +3,7 @@
 // evicted and read again, and an uncommitted page leaves nothing behind.
 #include "projections/row_cache.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "projections/unit_rental_projection.h"
 #include "tests/testing/temp_dir.h"
@@ -62,7 +63,7 @@ TEST_F(RowCacheTest, AChangedRowReplacesItsOldKeysWhetherCachedOrReadAgain) {
 
   // Enough other rows to push c1 out; its stored key is derived on re-read.
   for (int i = 0; i < 12; ++i) {
-    ASSERT_TRUE(Page(cache, "other" + std::to_string(i), "V" + std::to_string(i), false).ok());
+    ASSERT_TRUE(Page(cache, absl::StrCat("other", i), absl::StrCat("V", i), false).ok());
   }
   EXPECT_LE(cache.size(), 4u);
   ASSERT_TRUE(Page(cache, "c1", "U3", true).ok());
