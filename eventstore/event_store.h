@@ -119,6 +119,9 @@ struct Options {
   size_t max_id_bytes = 128;
   // Tests only: skip fsync. Never set in the server.
   bool unsafe_no_sync = false;
+  // The time stamped on records (recorded_at); empty: absl::Now. Deadlines
+  // are always checked against absl::Now.
+  std::function<absl::Time()> clock;
 };
 
 // A record a read found damaged: missing where the stream index points, or

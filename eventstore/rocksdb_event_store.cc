@@ -738,7 +738,7 @@ class RocksDbEventStore final : public EventStore {
 
     uint64_t next = next_position_;
     const absl::Time wall = absl::Now();
-    const google::protobuf::Timestamp now = ToTimestamp(wall);
+    const google::protobuf::Timestamp now = ToTimestamp(options_.clock ? options_.clock() : wall);
     Record record;
     for (size_t i = 0; i < batch.size(); ++i) {
       const AppendRequest& req = batch[i].request;

@@ -178,7 +178,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
                                            *request->expected_revision, "; re-read it and retry")));
     return;
   }
-  workflows::DecisionContext context{absl::Now(), request->actor, reference_.get(), {}};
+  workflows::DecisionContext context{clock_->Now(), request->actor, reference_.get(), {}};
   for (const std::string& name : workflow->SharedStreams(request->command, *state, context)) {
     absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
     if (!shared.ok()) {

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
 #include "services/case_state_cache.h"
+#include "services/clock.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "workflows/reference_data.h"
 #include "workflows/registry.h"
@@ -58,11 +59,14 @@ class CommandRunner {
   using Done = std::function<void(absl::StatusOr<CaseCommandResult>)>;
   static constexpr int kMaxAttempts = 4;
 
+  // `clock` (the system clock when null) tells deciders what time it is;
+  // it must outlive the runner.
   CommandRunner(eventstore::EventStore* store, const workflows::WorkflowRegistry& registry,
                 std::shared_ptr<const workflows::ReferenceData> reference,
-                size_t cached_cases = 10000)
+                size_t cached_cases = 10000, const Clock* clock = nullptr)
       : store_(store), registry_(registry), reference_(std::move(reference)),
-        cache_(cached_cases), shared_cache_(cached_cases) {}
+        cache_(cached_cases), shared_cache_(cached_cases),
+        clock_(clock != nullptr ? clock : &system_clock_) {}
 
   // Completes `done` once the events are durable (or refused); `done` may
   // run on the store's thread.
@@ -98,6 +102,8 @@ class CommandRunner {
   std::shared_ptr<const workflows::ReferenceData> reference_;
   CaseStateCache cache_;
   SharedStateCache shared_cache_;
+  SystemClock system_clock_;
+  const Clock* clock_;
 };
 
 }  // namespace tripdesk::services

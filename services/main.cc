@@ -48,6 +48,9 @@ ABSL_FLAG(int64_t, jwt_clock_skew_seconds, 60, "leeway on exp and nbf");
 ABSL_FLAG(double, rate_limit_per_second, 500,
           "calls a second per authenticated subject (bursts to twice that); 0: no limit");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest request or reply, bytes");
+ABSL_FLAG(std::string, test_clock_start, "",
+          "tests only, loopback only: decisions and records see time start at this RFC 3339 "
+          "instant (and run at the real rate) instead of the system clock");
 ABSL_FLAG(double, unauthenticated_rate_limit_per_second, 20,
           "calls without a valid token a second per peer address (bursts to twice that); past "
           "it the address is refused before its token is read; 0: no limit");
@@ -119,6 +122,16 @@ int main(int argc, char** argv) {
   security.unauthenticated_per_second = absl::GetFlag(FLAGS_unauthenticated_rate_limit_per_second);
   security.denial_log_lines_per_second = absl::GetFlag(FLAGS_denial_log_lines_per_second);
 
+  if (const std::string start = absl::GetFlag(FLAGS_test_clock_start); !start.empty()) {
+    absl::Time at;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, start, &at, &error)) {
+      log->critical("cannot start: --test_clock_start '{}' is not an RFC 3339 time: {}", start, error);
+      return EXIT_FAILURE;
+    }
+    options.test_clock_start = at;
+    log->warn("test clock: decisions and records see time from {}", start);
+  }
   auto server = tripdesk::services::TripdeskServer::Start(options);
   if (!server.ok()) {
     log->critical("cannot start: {}", server.status().ToString());

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "projections/case_projection.h"
 #include "projections/reservation_projection.h"
@@ -30,6 +31,18 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   std::unique_ptr<TripdeskServer> server(new TripdeskServer());
   server->drain_timeout_ = options.drain_timeout;
   server->reference_ = options.reference;
+  if (options.test_clock_start.has_value()) {
+    if (!IsLoopback(options.listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--test_clock_start fakes the time decisions are made at: loopback only, not ",
+          options.listen));
+    }
+    server->clock_ = std::make_unique<TestClock>(*options.test_clock_start);
+  } else {
+    server->clock_ = std::make_unique<SystemClock>();
+  }
+  const Clock* clock = server->clock_.get();
+  options.store.clock = [clock] { return clock->Now(); };
   options.store.path = options.data_dir + "/log";
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
       eventstore::EventStore::Open(options.store);
@@ -65,8 +78,8 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   auth.unauthenticated_burst = 2 * options.security.unauthenticated_per_second;
   auth.denial_log_lines_per_second = options.security.denial_log_lines_per_second;
   server->auth_ = std::make_unique<Authenticator>(std::move(auth));
-  server->commands_ =
-      std::make_unique<CommandRunner>(server->store_.get(), registry, server->reference_);
+  server->commands_ = std::make_unique<CommandRunner>(server->store_.get(), registry,
+                                                      server->reference_, 10000, clock);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
                                                  server->projections_.get(), registry,
                                                  server->reference_, server->auth_.get());

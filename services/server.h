@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "projections/queries.h"
 #include "services/audit_service.h"
 #include "services/case_service.h"
+#include "services/clock.h"
 #include "services/command_runner.h"
 #include "services/event_log_service.h"
 #include "services/identity.h"
@@ -45,6 +47,8 @@ struct ServerOptions {
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
   SecurityOptions security;
+  // Tests only, loopback only: the business clock starts here (see clock.h).
+  std::optional<absl::Time> test_clock_start;
 };
 
 class TripdeskServer {
@@ -60,6 +64,7 @@ class TripdeskServer {
  private:
   TripdeskServer() = default;
 
+  std::unique_ptr<Clock> clock_;
   std::unique_ptr<eventstore::EventStore> store_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
   std::unique_ptr<projections::ViewStore> views_;

@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <map>
+#include <cstdlib>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -44,7 +46,15 @@ TEST(EventStoreCrash, SigkillAtRandomMomentsLosesNoAcknowledgedAppend) {
   testing::TempDir dir;
   const std::string db = dir.Sub("db");
   const std::string ack_file = dir.Sub("acks");
-  std::mt19937 random(std::random_device{}());
+  // The seed goes into the test's output (and its XML) so a failing run can
+  // be repeated: CRASH_SEED=N.
+  const char* fixed = std::getenv("CRASH_SEED");
+  const unsigned seed = fixed != nullptr ? static_cast<unsigned>(std::strtoul(fixed, nullptr, 10))
+                                         : std::random_device{}();
+  std::cout << "crash test seed " << seed << " (CRASH_SEED=" << seed << " repeats it)\n";
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937 random(seed);
   std::uniform_int_distribution<int> delay_ms(150, 700);
   constexpr int kRounds = 5;
 

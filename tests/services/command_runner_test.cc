@@ -10,13 +10,15 @@
 #include "tests/testing/reference.h"
 #include "tests/testing/rv_commands.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_day.h"
 
 namespace tripdesk::services {
 namespace {
 
-std::string Day(int days_from_today) {
-  return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + days_from_today);
-}
+using testing::TestClockStart;
+
+// Dates on the runners' fixed day (tests/testing/test_day.h).
+std::string Day(int days_from_start) { return testing::TestDay(days_from_start); }
 
 class CommandRunnerTest : public ::testing::Test {
  protected:
@@ -27,7 +29,7 @@ class CommandRunnerTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     runner_ = std::make_unique<CommandRunner>(store_.get(), workflows::WorkflowRegistry::Default(),
-                                              testing::ShippedReference());
+                                              testing::ShippedReference(), 10000, &clock_);
   }
 
   absl::StatusOr<CaseCommandResult> Run(const std::string& case_id, testing::CarCommand command,
@@ -69,7 +71,8 @@ class CommandRunnerTest : public ::testing::Test {
     return answer.get();
   }
 
-  const absl::Time pick_ = absl::Now() + absl::Hours(72);
+  const TestClock clock_{TestClockStart()};
+  const absl::Time pick_ = TestClockStart() + absl::Hours(72);
   const absl::Time drop_ = pick_ + absl::Hours(48);
   testing::TempDir dir_;
   std::unique_ptr<eventstore::EventStore> store_;
@@ -121,7 +124,7 @@ TEST_F(CommandRunnerTest, AUnitReturnedBehindTheCacheBindsTheNextRental) {
 
   // Another runner (another writer's cache) rents the unit out and back.
   CommandRunner other(store_.get(), workflows::WorkflowRegistry::Default(),
-                      testing::ShippedReference());
+                      testing::ShippedReference(), 10000, &clock_);
   Rent(other, "RV2", 900, 1000);
   ASSERT_TRUE(Run(*runner_, "RV3", testing::AsCaseCommand(testing::Retail(Day(0), Day(1))), "", true).ok());
   const uint64_t last = store_->LastPosition();

@@ -14,6 +14,7 @@
 #include "tests/testing/rv_commands.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_day.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
@@ -24,14 +25,14 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::RvCommand;
 
-std::string Day(int days_from_today) {
-  return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + days_from_today);
-}
+// Dates on the server's fixed day (tests/testing/test_day.h).
+std::string Day(int days_from_today) { return testing::TestDay(days_from_today); }
 
 class RvServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
+    server_ = std::make_unique<testing::ServerProcess>(
+        dir_.Sub("data"), std::vector<std::string>{testing::TestClockFlag()});
     channel_ = server_->Connect();
     ASSERT_NE(channel_, nullptr);
     cases_ = v1::CaseService::NewStub(channel_);
@@ -254,6 +255,36 @@ TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
   s = Submit("RV2", testing::CloseRa(1, 1, 1, Day(5)), &reply, "alice", "auditor");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(LastPosition(), opened);
+}
+
+// A server on a test clock decides and records on that clock's day: a
+// pick-up "today" in 2030 is taken (on the system clock it would be more
+// than two years ahead), and its record is stamped in 2030. Off loopback
+// the test clock is refused.
+TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
+  testing::TempDir dir;
+  testing::ServerProcess server(dir.Sub("data"), {"--test_clock_start=2030-01-15T10:00:00Z"});
+  auto channel = server.Connect();
+  ASSERT_NE(channel, nullptr) << server.Log();
+  v1::OpenCaseRequest open;
+  open.set_case_id("T2030");
+  *open.mutable_command() = testing::AsCaseCommand(testing::Retail("2030-01-15", "2030-01-17"));
+  grpc::ClientContext context;
+  server.Authorize(context, "alice", "agent");
+  v1::CommandReply reply;
+  const grpc::Status opened = v1::CaseService::NewStub(channel)->OpenCase(&context, open, &reply);
+  ASSERT_TRUE(opened.ok()) << opened.error_message();
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(reply.view().created_at().seconds()),
+                             absl::UTCTimeZone()),
+            "2030-01-15");
+  EXPECT_THAT(server.Log(), HasSubstr("test clock: decisions and records see time from 2030-01-15"));
+
+  testing::ServerProcess exposed(dir.Sub("exposed"),
+                                 {"--listen=0.0.0.0:0", "--allow_plaintext_non_loopback",
+                                  "--test_clock_start=2030-01-15T10:00:00Z"});
+  EXPECT_EQ(testing::DescribeExit(exposed.Wait()), "exited 1");
+  EXPECT_THAT(exposed.Log(), HasSubstr("--test_clock_start fakes the time decisions are made at: "
+                                       "loopback only"));
 }
 
 }  // namespace

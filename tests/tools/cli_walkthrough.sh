@@ -18,6 +18,15 @@ expect() {  # expect WORDS -- COMMAND...: the command's output must contain WORD
   out=$("$@" 2>&1) || { echo "FAILED: $*"; echo "$out"; exit 1; }
   grep -q -- "$words" <<<"$out" || { echo "expected '$words' from: $*"; echo "$out"; exit 1; }
 }
+# The README's `date` reads the server's clock: its day, fixed for the run
+# (see tripdeskd.sh), so the walkthrough never straddles UTC midnight.
+date() {
+  local args=() rel=""
+  while [ $# -gt 0 ]; do
+    case $1 in -d) rel=$2; shift 2 ;; *) args+=("$1"); shift ;; esac
+  done
+  command date -d "$test_clock_start $rel" "${args[@]}"
+}
 pickup=$(date -u -d '+7 days' +%Y-%m-%dT17:00:00Z)
 dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 

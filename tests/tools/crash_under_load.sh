@@ -11,6 +11,9 @@ tripdeskd=$1
 load=$2
 rounds=${3:-3}
 max_seconds=${4:-3}
+seed=${CRASH_SEED:-$(( $(od -An -N2 -tu2 /dev/urandom) ))}
+echo "crash_under_load: seed $seed (CRASH_SEED=$seed repeats its kill times)"
+RANDOM=$seed
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -27,11 +30,12 @@ start_server() {
 for round in $(seq 1 "$rounds"); do
   start_server
   "$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=$((max_seconds + 1)) --in_flight=64 \
-    --cases=256 --mix=offline=4,il=1,rv=2 --rv_units=128 --run_id="r$round" --acks="$work/acks" \
+    --cases=256 --mix=offline=4,il=1,rv=2 --rv_today="$test_day" --rv_units=128 --run_id="r$round" --acks="$work/acks" \
     > "$work/load-$round" 2>&1 &
   load_pid=$!
   # Kill somewhere between 0.5 s and MAX_SECONDS s into the load.
-  sleep "$(awk -v max="$max_seconds" 'BEGIN { srand(); printf "%.2f", 0.5 + rand() * (max - 0.5) }')"
+  ms=$(( 500 + RANDOM % (max_seconds * 1000 - 500) ))
+  sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""

@@ -18,7 +18,7 @@ start_tripdeskd "$tripdeskd" "$work/log" --data_dir="$work/data" --rate_limit_pe
 # rented out by its unfinished cases, readings moved on by its returns).
 for run in 1 2; do
   "$load" --server="127.0.0.1:$port" --dev_dir="$work/data/dev" --duration_seconds=2 --rate=300 --in_flight=32 --cases=64 \
-    --mix=offline=4,il=1,rv=2 --rv_units=64 --acks="$work/acks" --out_json="$work/summary.json"
+    --mix=offline=4,il=1,rv=2 --rv_today="$test_day" --rv_units=64 --acks="$work/acks" --out_json="$work/summary.json"
   grep -q '"errors_by_code":{}' "$work/summary.json" || { echo "run $run:"; cat "$work/summary.json"; exit 1; }
 done
 acks=$(wc -l < "$work/acks")

@@ -1,10 +1,17 @@
 # Sourced by the test scripts: start_tripdeskd TRIPDESKD LOG [FLAGS...] starts
-# the server on a free loopback port and sets $pid and $port. The words of
+# the server on a free loopback port and sets $pid and $port. Its clock
+# starts at 10:00 UTC on the day the script started ($test_day), so no run
+# straddles UTC midnight between the dates a script computes and the
+# server's "today" (tripdeskd --test_clock_start). The words of
 # the array TRIPDESKD_PREFIX, if set, go before the binary (env VAR=... ).
+test_day=$(date -u +%Y-%m-%d)
+test_clock_start="${test_day}T10:00:00Z"
+
 start_tripdeskd() {
   local binary=$1 log=$2
   shift 2
-  ${TRIPDESKD_PREFIX[@]+"${TRIPDESKD_PREFIX[@]}"} "$binary" --listen=127.0.0.1:0 "$@" > "$log" 2>&1 &
+  ${TRIPDESKD_PREFIX[@]+"${TRIPDESKD_PREFIX[@]}"} "$binary" --listen=127.0.0.1:0 \
+    --test_clock_start="$test_clock_start" "$@" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do
     grep -q "serving on port" "$log" && break

@@ -49,6 +49,9 @@ ABSL_FLAG(std::string, mix, "offline=4,il=1",
 ABSL_FLAG(int32_t, rv_units, 0,
           "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time, "
           "starting from what the units' streams say (units still rented out are skipped)");
+ABSL_FLAG(std::string, rv_today, "",
+          "the day RV rentals are picked up (YYYY-MM-DD): the server's today; default the UTC date "
+          "now (a server run with --test_clock_start needs its day)");
 ABSL_FLAG(int32_t, print_rv_fleet, 0,
           "print N reference-data unit entries for the load fleet and exit (for --reference_data)");
 ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
@@ -193,7 +196,12 @@ std::vector<Step> Script(bool offline) {
 // An RV rental from reservation to close: picked up today, back tomorrow.
 // The unit and its readings are filled in per case (see Send).
 std::vector<Step> RvScript() {
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  if (const std::string day = absl::GetFlag(FLAGS_rv_today);
+      !day.empty() && !absl::ParseCivilTime(day, &today)) {
+    std::cerr << "--rv_today: expected YYYY-MM-DD, got '" << day << "'\n";
+    std::exit(2);
+  }
   const std::string pick = absl::FormatCivilTime(today);
   const std::string back = absl::FormatCivilTime(today + 1);
   std::vector<Step> steps(3);
