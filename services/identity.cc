@@ -261,8 +261,8 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
   std::optional<JwtClaims> known = bearer ? Remembered(token, now) : std::nullopt;
   // An address that keeps failing to authenticate is refused before its
   // tokens are read; a caller with a token already verified never is.
-  const std::string peer = PeerAddress(context.peer());
-  const bool limit_peer = options_.unauthenticated_per_second > 0;
+  const bool limit_peer = options_.unauthenticated_per_second > 0 && !known.has_value();
+  const std::string peer = limit_peer ? PeerAddress(context.peer()) : std::string();
   absl::Status refusal;
   // Takes `cost` from the address's allowance of failed authentications.
   auto peer_allowance = [&](double cost) {
@@ -271,7 +271,7 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
                     std::max(options_.unauthenticated_burst, options_.unauthenticated_per_second),
                     cost);
   };
-  if (!known.has_value() && limit_peer) {
+  if (limit_peer) {
     if (!peer_allowance(0)) {
       return Deny(context, "", rpc,
                   absl::ResourceExhaustedError(absl::StrFormat(

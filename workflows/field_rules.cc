@@ -25,8 +25,38 @@ using google::protobuf::Reflection;
 // Commands nest a few levels; anything deeper is not a command.
 constexpr int kMaxDepth = 16;
 
+// Where the walk is: field names and repeated indexes, spelled out only when
+// a check fails (a valid command never pays for its paths).
+class Path {
+ public:
+  explicit Path(absl::string_view root) : root_(root) {}
+  void Push(const std::string& name, int index = -1) { segments_.push_back({&name, index}); }
+  void Pop() { segments_.pop_back(); }
+  void SetIndex(int index) { segments_.back().index = index; }
+  std::string str() const {
+    std::string out(root_);
+    for (const Segment& s : segments_) {
+      if (!out.empty()) out.push_back('.');
+      out += *s.name;
+      if (s.index >= 0) absl::StrAppend(&out, "[", s.index, "]");
+    }
+    return out;
+  }
+
+ private:
+  struct Segment {
+    const std::string* name;
+    int index;
+  };
+  std::string root_;
+  std::vector<Segment> segments_;
+};
+
 absl::Status Invalid(absl::string_view path, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", problem));
+}
+absl::Status Invalid(const Path& path, absl::string_view problem) {
+  return Invalid(path.str(), problem);
 }
 
 std::string Join(absl::string_view path, absl::string_view name) {
@@ -47,6 +77,16 @@ bool Luhn(absl::string_view digits) {
     twice = !twice;
   }
   return sum % 10 == 0;
+}
+
+// Fewer than 13 digits in all: no card number, whatever their order (most
+// fields, checked without building runs).
+bool TooFewDigits(absl::string_view text) {
+  int digits = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9' && ++digits >= 13) return false;
+  }
+  return true;
 }
 
 // The runs of digits in `text` that single spaces or dashes join, each with
@@ -88,10 +128,29 @@ bool IsBidiControl(uint32_t cp) {
   return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-absl::Status CheckDate(absl::string_view path, absl::string_view value) {
-  absl::CivilDay day;
-  if (value.size() != 10 || !absl::ParseCivilTime(value, &day) ||
-      absl::FormatCivilTime(day) != value) {
+// YYYY-MM-DD naming a real day (no 2027-02-30), read by hand: every RV
+// command carries several and a parser costs more than the rest together.
+bool IsCalendarDate(absl::string_view v) {
+  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
+  int n[3] = {0, 0, 0};
+  const int starts[3] = {0, 5, 8};
+  const int lengths[3] = {4, 2, 2};
+  for (int f = 0; f < 3; ++f) {
+    for (int k = 0; k < lengths[f]; ++k) {
+      const char c = v[starts[f] + k];
+      if (c < '0' || c > '9') return false;
+      n[f] = n[f] * 10 + (c - '0');
+    }
+  }
+  const int year = n[0], month = n[1], day = n[2];
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+absl::Status CheckDate(const Path& path, absl::string_view value) {
+  if (!IsCalendarDate(value)) {
     return Invalid(path, absl::StrCat("'", value, "' is not a date (YYYY-MM-DD)"));
   }
   if (value < kEarliestDate || value > kLatestDate) {
@@ -101,8 +160,13 @@ absl::Status CheckDate(absl::string_view path, absl::string_view value) {
   return absl::OkStatus();
 }
 
-absl::Status CheckString(absl::string_view path, absl::string_view value,
-                         const v1::FieldRules& rules) {
+absl::Status ControlCharacter(const Path& path, uint32_t cp, size_t at, bool multiline) {
+  return Invalid(path, absl::StrFormat("holds the control character %s at byte %d; only "
+                                       "printable text is accepted%s",
+                                       CodePoint(cp), at, multiline ? "" : " (and no line breaks)"));
+}
+
+absl::Status CheckString(const Path& path, absl::string_view value, const v1::FieldRules& rules) {
   const size_t max = rules.max_bytes() > 0 ? rules.max_bytes()
                      : rules.multiline()   ? kDefaultMultilineMaxBytes
                                            : kDefaultMaxBytes;
@@ -111,16 +175,18 @@ absl::Status CheckString(absl::string_view path, absl::string_view value,
   }
   for (size_t i = 0; i < value.size();) {
     const size_t at = i;
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x80) {  // ASCII: only the controls to look at
+      if ((c < 0x20 && !(rules.multiline() && (c == '\n' || c == '\r' || c == '\t'))) ||
+          c == 0x7F) {
+        return ControlCharacter(path, c, at, rules.multiline());
+      }
+      ++i;
+      continue;
+    }
     uint32_t cp = 0;
     if (!DecodeUtf8(value, &i, &cp)) return Invalid(path, "is not valid UTF-8");
-    const bool c0 = cp < 0x20 || cp == 0x7F;
-    const bool c1 = cp >= 0x80 && cp <= 0x9F;
-    if ((c0 && !(rules.multiline() && (cp == '\n' || cp == '\r' || cp == '\t'))) || c1) {
-      return Invalid(path, absl::StrFormat("holds the control character %s at byte %d; only "
-                                           "printable text is accepted%s",
-                                           CodePoint(cp), at,
-                                           rules.multiline() ? "" : " (and no line breaks)"));
-    }
+    if (cp <= 0x9F) return ControlCharacter(path, cp, at, rules.multiline());  // C1
     if (IsBidiControl(cp)) {
       return Invalid(path, absl::StrFormat("holds the bidirectional control %s at byte %d, "
                                            "which can make text display as something else",
@@ -136,7 +202,7 @@ absl::Status CheckString(absl::string_view path, absl::string_view value,
   return absl::OkStatus();
 }
 
-absl::Status CheckTimestamp(absl::string_view path, const Message& message) {
+absl::Status CheckTimestamp(const Path& path, const Message& message) {
   const auto* ts = google::protobuf::DynamicCastToGenerated<google::protobuf::Timestamp>(&message);
   if (ts == nullptr) return absl::OkStatus();
   if (ts->seconds() == 0 && ts->nanos() == 0) return absl::OkStatus();  // not given
@@ -154,7 +220,7 @@ absl::Status CheckTimestamp(absl::string_view path, const Message& message) {
   return absl::OkStatus();
 }
 
-absl::Status CheckEnum(absl::string_view path, const FieldDescriptor& field, int value) {
+absl::Status CheckEnum(const Path& path, const FieldDescriptor& field, int value) {
   if (field.enum_type()->FindValueByNumber(value) != nullptr) return absl::OkStatus();
   std::vector<std::string> names;
   for (int i = 0; i < field.enum_type()->value_count(); ++i) {
@@ -181,87 +247,93 @@ std::string ElementKey(const Message& message, const FieldDescriptor& field, int
   return "";
 }
 
-absl::Status CheckUnique(absl::string_view path, const Message& message,
-                         const FieldDescriptor& field, absl::string_view unique_by) {
+absl::Status CheckUnique(Path& path, const Message& message, const FieldDescriptor& field,
+                         absl::string_view unique_by) {
   const int n = message.GetReflection()->FieldSize(message, &field);
   absl::flat_hash_map<std::string, int> seen;
   for (int i = 0; i < n; ++i) {
     const std::string key = ElementKey(message, field, i, unique_by);
     auto [it, fresh] = seen.try_emplace(key, i);
     if (!fresh) {
-      return Invalid(absl::StrCat(path, "[", i, "]"),
-                     absl::StrCat("'", key, "' is given twice (also at [", it->second,
-                                  "]); give each once",
-                                  field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE
-                                      ? " (with a quantity for several)"
-                                      : ""));
+      path.SetIndex(i);
+      return Invalid(path, absl::StrCat("'", key, "' is given twice (also at [", it->second,
+                                        "]); give each once",
+                                        field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE
+                                            ? " (with a quantity for several)"
+                                            : ""));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, absl::string_view path, int depth);
+absl::Status CheckMessage(const Message& message, Path& path, int depth);
 
-absl::Status CheckField(const Message& message, const FieldDescriptor& field,
-                        absl::string_view path, int depth) {
+// Checks one field present in `message`; `path` ends at the field.
+absl::Status CheckPresentField(const Message& message, const FieldDescriptor& field, Path& path,
+                               int depth) {
   const Reflection* r = message.GetReflection();
   const v1::FieldRules& rules = RulesOf(field);
-  const std::string here = Join(path, field.name());
   if (field.is_repeated()) {
     const int n = r->FieldSize(message, &field);
     const int max = rules.max_count() > 0 ? static_cast<int>(rules.max_count()) : kDefaultMaxCount;
-    if (n > max) return Invalid(here, absl::StrFormat("has %d entries, at most %d allowed", n, max));
+    if (n > max) return Invalid(path, absl::StrFormat("has %d entries, at most %d allowed", n, max));
     for (int i = 0; i < n; ++i) {
-      const std::string element = absl::StrCat(here, "[", i, "]");
+      path.SetIndex(i);
       absl::Status s;
       switch (field.cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING:
-          s = CheckString(element, r->GetRepeatedString(message, &field, i), rules);
+        case FieldDescriptor::CPPTYPE_STRING: {
+          std::string scratch;
+          s = CheckString(path, r->GetRepeatedStringReference(message, &field, i, &scratch), rules);
           break;
+        }
         case FieldDescriptor::CPPTYPE_ENUM:
-          s = CheckEnum(element, field, r->GetRepeatedEnumValue(message, &field, i));
+          s = CheckEnum(path, field, r->GetRepeatedEnumValue(message, &field, i));
           break;
         case FieldDescriptor::CPPTYPE_MESSAGE:
-          s = CheckMessage(r->GetRepeatedMessage(message, &field, i), element, depth + 1);
+          s = CheckMessage(r->GetRepeatedMessage(message, &field, i), path, depth + 1);
           break;
         default:
           break;
       }
       if (!s.ok()) return s;
     }
-    if (!rules.unique_by().empty()) return CheckUnique(here, message, field, rules.unique_by());
+    path.SetIndex(-1);
+    if (!rules.unique_by().empty()) return CheckUnique(path, message, field, rules.unique_by());
     return absl::OkStatus();
   }
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;
-      return CheckString(here, r->GetStringReference(message, &field, &scratch), rules);
+      return CheckString(path, r->GetStringReference(message, &field, &scratch), rules);
     }
     case FieldDescriptor::CPPTYPE_ENUM:
-      return CheckEnum(here, field, r->GetEnumValue(message, &field));
+      return CheckEnum(path, field, r->GetEnumValue(message, &field));
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      if (!r->HasField(message, &field)) return absl::OkStatus();
-      return CheckMessage(r->GetMessage(message, &field), here, depth + 1);
+      return CheckMessage(r->GetMessage(message, &field), path, depth + 1);
     default:
       return absl::OkStatus();
   }
 }
 
-absl::Status CheckMessage(const Message& message, absl::string_view path, int depth) {
+absl::Status CheckMessage(const Message& message, Path& path, int depth) {
   if (depth > kMaxDepth) return Invalid(path, "is nested too deeply");
   const Reflection* r = message.GetReflection();
   if (!r->GetUnknownFields(message).empty()) {
-    return Invalid(path.empty() ? "command" : path,
+    const std::string where = path.str();
+    return Invalid(where.empty() ? "command" : where,
                    absl::StrCat("holds fields that are not part of ", message.GetTypeName(),
                                 " (a client built from newer protos?); they are never stored"));
   }
-  if (message.GetDescriptor()->full_name() == "google.protobuf.Timestamp") {
+  if (message.GetDescriptor()->well_known_type() == google::protobuf::Descriptor::WELLKNOWNTYPE_TIMESTAMP) {
     return CheckTimestamp(path, message);
   }
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
-    if (absl::Status s = CheckField(message, *field, path, depth); !s.ok()) return s;
+    path.Push(field->name());
+    absl::Status s = CheckPresentField(message, *field, path, depth);
+    if (!s.ok()) return s;
+    path.Pop();
   }
   return absl::OkStatus();
 }
@@ -303,6 +375,7 @@ void FindIn(const Message& message, const std::string& path, int depth,
 }  // namespace
 
 bool ContainsCardNumber(absl::string_view text) {
+  if (TooFewDigits(text)) return false;
   for (const std::string& run : DigitRuns(text)) {
     for (size_t len = 13; len <= 19 && len <= run.size(); ++len) {
       for (size_t start = 0; start + len <= run.size(); ++start) {
@@ -314,6 +387,7 @@ bool ContainsCardNumber(absl::string_view text) {
 }
 
 bool ContainsCardNumberInPhone(absl::string_view text) {
+  if (TooFewDigits(text)) return false;
   for (const std::string& run : DigitRuns(text)) {
     for (size_t len : {14, 15}) {
       for (size_t start = 0; start + len <= run.size(); ++start) {
@@ -326,7 +400,8 @@ bool ContainsCardNumberInPhone(absl::string_view text) {
 }
 
 absl::Status CheckFields(const Message& message, absl::string_view path) {
-  return CheckMessage(message, path, 0);
+  Path walk(path);
+  return CheckMessage(message, walk, 0);
 }
 
 absl::Status CheckCommandFields(const v1::CaseCommand& command) {
@@ -349,7 +424,8 @@ absl::Status CheckCommandFields(const v1::CaseCommand& command) {
   if (which == nullptr) {
     return Invalid(absl::StrCat("command.", workflow->name()), "no command is set");
   }
-  return CheckMessage(ir->GetMessage(inner, which), which->name(), 1);
+  Path walk(which->name());
+  return CheckMessage(ir->GetMessage(inner, which), walk, 1);
 }
 
 absl::Status CheckRequestId(absl::string_view field, absl::string_view value) {

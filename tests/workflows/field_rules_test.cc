@@ -162,8 +162,16 @@ TEST(FieldRules, DatesAndInstantsOutsideTheirRangeAreRefusedNamingTheRange) {
   EXPECT_EQ(CheckCommandFields(rv).message(),
             "save_reservation.pick_up.date: 9999-01-01 is outside the dates tripdesk takes, "
             "1900-01-01 to 2100-12-31");
-  rv.mutable_rv()->mutable_save_reservation()->mutable_pick_up()->set_date("2027-02-30");
-  EXPECT_THAT(std::string(CheckCommandFields(rv).message()), HasSubstr("is not a date (YYYY-MM-DD)"));
+  for (const char* bad : {"2027-02-30", "2027-02-29", "2100-02-29", "2027-13-01", "2027-00-10",
+                          "2027-1-10", "27-01-10", "2027/01/10", "2027-01-1x"}) {
+    rv.mutable_rv()->mutable_save_reservation()->mutable_pick_up()->set_date(bad);
+    EXPECT_THAT(std::string(CheckCommandFields(rv).message()), HasSubstr("is not a date (YYYY-MM-DD)"))
+        << bad;
+  }
+  for (const char* good : {"2028-02-29", "2000-02-29", "2027-12-31", "1900-01-01"}) {
+    rv.mutable_rv()->mutable_save_reservation()->mutable_pick_up()->set_date(good);
+    EXPECT_TRUE(CheckCommandFields(rv).ok()) << good;
+  }
   v1::CaseCommand ra;
   ra.mutable_rv()->mutable_open_rental_agreement()->set_date_of_birth("1066-10-14");
   EXPECT_THAT(std::string(CheckCommandFields(ra).message()),
