@@ -153,22 +153,23 @@ std::string PeerAddress(absl::string_view peer) {
   return std::string(peer);
 }
 
-bool Authenticator::TakeFrom(Buckets& buckets, const std::string& key, double rate, double burst,
-                             double cost) {
+bool Authenticator::Take(Bucket& b, double rate, double burst, double cost) {
   const absl::Time now = absl::Now();
-  // A bucket untouched for long is full again: forget idle keys.
-  if (buckets.size() > 100000) buckets.clear();
-  auto [it, fresh] = buckets.try_emplace(key);
-  Bucket& b = it->second;
-  if (fresh) {
-    b.tokens = burst;
-  } else {
-    b.tokens = std::min(burst, b.tokens + absl::ToDoubleSeconds(now - b.refilled) * rate);
-  }
+  // A new bucket (never refilled) starts full.
+  b.tokens = b.refilled == absl::Time()
+                 ? burst
+                 : std::min(burst, b.tokens + absl::ToDoubleSeconds(now - b.refilled) * rate);
   b.refilled = now;
   if (b.tokens < 1) return false;
   b.tokens -= cost;
   return true;
+}
+
+bool Authenticator::TakeFrom(Buckets& buckets, const std::string& key, double rate, double burst,
+                             double cost) {
+  // A bucket untouched for long is full again: forget idle keys.
+  if (buckets.size() > 100000) buckets.clear();
+  return Take(buckets[key], rate, burst, cost);
 }
 
 absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::string_view subject,
@@ -191,23 +192,12 @@ absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::s
     // RPC names come from the server's own method table, so this stays small.
     ++denied_by_rpc_[rpc];
     const double rate = options_.denial_log_lines_per_second;
-    if (rate > 0) {
-      if (log_lines_.refilled == absl::Time()) {
-        log_lines_ = {2 * rate, absl::Now()};
-      }
-      const double before = log_lines_.tokens;
-      const absl::Time now = absl::Now();
-      log_lines_.tokens =
-          std::min(2 * rate, before + absl::ToDoubleSeconds(now - log_lines_.refilled) * rate);
-      log_lines_.refilled = now;
-      log = log_lines_.tokens >= 1;
-      if (log) {
-        log_lines_.tokens -= 1;
-        not_logged = not_logged_since_line_;
-        not_logged_since_line_ = 0;
-      } else {
-        ++not_logged_since_line_;
-      }
+    log = rate <= 0 || Take(log_lines_, rate, 2 * rate, 1);
+    if (log) {
+      not_logged = not_logged_since_line_;
+      not_logged_since_line_ = 0;
+    } else {
+      ++not_logged_since_line_;
     }
   }
   if (!log) {

@@ -89,8 +89,10 @@ class Authenticator {
 
   absl::Status Deny(const grpc::ServerContextBase& context, absl::string_view subject,
                     absl::string_view rpc, absl::Status status);
-  // Takes `cost` (0 or 1) from `key`'s bucket, refilled at `rate` up to
-  // `burst`; false when less than one is left. Under mu_.
+  // Takes `cost` (0 or 1) from the bucket, refilled at `rate` up to `burst`
+  // (a new one starts full); false when less than one is left. Under mu_.
+  static bool Take(Bucket& bucket, double rate, double burst, double cost);
+  // Take from `key`'s bucket.
   bool TakeFrom(Buckets& buckets, const std::string& key, double rate, double burst, double cost);
   bool TakeToken(const std::string& subject);
   // A token verified before and still accepted, if any.
