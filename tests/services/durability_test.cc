@@ -30,6 +30,8 @@ class DurabilityTest : public ::testing::Test {
   // Under the shim, with `env` (POWERLOSS_...=...).
   void Start(std::vector<std::string> env) {
     env.push_back(absl::StrCat("LD_PRELOAD=", TRIPDESK_POWERLOSS_SHIM));
+    // In a sanitized build the shim is loaded before ASan's runtime.
+    env.push_back("ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1");
     env.push_back("POWERLOSS_DIR=" + dir_.Sub("data"));
     env.push_back("POWERLOSS_JOURNAL=" + dir_.Sub("journal"));
     std::filesystem::create_directories(dir_.Sub("data"));

@@ -40,7 +40,9 @@ cut() {
   local name=$1 undo_seed=$2
   shift 2
   rm -rf "$work/journal" "$work/journal.graveyard"
-  TRIPDESKD_PREFIX=(env LD_PRELOAD="$shim" POWERLOSS_DIR="$data" POWERLOSS_JOURNAL="$work/journal" "$@")
+  # (In a sanitized build the shim is loaded before ASan's runtime.)
+  TRIPDESKD_PREFIX=(env LD_PRELOAD="$shim" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+    POWERLOSS_DIR="$data" POWERLOSS_JOURNAL="$work/journal" "$@")
   start_tripdeskd "$tripdeskd" "$work/$name.log" "${flags[@]}"
   TRIPDESKD_PREFIX=()
   "$load" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds=3 --in_flight=48 \

@@ -365,47 +365,33 @@ int DoTruncate(int fd, off_t length, TruncateFn fn) {
 
 extern "C" {
 
-int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
+// The mode argument open() and openat() carry only when creating a file.
+#define POWERLOSS_MODE_ARG(flags)                 \
+  mode_t mode = 0;                                \
+  if ((flags) & (O_CREAT | O_TMPFILE)) {          \
+    va_list ap;                                   \
+    va_start(ap, flags);                          \
+    mode = static_cast<mode_t>(va_arg(ap, int));  \
+    va_end(ap);                                   \
   }
+
+int open(const char* path, int flags, ...) {
+  POWERLOSS_MODE_ARG(flags);
   return DoOpen(AT_FDCWD, path, flags, mode, false, false);
 }
 
 int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
+  POWERLOSS_MODE_ARG(flags);
   return DoOpen(AT_FDCWD, path, flags, mode, false, true);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
+  POWERLOSS_MODE_ARG(flags);
   return DoOpen(dirfd, path, flags, mode, true, false);
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
+  POWERLOSS_MODE_ARG(flags);
   return DoOpen(dirfd, path, flags, mode, true, true);
 }
 
