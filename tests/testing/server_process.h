@@ -17,14 +17,15 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/jwt.h"
@@ -86,14 +87,19 @@ class ServerProcess {
       _exit(127);
     }
     // Until it says where it listens, or exits (a refused start).
-    static const std::regex kServing("serving on port ([0-9]+)");
+    const std::string kServing = "serving on port ";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
       const std::string log = Log();
-      if (std::regex_search(log, match, kServing)) {
-        port_ = std::stoi(match[1]);
-        return;
+      if (const size_t at = log.find(kServing); at != std::string::npos) {
+        int port = 0;
+        for (size_t i = at + kServing.size(); i < log.size() && absl::ascii_isdigit(log[i]); ++i) {
+          port = port * 10 + (log[i] - '0');
+        }
+        if (port > 0) {
+          port_ = port;
+          return;
+        }
       }
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
