@@ -53,6 +53,9 @@ if ! grep -qx libc6 <<<"$closure"; then
   exit 0
 fi
 for lib in $(ldd "$tripdeskd" | awk '/=>/ {print $3}'); do
+  # A sanitized build (tools/sanitize.sh) links the sanitizers' runtimes,
+  # which the image's Release build does not.
+  case $lib in *libasan.so*|*libubsan.so*) continue ;; esac
   real=$(realpath "$lib")
   owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$real" 2>/dev/null ||
           dpkg -S "${real#/usr}" 2>/dev/null || true)
