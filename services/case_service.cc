@@ -43,8 +43,9 @@ void MaskFor(T&) {}  // no personal data
 
 }  // namespace
 
-void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-                      absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply) {
+void CaseService::Execute(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                          absl::string_view rpc, CaseCommandRequest request,
+                          std::function<void(const CaseCommandResult&)> answer) {
   absl::StatusOr<workflows::Actor> actor = auth_->Admit(*context, absl::StrCat(kService, rpc));
   if (!actor.ok()) {
     reactor->Finish(ToGrpcStatus(actor.status()));
@@ -57,18 +58,47 @@ void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryRea
   request.actor = *std::move(actor);
   // A call past its deadline writes nothing: the runner and the store check.
   request.deadline = absl::FromChrono(context->deadline());
-  runner_->Execute(std::move(request),
-                   [this, reactor, reply](absl::StatusOr<CaseCommandResult> result) {
-                     if (result.ok()) {
-                       reply->set_case_id(result->state->case_id());
-                       reply->set_revision(result->state->revision());
-                       reply->set_first_position(result->outcome.first_position());
-                       reply->set_last_position(result->outcome.last_position());
-                       reply->set_duplicate(result->outcome.duplicate());
-                       *reply->mutable_view() = registry_.View(*result->state);
-                     }
-                     reactor->Finish(ToGrpcStatus(result.status()));
-                   });
+  runner_->Execute(std::move(request), [reactor, answer = std::move(answer)](
+                                           absl::StatusOr<CaseCommandResult> result) {
+    if (result.ok()) answer(*result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+}
+
+void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                      absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply) {
+  Execute(context, reactor, rpc, std::move(request), [this, reply](const CaseCommandResult& r) {
+    reply->set_case_id(r.state->case_id());
+    reply->set_revision(r.state->revision());
+    reply->set_first_position(r.outcome.first_position());
+    reply->set_last_position(r.outcome.last_position());
+    reply->set_duplicate(r.outcome.duplicate());
+    *reply->mutable_view() = registry_.View(*r.state);
+    if (std::optional<v1::ReservationView> booking = registry_.Reservation(*r.state)) {
+      *reply->mutable_reservation() = *std::move(booking);
+    }
+  });
+}
+
+grpc::ServerUnaryReactor* CaseService::PreviewCommand(grpc::CallbackServerContext* context,
+                                                      const v1::PreviewCommandRequest* request,
+                                                      v1::CommandPreview* preview) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CaseCommandRequest command;
+  command.case_id = request->open() && request->case_id().empty() ? NewCaseId("") : request->case_id();
+  command.open = request->open();
+  command.command = request->command();
+  command.preview = true;
+  Execute(context, reactor, "PreviewCommand", std::move(command),
+          [this, preview](const CaseCommandResult& r) {
+            preview->set_case_id(r.state->case_id());
+            for (const v1::CaseEvent& e : r.events) *preview->add_events() = e;
+            *preview->mutable_view() = registry_.View(*r.state);
+            if (std::optional<v1::ReservationView> booking = registry_.Reservation(*r.state)) {
+              *preview->mutable_reservation() = *std::move(booking);
+            }
+          });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CaseService::OpenCase(grpc::CallbackServerContext* context,

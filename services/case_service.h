@@ -28,6 +28,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* SubmitCommand(grpc::CallbackServerContext* context,
                                           const v1::SubmitCommandRequest* request,
                                           v1::CommandReply* reply) override;
+  grpc::ServerUnaryReactor* PreviewCommand(grpc::CallbackServerContext* context,
+                                           const v1::PreviewCommandRequest* request,
+                                           v1::CommandPreview* preview) override;
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
                                     const v1::GetCaseRequest* request,
                                     v1::CaseView* response) override;
@@ -45,6 +48,11 @@ class CaseService final : public v1::CaseService::CallbackService {
                                                v1::ListAvailableUnitsResponse* response) override;
 
  private:
+  // Identity, the command's roles, then the runner; `answer` fills the
+  // response of a command that succeeded.
+  void Execute(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+               absl::string_view rpc, CaseCommandRequest request,
+               std::function<void(const CaseCommandResult&)> answer);
   void Run(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
            absl::string_view rpc, CaseCommandRequest request, v1::CommandReply* reply);
   // A query: identity, authorization, read-your-writes, then `query`.

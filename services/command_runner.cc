@@ -141,7 +141,7 @@ void CommandRunner::AnswerStored(const CaseCommandRequest& request,
   }
   eventstore::AppendOutcome first = outcome;
   first.set_duplicate(true);
-  done(CaseCommandResult{std::make_shared<const v1::CaseState>(*std::move(state)), first});
+  done(CaseCommandResult{std::make_shared<const v1::CaseState>(*std::move(state)), first, {}});
 }
 
 void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int attempt, bool verify,
@@ -197,7 +197,21 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     eventstore::AppendOutcome outcome;
     outcome.set_first_position(state->last_position());
     outcome.set_last_position(state->last_position());
-    AnswerUnwritten(request, attempt, verified, CaseCommandResult{state, outcome}, done);
+    AnswerUnwritten(request, attempt, verified, CaseCommandResult{state, outcome, {}}, done);
+    return;
+  }
+  if (request->preview) {
+    // The case as the events would leave it; the revision and positions
+    // stay what the log has.
+    workflows::EventMeta meta{state->revision(), state->last_position(), context.now,
+                              request->actor.id};
+    const uint64_t revision = state->revision();
+    const uint64_t position = state->last_position();
+    for (const v1::CaseEvent& event : *events) registry_.ApplyEvent(*state, event, meta);
+    state->set_revision(revision);
+    state->set_last_position(position);
+    eventstore::AppendOutcome none;
+    done(CaseCommandResult{state, none, *std::move(events)});
     return;
   }
 
@@ -273,7 +287,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
         }
         std::shared_ptr<const v1::CaseState> after = state;
         cache_.Put(after);
-        done(CaseCommandResult{std::move(after), *r});
+        done(CaseCommandResult{std::move(after), *r, std::move(*decided)});
       });
 }
 

@@ -43,11 +43,16 @@ struct CaseCommandRequest {
   std::string fingerprint;
   // Past it nothing is written (DEADLINE_EXCEEDED).
   absl::Time deadline = absl::InfiniteFuture();
+  // Decide and answer what would be appended, writing nothing.
+  bool preview = false;
 };
 
 struct CaseCommandResult {
   std::shared_ptr<const v1::CaseState> state;  // the case after the command
   eventstore::AppendOutcome outcome;
+  // The events the command decided (empty for a retry answered from the
+  // first outcome, or a command already satisfied).
+  std::vector<v1::CaseEvent> events;
 };
 
 // SHA-256 over the command (kind and deterministic bytes) and the caller's

@@ -28,6 +28,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
     return new absl::flat_hash_map<std::string, std::vector<std::string>>{
         {"tripdesk.v1.CaseService/OpenCase", writers},
         {"tripdesk.v1.CaseService/SubmitCommand", writers},
+        {"tripdesk.v1.CaseService/PreviewCommand", writers},
         {"tripdesk.v1.CaseService/GetCase", readers},
         {"tripdesk.v1.CaseService/ListCases", readers},
         {"tripdesk.v1.CaseService/GetReservation", readers},
@@ -303,7 +304,8 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
                                        [](const std::string& r) {
                                          return r == "auditor" || r == "dashboard";
                                        });
-    const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand");
+    const bool writes = absl::EndsWith(rpc, "/OpenCase") || absl::EndsWith(rpc, "/SubmitCommand") ||
+                        absl::EndsWith(rpc, "/PreviewCommand");
     return Deny(context, claims.subject, rpc,
                 absl::PermissionDeniedError(absl::StrCat(
                     rpc, ": ", claims.subject, " (", absl::StrJoin(claims.roles, ", "), ") ",
@@ -319,6 +321,7 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
   if (expires != nullptr) *expires = claims.expires;
   workflows::Actor actor{claims.subject, role};
   actor.roles = claims.roles;
+  actor.location = claims.location;
   return actor;
 }
 

@@ -1,5 +1,7 @@
 #include "services/jwt.h"
 
+#include <algorithm>
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/crypto.h>
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -173,18 +176,29 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token, absl::Tim
     }
   }
   if (out.roles.empty()) return Unauthenticated("no roles");
+  if (const google::protobuf::Value* location = Field(*claims, "location"); location != nullptr) {
+    out.location = location->string_value();
+    if (out.location.size() > 16 ||
+        !std::all_of(out.location.begin(), out.location.end(), [](char c) {
+          return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+                 absl::ascii_isdigit(static_cast<unsigned char>(c));
+        })) {
+      return Unauthenticated("the location claim is not a location code (A-Z and 0-9, at most 16)");
+    }
+  }
   return out;
 }
 
 std::string SignHs256Jwt(absl::string_view secret, absl::string_view issuer,
                          absl::string_view audience, absl::string_view subject,
                          const std::vector<std::string>& roles, absl::Time issued,
-                         absl::Duration lifetime) {
+                         absl::Duration lifetime, absl::string_view location) {
   google::protobuf::Struct claims;
   auto& f = *claims.mutable_fields();
   f["iss"].set_string_value(std::string(issuer));
   f["aud"].set_string_value(std::string(audience));
   f["sub"].set_string_value(std::string(subject));
+  if (!location.empty()) f["location"].set_string_value(std::string(location));
   for (const std::string& role : roles) {
     f["roles"].mutable_list_value()->add_values()->set_string_value(role);
   }

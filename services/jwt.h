@@ -23,6 +23,9 @@ struct JwtClaims {
   std::vector<std::string> roles;
   // The last instant the token is accepted: its exp plus the clock skew.
   absl::Time expires;
+  // Where the caller is logged in (claim "location", e.g. an RV counter
+  // TUS or central reservations CEN); empty when the token names none.
+  std::string location;
 };
 
 struct JwtVerifierOptions {
@@ -51,12 +54,12 @@ class JwtVerifier {
   std::unique_ptr<Keys> keys_;
 };
 
-// An HS256 token: iss, aud, sub, roles, iat, nbf, exp. For development
-// tokens, tests and tools.
+// An HS256 token: iss, aud, sub, roles, iat, nbf, exp, and location when
+// given. For development tokens, tests and tools.
 std::string SignHs256Jwt(absl::string_view secret, absl::string_view issuer,
                          absl::string_view audience, absl::string_view subject,
                          const std::vector<std::string>& roles, absl::Time issued,
-                         absl::Duration lifetime);
+                         absl::Duration lifetime, absl::string_view location = "");
 
 }  // namespace tripdesk::services
 

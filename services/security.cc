@@ -55,9 +55,10 @@ absl::StatusOr<std::string> DevSecret(const SecurityOptions& options, const std:
     if (absl::Status s = WriteFile(key_path, secret, 0600); !s.ok()) return s;
     created = true;
   }
-  for (const auto& [role, subject] : DevIdentities()) {
-    const std::string token = SignHs256Jwt(secret, options.jwt_issuer, options.jwt_audience,
-                                           subject, {role}, absl::Now(), absl::Hours(24 * 30));
+  for (const auto& [role, subject, location] : DevIdentities()) {
+    const std::string token =
+        SignHs256Jwt(secret, options.jwt_issuer, options.jwt_audience, subject, {role}, absl::Now(),
+                     absl::Hours(24 * 30), location);
     if (absl::Status s = WriteFile((dev / "tokens" / (role + ".jwt")).string(), token, 0600);
         !s.ok()) {
       return s;
@@ -74,10 +75,12 @@ absl::StatusOr<std::string> DevSecret(const SecurityOptions& options, const std:
 
 }  // namespace
 
-const std::vector<std::pair<std::string, std::string>>& DevIdentities() {
-  static const auto* const kIds = new std::vector<std::pair<std::string, std::string>>{
-      {"agent", "alice"},   {"tech_spoc", "tom"},    {"supervisor", "sue"},
-      {"auditor", "ann"},   {"dashboard", "dash"},   {"admin", "root"}};
+const std::vector<DevIdentity>& DevIdentities() {
+  // The agent at the Tucson RV counter, the supervisor at central
+  // reservations (see deploy/reference.textproto's user access).
+  static const auto* const kIds = new std::vector<DevIdentity>{
+      {"agent", "alice", "TUS"}, {"tech_spoc", "tom", ""},  {"supervisor", "sue", "CEN"},
+      {"auditor", "ann", ""},    {"dashboard", "dash", ""}, {"admin", "root", ""}};
   return *kIds;
 }
 

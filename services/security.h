@@ -55,8 +55,13 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> VerifierFor(const SecurityOptions& 
                                                          const std::string& listen,
                                                          const std::string& data_dir);
 
-// The development identities: role -> subject (agent: alice, ...).
-const std::vector<std::pair<std::string, std::string>>& DevIdentities();
+// The development identities: a token per role (agent: alice at TUS, ...).
+struct DevIdentity {
+  std::string role;
+  std::string subject;
+  std::string location;  // the token's location claim; empty: none
+};
+const std::vector<DevIdentity>& DevIdentities();
 
 }  // namespace tripdesk::services
 

@@ -32,11 +32,12 @@ absl::StatusOr<std::string> TokenFor(const std::string& token, const std::string
 }
 
 absl::StatusOr<std::string> MintDevToken(const std::string& dev_dir, const std::string& subject,
-                                         const std::vector<std::string>& roles) {
+                                         const std::vector<std::string>& roles,
+                                         const std::string& location) {
   absl::StatusOr<std::string> secret = Read(dev_dir + "/jwt-hs256.key", "the development key");
   if (!secret.ok()) return secret.status();
   return services::SignHs256Jwt(absl::StripAsciiWhitespace(*secret), "tripdesk", "tripdesk",
-                                subject, roles, absl::Now(), absl::Hours(24));
+                                subject, roles, absl::Now(), absl::Hours(24), location);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& address,

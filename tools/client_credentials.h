@@ -21,7 +21,8 @@ absl::StatusOr<std::string> TokenFor(const std::string& token, const std::string
 // A development token for `subject` with `roles`, signed with the key in
 // `dev_dir` (load generation against a loopback server).
 absl::StatusOr<std::string> MintDevToken(const std::string& dev_dir, const std::string& subject,
-                                         const std::vector<std::string>& roles);
+                                         const std::vector<std::string>& roles,
+                                         const std::string& location = "");
 
 struct TlsFiles {
   std::string ca_file;    // empty: plaintext

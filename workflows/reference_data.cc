@@ -77,7 +77,8 @@ absl::Status CheckCarBooking(const v1::CarBookingReference& car) {
     }
   }
   for (const auto& [field, id] : {std::pair{"confirmation_template_id", car.confirmation_template_id()},
-                                  std::pair{"car_added_template_id", car.car_added_template_id()}}) {
+                                  std::pair{"car_added_template_id", car.car_added_template_id()},
+                                  std::pair{"quote_template_id", car.quote_template_id()}}) {
     if (!ids.contains(id)) {
       return Invalid(absl::StrCat("car_booking.", field),
                      absl::StrCat("names template '", id, "', which is not defined"));
@@ -163,6 +164,19 @@ absl::Status CheckRv(const v1::RvReference& rv) {
     }
     if (u.odometer() < 0 || u.generator_tenths() < 0) {
       return Invalid(where, "odometer and generator may not be negative");
+    }
+  }
+  absl::flat_hash_set<std::string> users;
+  for (int i = 0; i < rv.user_limits_size(); ++i) {
+    const v1::RvUserLimit& u = rv.user_limits(i);
+    const std::string where = absl::StrCat("rv.user_limits[", i, "] (", u.user(), ")");
+    if (u.user().empty() || !users.insert(u.user()).second) {
+      return Invalid(where, "user is empty or listed twice");
+    }
+    for (const std::string& location : u.locations()) {
+      if (!codes.contains(location)) {
+        return Invalid(where, absl::StrCat("location '", location, "' is not a location"));
+      }
     }
   }
   const v1::RvControlRecord& c = rv.control();

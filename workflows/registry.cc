@@ -139,4 +139,13 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   return view;
 }
 
+std::optional<v1::ReservationView> WorkflowRegistry::Reservation(const v1::CaseState& state) const {
+  const Workflow* w = ForType(state.workflow());
+  v1::ReservationView view;
+  view.set_case_id(state.case_id());
+  view.set_revision(state.revision());
+  if (w == nullptr || !w->FillReservation(state, view)) return std::nullopt;
+  return view;
+}
+
 }  // namespace tripdesk::workflows

@@ -7,6 +7,7 @@
 #define TRIPDESK_WORKFLOWS_REGISTRY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ class WorkflowRegistry {
 
   // The case view of a folded state.
   v1::CaseView View(const v1::CaseState& state) const;
+  // Its booking, when its workflow has one (see Workflow::FillReservation).
+  std::optional<v1::ReservationView> Reservation(const v1::CaseState& state) const;
 
  private:
   WorkflowRegistry();

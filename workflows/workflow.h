@@ -35,6 +35,9 @@ struct Actor {
   std::string role;
   // Every role the caller holds.
   std::vector<std::string> roles = {};
+  // Where the caller is logged in (the token's location claim, e.g. TUS or
+  // CEN); empty when the token names none.
+  std::string location = {};
 };
 
 struct DecisionContext {
@@ -100,6 +103,12 @@ class Workflow {
   // The workflow's part of the case view: state name, open, customer,
   // allowed commands...
   virtual void FillView(const v1::CaseState& state, v1::CaseView& view) const = 0;
+  // The booking the case has made so far (vendor, dates, codes; an RV
+  // reservation's estimate and deposits); false when the workflow has none.
+  virtual bool FillReservation(const v1::CaseState& /*state*/,
+                               v1::ReservationView& /*view*/) const {
+    return false;
+  }
 
   // Shared things a command reads and changes besides its case (an RV unit):
   // the streams to fold into the context before deciding.

@@ -63,6 +63,8 @@ class CommandRunnerTest : public ::testing::Test {
     request.command_id = command_id;
     request.command = std::move(command);
     request.actor = {"alice", "agent", {"agent"}};
+    // Logged in where an RV save books.
+    request.actor.location = request.command.rv().save_reservation().booking_location();
     std::promise<absl::StatusOr<CaseCommandResult>> done;
     auto answer = done.get_future();
     runner.Execute(std::move(request), [&](absl::StatusOr<CaseCommandResult> r) {

@@ -39,17 +39,21 @@ class RvServiceTest : public ::testing::Test {
     log_ = v1::EventLog::NewStub(channel_);
   }
 
-  void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role) {
-    server_->Authorize(context, id, role);
+  // Logged in at `location` (TUS, the counter the tests book at, by default).
+  void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role,
+                const std::string& location = "TUS") {
+    server_->Authorize(context, id, role, location);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   }
 
   grpc::Status Open(const std::string& case_id, RvCommand command, v1::CommandReply* reply) {
     v1::OpenCaseRequest request;
     request.set_case_id(case_id);
+    // Logged in where the reservation is booked.
+    const std::string location = command.save_reservation().booking_location();
     *request.mutable_command() = testing::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
-    Identify(context, "alice", "agent");
+    Identify(context, "alice", "agent", location);
     return cases_->OpenCase(&context, request, reply);
   }
 
@@ -270,7 +274,7 @@ TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
   open.set_case_id("T2030");
   *open.mutable_command() = testing::AsCaseCommand(testing::Retail("2030-01-15", "2030-01-17"));
   grpc::ClientContext context;
-  server.Authorize(context, "alice", "agent");
+  server.Authorize(context, "alice", "agent", "TUS");
   v1::CommandReply reply;
   const grpc::Status opened = v1::CaseService::NewStub(channel)->OpenCase(&context, open, &reply);
   ASSERT_TRUE(opened.ok()) << opened.error_message();
@@ -285,6 +289,62 @@ TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
   EXPECT_EQ(testing::DescribeExit(exposed.Wait()), "exited 1");
   EXPECT_THAT(exposed.Log(), HasSubstr("--test_clock_start fakes the time decisions are made at: "
                                        "loopback only"));
+}
+
+// F8=EST: the seed's estimate with alternate dates, asked of a server whose
+// clock is on 2015-08-20, through PreviewCommand: the three columns to the
+// cent, and nothing written. A preview is refused as the command would be.
+TEST(RvServicePreview, TheSeedsAlternateDatesEstimateWithoutSaving) {
+  testing::TempDir dir;
+  testing::ServerProcess server(dir.Sub("data"), {"--test_clock_start=2015-08-20T17:00:00Z"});
+  auto channel = server.Connect();
+  ASSERT_NE(channel, nullptr) << server.Log();
+  auto cases = v1::CaseService::NewStub(channel);
+
+  RvCommand peters = testing::Retail("2015-09-01", "2015-09-15");
+  v1::SaveRvReservation& r = *peters.mutable_save_reservation();
+  r.set_booking_location("CEN");
+  r.mutable_renter()->set_name("PETERS/STEVEN");
+  r.clear_deposit();
+  r.set_save_as(v1::RV_SAVE_AS_UNSPECIFIED);
+  r.add_options()->set_code("SLI");
+  r.add_options()->set_code("PROMODISC");
+  r.set_alternate_dates(true);
+  v1::PreviewCommandRequest request;
+  request.set_open(true);
+  request.set_case_id("PETERS");
+  *request.mutable_command() = testing::AsCaseCommand(peters);
+  request.mutable_command()->mutable_rv()->mutable_save_reservation()->set_save_as(
+      v1::RV_SAVE_AS_QUOTE);
+  grpc::ClientContext context;
+  server.Authorize(context, "alice", "agent", "CEN");
+  v1::CommandPreview preview;
+  const grpc::Status status = cases->PreviewCommand(&context, request, &preview);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(preview.events_size(), 1);
+  const v1::RvReservationSaved& saved = preview.events(0).rv().reservation_saved();
+  EXPECT_EQ(saved.estimate().total_cents(), 264214);
+  ASSERT_EQ(saved.alternates_size(), 2);
+  EXPECT_EQ(saved.alternates(0).total_cents(), 279194);
+  EXPECT_EQ(saved.alternates(1).total_cents(), 264214);
+  EXPECT_EQ(preview.view().state(), "RV_QUOTE");
+  ASSERT_EQ(preview.reservation().rv().alternates_size(), 2);
+  EXPECT_EQ(preview.reservation().rv().alternates(0).pick_up_date(), "2015-08-28");
+  EXPECT_EQ(server.LastPosition(channel), 0u) << "a preview writes nothing";
+
+  // The same refusals as the command: a quote needs an email.
+  request.mutable_command()->mutable_rv()->mutable_save_reservation()->mutable_renter()->clear_email();
+  grpc::ClientContext refused;
+  server.Authorize(refused, "alice", "agent", "CEN");
+  const grpc::Status no_email = cases->PreviewCommand(&refused, request, &preview);
+  EXPECT_EQ(no_email.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(no_email.error_message(), HasSubstr("If saving as a Quote, an E-Mail Address is required"));
+  // And the same roles: an auditor previews nothing.
+  grpc::ClientContext auditor;
+  server.Authorize(auditor, "ann", "auditor");
+  EXPECT_EQ(cases->PreviewCommand(&auditor, request, &preview).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server.LastPosition(channel), 0u);
 }
 
 }  // namespace

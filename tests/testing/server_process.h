@@ -129,11 +129,12 @@ class ServerProcess {
 
   // A bearer token for `subject` acting as `role`, signed with the
   // development key the server made in its data directory.
+  // `location`: the token's location claim (where the caller is logged in).
   std::string Token(const std::string& subject, const std::string& role,
-                    absl::Duration lifetime = absl::Hours(1)) const {
+                    absl::Duration lifetime = absl::Hours(1), const std::string& location = "") const {
     const std::string secret = ReadWholeFile(data_dir_ + "/dev/jwt-hs256.key");
     return services::SignHs256Jwt(secret, "tripdesk", "tripdesk", subject, {role}, absl::Now(),
-                                  lifetime);
+                                  lifetime, location);
   }
   // The log's last position, read as an auditor over `channel`.
   uint64_t LastPosition(const std::shared_ptr<grpc::Channel>& channel) const {
@@ -149,8 +150,8 @@ class ServerProcess {
 
   // Sends the call as `subject` in `role`.
   void Authorize(grpc::ClientContext& context, const std::string& subject,
-                 const std::string& role) const {
-    context.AddMetadata("authorization", "Bearer " + Token(subject, role));
+                 const std::string& role, const std::string& location = "") const {
+    context.AddMetadata("authorization", "Bearer " + Token(subject, role, absl::Hours(1), location));
   }
 
   std::shared_ptr<grpc::Channel> Connect(

@@ -181,10 +181,37 @@ TEST_F(CarBookingTest, IlBranchWithTheCustomerGuidedToBook) {
   Cmd guide;
   guide.mutable_guide_customer()->set_note("walked them through the IL search");
   EXPECT_THAT(Do(guide), ElementsAre("CustomerGuidedToBook"));
-  EXPECT_EQ(Stage(), v1::TRIP_READY_FOR_CUSTOMER);
+  EXPECT_EQ(Stage(), v1::CUSTOMER_GUIDED);
   // The IL branch never asks for approval.
   EXPECT_TRUE(Refused(Approval(true), absl::StatusCode::kFailedPrecondition,
                 "Tech-SPOC approval is asked when the car is not available on IL", &tech_spoc_));
+  // The customer books it themselves: the ticket closes.
+  EXPECT_THAT(Do(Close()), ElementsAre("TicketClosed"));
+  EXPECT_EQ(Stage(), v1::CLOSED_ON_IL);
+}
+
+// Seed 000: "Guide the user to create a booking on the IL platform. If the
+// user requires assistance, support creates a trip on the customer's
+// account."
+TEST_F(CarBookingTest, AGuidedCustomerWhoNeedsHelpGetsTheTripCreatedForThem) {
+  Do(Request());
+  Do(Identify());
+  Do(IlCheck(true));
+  Cmd guide;
+  guide.mutable_guide_customer()->set_note("walked them through the IL search");
+  Do(guide);
+  Cmd trip;
+  trip.mutable_create_trip_for_customer()->set_trip_id("IL-TRIP-9");
+  EXPECT_THAT(Do(trip), ElementsAre("TripCreatedOnCustomerAccount"));
+  EXPECT_EQ(Stage(), v1::TRIP_READY_FOR_CUSTOMER);
+  Cmd email;
+  email.mutable_email_customer_car_added();
+  EXPECT_THAT(Do(email), ElementsAre("CustomerEmailedCarAdded"));
+  EXPECT_THAT(Do(Close()), ElementsAre("TicketClosed"));
+  EXPECT_EQ(Stage(), v1::CLOSED_ON_IL);
+  // A refusal's reason is the true one: guiding again is refused because it
+  // comes right after the IL check, not because the car is unavailable.
+  EXPECT_TRUE(Refused(guide, absl::StatusCode::kFailedPrecondition, "is closed (CLOSED_ON_IL)"));
 }
 
 TEST_F(CarBookingTest, RefusesAStepOutOfOrderNamingStateRuleAndAllowedCommands) {
@@ -302,6 +329,23 @@ TEST_F(CarBookingTest, ConfirmationEmailIsRenderedFromTheDesignatedTemplateAndKe
   EXPECT_THAT(email.body(), HasSubstr("Dear Steven Peters,"));
   EXPECT_THAT(email.body(), HasSubstr("Voucher: V-1"));
   EXPECT_THAT(email.body(), HasSubstr("Trip ID: TRIP-9"));
+  EXPECT_THAT(email.body(), Not(HasSubstr("{{")));
+}
+
+// What the customer and the approver received is on the event: an auditor
+// sees the quote email as sent.
+TEST_F(CarBookingTest, QuoteEmailIsRenderedFromTheDesignatedTemplateAndKept) {
+  OfflineUntil(v1::VENDOR_FOUND);
+  absl::StatusOr<std::vector<v1::CaseEvent>> r = When(Quote());
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::QuoteSent& quote = (*r)[0].car_booking().quote_sent();
+  const v1::RenderedEmail& email = quote.email();
+  EXPECT_EQ(email.template_id(), "car_booking_quote");
+  EXPECT_EQ(email.to(), "sp@example.com");
+  EXPECT_THAT(email.cc(), ElementsAre(quote.approver_email()));
+  EXPECT_EQ(email.subject(), "Your car quote: USD 450.00 for Toyota RAV4 (IFAR)");
+  EXPECT_THAT(email.body(), HasSubstr("Vendor: Hertz (ZE)"));
+  EXPECT_THAT(email.body(), HasSubstr("Total: USD 450.00"));
   EXPECT_THAT(email.body(), Not(HasSubstr("{{")));
 }
 
@@ -529,7 +573,7 @@ TEST(ReferenceData, RefusesTemplatesWithUnknownPlaceholdersOrMissingDesignations
   const std::string base =
       "car_booking { vendors { code: 'ZI' name: 'Avis' manual_reservation_code: 'S165500' }"
       " fees { default_fee { minor_units: 100 currency: 'USD' } } us_queue: 'US'"
-      " confirmation_template_id: 'c' car_added_template_id: 'a'"
+      " confirmation_template_id: 'c' car_added_template_id: 'a' quote_template_id: 'a'"
       " templates { id: 'a' subject: 's' body: 'b' } ";
   absl::StatusOr<std::shared_ptr<const ReferenceData>> unknown = ReferenceData::FromTextProto(
       base + "templates { id: 'c' subject: 's' body: 'Hi {{customer_nam}}' } }");

@@ -48,7 +48,7 @@ class RvTest : public ::testing::Test {
   v1::CaseState state_;
   std::map<std::string, v1::SharedState> units_;  // the units' streams
   Actor agent_{"alice", kRoleAgent};
-  Actor supervisor_{"sam", kRoleSupervisor};
+  Actor supervisor_{"sue", kRoleSupervisor};
   uint64_t revision_ = 0;
 
   void SetUp() override { state_.set_case_id("R1"); }
@@ -61,6 +61,11 @@ class RvTest : public ::testing::Test {
 
   DecisionContext Context(const Cmd& cmd, const Actor& actor, const v1::CaseState& state) {
     DecisionContext ctx{now_, actor, reference_.get(), {}};
+    // Logged in where the save books (the token's location claim), unless a
+    // test of that rule says otherwise.
+    if (ctx.actor.location.empty() && cmd.has_save_reservation()) {
+      ctx.actor.location = cmd.save_reservation().booking_location();
+    }
     for (const std::string& stream : workflow_.SharedStreams(Wrap(cmd), state, ctx)) {
       v1::SharedState shared = units_[stream];
       shared.set_stream(stream);
@@ -189,6 +194,107 @@ TEST_F(RvTest, DatesMoreThanTwoYearsAheadAreRefusedOnLeadsAndReservations) {
                       "save_reservation.pick_up.date: 2099-01-05 is more than two years ahead"));
   *l.mutable_pick_up() = Moment("2028-11-23", "TUS");  // 731 days: the last day taken
   EXPECT_THAT(Do(lead), ElementsAre("RvReservationSaved"));
+}
+
+// F8=EST with alternate dates: three columns, the asked dates in the middle;
+// CHOOSE COLUMN 1/2/3 moves the dates with the column taken. A user with the
+// feature turned off sees one column.
+TEST_F(RvTest, AlternateDatesShowThreeColumnsAndSavingAColumnMovesTheDates) {
+  Cmd asked = Retail();
+  asked.mutable_save_reservation()->set_alternate_dates(true);
+  Do(asked);
+  const v1::RvReservationDetail detail = RvRentalWorkflow::Detail(state_.rv());
+  EXPECT_EQ(detail.estimate().pick_up_date(), "2026-12-10");
+  ASSERT_EQ(detail.alternates_size(), 2);
+  EXPECT_EQ(detail.alternates(0).pick_up_date(), "2026-12-06");
+  EXPECT_EQ(detail.alternates(1).pick_up_date(), "2026-12-14");
+
+  Cmd later = Retail();
+  later.mutable_save_reservation()->set_choose_column(3);
+  later.mutable_save_reservation()->clear_deposit();
+  Do(later);
+  EXPECT_EQ(state_.rv().reservation().pick_up().date(), "2026-12-14");
+  EXPECT_EQ(state_.rv().reservation().drop_off().date(), "2026-12-24");
+  EXPECT_EQ(state_.rv().alternates_size(), 0) << "no alternates asked this time";
+  Cmd bad = Retail();
+  bad.mutable_save_reservation()->set_choose_column(4);
+  EXPECT_TRUE(Refused(bad, absl::StatusCode::kInvalidArgument, "save_reservation.choose_column: 1, 2 or 3"));
+
+  std::string text = testing::ShippedReferenceText();
+  const std::string alice = "user_limits { user: \"alice\" adjustment_limit_cents: 5000";
+  ASSERT_NE(text.find(alice), std::string::npos);
+  text.replace(text.find(alice), alice.size(), alice + " alternate_dates_off: true");
+  absl::StatusOr<std::shared_ptr<const ReferenceData>> off = ReferenceData::FromTextProto(text);
+  ASSERT_TRUE(off.ok()) << off.status();
+  reference_ = *off;
+  state_ = v1::CaseState();
+  state_.set_case_id("R2");
+  Do(asked);
+  EXPECT_EQ(state_.rv().alternates_size(), 0);
+  EXPECT_THAT(state_.rv().reservation().warnings(), ::testing::Contains("ALTERNATE DATES ARE OFF FOR alice"));
+  EXPECT_TRUE(Refused(later, absl::StatusCode::kFailedPrecondition,
+                      "alternate dates are off for alice: there is no column 3 to choose"));
+}
+
+// The main window's Disc Pct/Amt: a retail discount in the estimate.
+TEST_F(RvTest, ARetailDiscountByPercentOrAmountIsInTheEstimate) {
+  Cmd plain = Retail();
+  Do(plain);
+  const int64_t full = state_.rv().estimate().total_cents();
+  Cmd discounted = Retail();
+  discounted.mutable_save_reservation()->clear_deposit();
+  discounted.mutable_save_reservation()->set_discount_bp(1000);
+  discounted.mutable_save_reservation()->mutable_discount()->set_minor_units(2500);
+  discounted.mutable_save_reservation()->mutable_discount()->set_currency("USD");
+  Do(discounted);
+  const int64_t discount = Line(state_.rv().estimate(), "DISCOUNT");
+  EXPECT_LT(discount, -2500) << "10% of time and mileage and 25.00";
+  EXPECT_EQ(state_.rv().reservation().discount_bp(), 1000);
+  EXPECT_GT(state_.rv().estimate().total_cents(), full + discount - 5000);  // tax moves too
+  EXPECT_LT(state_.rv().estimate().total_cents(), full);
+  Cmd too_much = Retail();
+  too_much.mutable_save_reservation()->set_discount_bp(12000);
+  EXPECT_TRUE(Refused(too_much, absl::StatusCode::kInvalidArgument, "save_reservation.discount_bp: 0 to 10000"));
+  Cmd euros = Retail();
+  euros.mutable_save_reservation()->mutable_discount()->set_minor_units(100);
+  euros.mutable_save_reservation()->mutable_discount()->set_currency("EUR");
+  EXPECT_TRUE(Refused(euros, absl::StatusCode::kInvalidArgument, "the rate FRD is in USD"));
+}
+
+// BK LOC is where the caller is logged in (the token's location claim),
+// one the reference data's user access allows; not what the agent types.
+TEST_F(RvTest, TheBookingLocationIsWhereTheCallerIsLoggedIn) {
+  auto decide = [&](const Cmd& cmd, const Actor& actor) {
+    return workflow_.Decide(Wrap(cmd), state_, DecisionContext{now_, actor, reference_.get(), {}});
+  };
+  Cmd at_cen = Retail();
+  at_cen.mutable_save_reservation()->set_booking_location("CEN");
+  at_cen.mutable_save_reservation()->clear_deposit();
+  at_cen.mutable_save_reservation()->set_confirm_without_deposit(true);
+  at_cen.mutable_save_reservation()->set_save_as(v1::RV_SAVE_AS_RESERVATION);
+  const Actor at_tus{"alice", kRoleAgent, {}, "TUS"};
+  absl::Status s = decide(at_cen, at_tus).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "save_reservation.booking_location: alice is logged in at TUS, not CEN");
+  s = decide(at_cen, Actor{"alice", kRoleAgent}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("alice's token names no location"));
+  Cmd anywhere = at_cen;
+  anywhere.mutable_save_reservation()->clear_booking_location();
+  s = decide(anywhere, Actor{"alice", kRoleAgent, {}, "CINT"}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "save_reservation: alice may not log in at CINT (the reference data's user "
+                         "access allows TUS, LAX, CEN, INT)");
+  s = decide(anywhere, Actor{"bob", kRoleAgent, {}, "CEN"}).status();
+  EXPECT_THAT(s.message(), HasSubstr("user access lists no locations for them"));
+  // Logged in at CEN, the exemption from the minimum deposit holds; with no
+  // booking_location given, the login's is taken.
+  EXPECT_TRUE(decide(at_cen, Actor{"alice", kRoleAgent, {}, "CEN"}).ok());
+  Cmd unstated = Retail();
+  unstated.mutable_save_reservation()->clear_booking_location();
+  absl::StatusOr<std::vector<v1::CaseEvent>> saved = decide(unstated, at_tus);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ((*saved)[0].rv().reservation_saved().booking_location(), "TUS");
 }
 
 TEST_F(RvTest, UnfetteredUpdateBackDatesOnlyForPermittedUsersAndIsRecorded) {

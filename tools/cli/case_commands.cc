@@ -39,6 +39,9 @@ ABSL_DECLARE_FLAG(std::string, to_date);
 ABSL_DECLARE_FLAG(std::string, company);
 ABSL_FLAG(std::string, workflow, "",
           "case open: car_booking (default) or rv; other commands: the workflow when a name is shared");
+ABSL_FLAG(bool, preview, false,
+          "case commands: show what the command would do (its events, the case after it, an RV "
+          "estimate with its alternate-dates columns) and write nothing");
 
 namespace tripdesk::cli {
 namespace {
@@ -93,6 +96,68 @@ void Identify(grpc::ClientContext& context) {
     return;
   }
   context.AddMetadata("authorization", "Bearer " + *token);
+}
+
+std::string Cents(int64_t cents) {
+  return absl::StrFormat("%s%d.%02d", cents < 0 ? "-" : "", std::abs(cents) / 100, std::abs(cents) % 100);
+}
+
+// An RV estimate as the seed's estimate screen shows it: one column, or
+// with alternate dates three (the dates asked for in the middle).
+void PrintEstimate(const v1::RvReservationDetail& rv) {
+  std::vector<const v1::RvEstimate*> columns = {&rv.estimate()};
+  if (rv.alternates_size() == 2) columns = {&rv.alternates(0), &rv.estimate(), &rv.alternates(1)};
+  std::vector<std::string> header = {"ROLL DATE"};
+  for (size_t i = 0; i < columns.size(); ++i) {
+    header.push_back(columns.size() == 1 ? columns[i]->pick_up_date()
+                                         : absl::StrCat(i + 1, "=", columns[i]->pick_up_date()));
+  }
+  Table t(header);
+  std::vector<std::string> labels;
+  for (const v1::RvEstimate* e : columns) {
+    for (const v1::RvEstimateLine& line : e->lines()) {
+      if (std::find(labels.begin(), labels.end(), line.label()) == labels.end()) labels.push_back(line.label());
+    }
+  }
+  for (const std::string& label : labels) {
+    std::vector<std::string> row = {label};
+    for (const v1::RvEstimate* e : columns) {
+      std::string cell;
+      for (const v1::RvEstimateLine& line : e->lines()) {
+        if (line.label() == label) cell = Cents(line.amount_cents());
+      }
+      row.push_back(cell);
+    }
+    t.Add(row);
+  }
+  std::vector<std::string> total = {"TOTAL"};
+  for (const v1::RvEstimate* e : columns) total.push_back(Cents(e->total_cents()));
+  t.Add(total);
+  std::cout << t.Render();
+  if (columns.size() == 3) std::cout << "CHOOSE COLUMN 1/2/3: save with --choose_column=N\n";
+}
+
+int PrintPreview(const Context& ctx, const grpc::Status& status, const v1::CommandPreview& preview) {
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(preview) << "\n";
+    return 0;
+  }
+  std::cout << "preview (nothing written): case " << preview.case_id() << " would record";
+  for (const v1::CaseEvent& e : preview.events()) {
+    const google::protobuf::Reflection* r = e.GetReflection();
+    const google::protobuf::FieldDescriptor* workflow =
+        r->GetOneofFieldDescriptor(e, e.GetDescriptor()->oneof_decl(0));
+    const google::protobuf::Message& inner = r->GetMessage(e, workflow);
+    const google::protobuf::FieldDescriptor* which = inner.GetReflection()->GetOneofFieldDescriptor(
+        inner, inner.GetDescriptor()->oneof_decl(0));
+    std::cout << " " << (which != nullptr ? which->message_type()->name() : "?");
+  }
+  if (preview.events().empty()) std::cout << " nothing (already done)";
+  std::cout << "\n";
+  PrintCase(preview.view());
+  if (preview.reservation().has_rv()) PrintEstimate(preview.reservation().rv());
+  return 0;
 }
 
 int PrintReply(const Context& ctx, const grpc::Status& status, const v1::CommandReply& reply,
@@ -195,6 +260,15 @@ int CaseOpen(const Context& ctx, const Args& args) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
+  if (absl::GetFlag(FLAGS_preview)) {
+    v1::PreviewCommandRequest preview;
+    preview.set_case_id(request.case_id());
+    preview.set_open(true);
+    *preview.mutable_command() = request.command();
+    v1::CommandPreview answer;
+    return PrintPreview(ctx, CallCases(ctx, &v1::CaseService::Stub::PreviewCommand, preview, &answer),
+                        answer);
+  }
   v1::CommandReply reply;
   grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::OpenCase, request, &reply);
   return PrintReply(ctx, status, reply, request.command_id());
@@ -218,6 +292,14 @@ int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
   if (absl::Status s = BuildCommand(ctx, *field, *request.mutable_command()); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
+  }
+  if (absl::GetFlag(FLAGS_preview)) {
+    v1::PreviewCommandRequest preview;
+    preview.set_case_id(request.case_id());
+    *preview.mutable_command() = request.command();
+    v1::CommandPreview answer;
+    return PrintPreview(ctx, CallCases(ctx, &v1::CaseService::Stub::PreviewCommand, preview, &answer),
+                        answer);
   }
   v1::CommandReply reply;
   grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::SubmitCommand, request, &reply);
@@ -336,15 +418,12 @@ int ReservationShow(const Context& ctx, const Args& args) {
   t.Add({"case", r.case_id()});
   if (r.has_rv()) {  // an RV reservation and its rental agreement
     const v1::RvReservationDetail& rv = r.rv();
-    auto cents = [](int64_t c) { return absl::StrFormat("%.2f", static_cast<double>(c) / 100); };
+    auto cents = [](int64_t c) { return Cents(c); };
     t.Add({"stage", v1::RvStage_Name(rv.stage())});
     t.Add({"pick-up", absl::StrCat(rv.pick_up().location(), " ", rv.pick_up().date(), " ", rv.pick_up().time())});
     t.Add({"return", absl::StrCat(rv.drop_off().location(), " ", rv.drop_off().date(), " ", rv.drop_off().time())});
     t.Add({"class / rate", absl::StrCat(rv.class_code(), " / ", rv.rate_code())});
     t.Add({"unit / RA", absl::StrCat(rv.vehicle_number(), " / ", rv.ra_number())});
-    for (const v1::RvEstimateLine& line : rv.estimate().lines()) {
-      t.Add({absl::StrCat("  ", line.label()), cents(line.amount_cents())});
-    }
     t.Add({"estimate", cents(rv.estimate().total_cents())});
     t.Add({"deposits", cents(rv.deposits_total_cents())});
     t.Add({"balance", cents(rv.balance_cents())});
@@ -353,6 +432,7 @@ int ReservationShow(const Context& ctx, const Args& args) {
                                      " value ", cents(rv.voucher_value_cents()))});
     }
     std::cout << t.Render();
+    PrintEstimate(rv);
     return 0;
   }
   t.Add({"vendor", absl::StrCat(r.vendor_name(), " (", r.vendor_code(), ")")});

@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
                             positional[1] != "commands";
   static const std::set<std::string> kCommandFlags = {
       "server", "json", "token", "as", "dev_dir", "tls_ca_file", "tls_cert_file", "tls_key_file",
-      "tls_server_name", "command_id", "case_id", "expected_revision",
+      "tls_server_name", "command_id", "case_id", "expected_revision", "preview",
       "timeout_seconds", "workflow", "help", "helpfull"};
   std::vector<char*> flag_argv = {argv[0]};
   Args fields;

@@ -53,7 +53,8 @@ ABSL_FLAG(std::string, rv_today, "",
           "the day RV rentals are picked up (YYYY-MM-DD): the server's today; default the UTC date "
           "now (a server run with --test_clock_start needs its day)");
 ABSL_FLAG(int32_t, print_rv_fleet, 0,
-          "print N reference-data unit entries for the load fleet and exit (for --reference_data)");
+          "print N reference-data unit entries for the load fleet, and the load user's access, "
+          "and exit (for --reference_data)");
 ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
 ABSL_FLAG(std::string, acks, "", "append 'command_id first_position last_position' per ack here");
 ABSL_FLAG(std::string, run_id, "", "prefix of case and command ids (default: the start time)");
@@ -716,6 +717,8 @@ int main(int argc, char** argv) {
           tripdesk::load::FleetUnit(i), tripdesk::load::kFleetOdometer,
           tripdesk::load::kFleetGenerator);
     }
+    // The load's own user, logged in at the fleet's counter.
+    std::cout << "  user_limits { user: \"load\" locations: [\"TUS\"] }\n";
     return 0;
   }
   std::string run_id = absl::GetFlag(FLAGS_run_id);
@@ -723,7 +726,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> token = tripdesk::tools::TokenFor(absl::GetFlag(FLAGS_token), "", "");
   if (!token.ok()) {
     token = tripdesk::tools::MintDevToken(absl::GetFlag(FLAGS_dev_dir), "load",
-                                          {"agent", "tech_spoc", "auditor", "admin"});
+                                          {"agent", "tech_spoc", "auditor", "admin"}, "TUS");
   }
   if (!token.ok()) {
     std::cerr << "no token: " << token.status().message() << "\n";

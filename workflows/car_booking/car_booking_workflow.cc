@@ -28,38 +28,43 @@ const Steps_& Steps() {
       {Cmd::kIdentifyCar, {v1::REQUEST_RECEIVED},
        "the car is identified right after the request is received"},
       {Cmd::kRecordIlCheck, {v1::CAR_IDENTIFIED},
-       "the IL platform is checked once the car is identified and a demo trip made"},
+       "the IL platform is checked right after the car is identified and a demo trip made"},
       {Cmd::kGuideCustomer, {v1::AVAILABLE_ON_IL},
-       "the customer is guided to book only when the car is available on IL"},
-      {Cmd::kCreateTripForCustomer, {v1::AVAILABLE_ON_IL},
-       "a trip is created on the customer's account only when the car is available on IL"},
+       "the customer is guided to book on IL right after the IL check finds the car available"},
+      {Cmd::kCreateTripForCustomer, {v1::AVAILABLE_ON_IL, v1::CUSTOMER_GUIDED},
+       "support creates the trip on the customer's account right after the IL check finds the "
+       "car available, or when a customer guided to book needs help"},
       {Cmd::kEmailCustomerCarAdded, {v1::TRIP_READY_FOR_CUSTOMER},
-       "the customer is emailed once the IL trip is ready for them"},
+       "the customer is told the car was added right after support creates the trip on their "
+       "account"},
       {Cmd::kDecideTechSpocApproval, {v1::AWAITING_TECH_SPOC},
-       "Tech-SPOC approval is asked when the car is not available on IL"},
+       "Tech-SPOC approval is asked when the car is not available on IL, and decided once"},
       {Cmd::kRecordVendorSearch, {v1::OFFLINE_APPROVED},
-       "no offline booking without Tech-SPOC approval: the vendor search follows it"},
-      {Cmd::kSendQuote, {v1::VENDOR_FOUND}, "a quote follows the vendor search"},
+       "no offline booking without Tech-SPOC approval: the vendor search comes right after it"},
+      {Cmd::kSendQuote, {v1::VENDOR_FOUND},
+       "a quote follows the vendor search (right after it, once)"},
       {Cmd::kRecordCustomerResponse, {v1::QUOTE_SENT},
-       "the customer answers a quote that was sent"},
+       "the customer answers the quote that was sent, once"},
       {Cmd::kConfirmBooking, {v1::QUOTE_ACCEPTED},
-       "a booking is made only after Tech-SPOC approval and the customer's confirmation of "
-       "the quote"},
-      {Cmd::kCreateVoucher, {v1::BOOKING_CONFIRMED}, "no voucher before a confirmed booking"},
+       "a booking is made only after Tech-SPOC approval and the customer's confirmation of the "
+       "quote: it is confirmed right after the customer accepts it"},
+      {Cmd::kCreateVoucher, {v1::BOOKING_CONFIRMED},
+       "no voucher before a confirmed booking: the voucher is created right after it"},
       {Cmd::kVerifyBooking, {v1::VOUCHER_CREATED},
-       "the booking is verified in the IL database once the voucher is created"},
+       "the booking is verified in the IL database right after the voucher is created"},
       {Cmd::kFileMis, {v1::BOOKING_VERIFIED},
-       "the MIS is filed once the booking is verified by Trip ID"},
+       "the MIS is filed right after the booking is verified by Trip ID"},
       {Cmd::kSendConfirmationEmail, {v1::MIS_FILED},
-       "the confirmation email goes once the MIS is filed"},
+       "the confirmation email goes right after the MIS is filed"},
       {Cmd::kMarkAllVouchersSent, {v1::CONFIRMATION_EMAILED},
-       "vouchers are marked sent after the confirmation email"},
-      {Cmd::kCloseTicket, {v1::CUSTOMER_EMAILED, v1::VOUCHERS_SENT},
-       "the ticket closes after the customer email (IL) or once all vouchers are sent"},
+       "vouchers are marked sent right after the confirmation email"},
+      {Cmd::kCloseTicket, {v1::CUSTOMER_GUIDED, v1::CUSTOMER_EMAILED, v1::VOUCHERS_SENT},
+       "the ticket closes once the customer was guided to book or told the car was added (IL), "
+       "or once all vouchers are sent (offline)"},
       {Cmd::kUpdateTracker, {v1::TICKET_CLOSED},
-       "the US Production Tracker is updated once the ticket is closed"},
+       "the US Production Tracker is updated right after the ticket is closed"},
       {Cmd::kChargeServiceFee, {v1::TRACKER_UPDATED},
-       "no fee before the US Production Tracker is updated"},
+       "no fee before the US Production Tracker is updated: the fee is charged right after it"},
   });
   return *kSteps;
 }
@@ -266,7 +271,9 @@ absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c,
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::ManualCarBookingState& car) {
+absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::CaseState& state,
+                                 const ReferenceData& reference) {
+  const v1::ManualCarBookingState& car = state.car_booking();
   if (absl::Status s = FirstError({
           CheckMoney("send_quote.amount", c.amount()),
           CheckEmail("send_quote.approver_email", c.approver_email()),
@@ -277,12 +284,20 @@ absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::ManualCarBook
   if (c.amount().minor_units() == 0) {
     return absl::InvalidArgumentError("send_quote.amount: a quote cannot be zero");
   }
+  // The email renders the case as the quote leaves it.
+  v1::CaseState quoted = state;
+  *quoted.mutable_car_booking()->mutable_quote()->mutable_amount() = c.amount();
+  absl::StatusOr<v1::RenderedEmail> email =
+      Render(quoted, reference, reference.proto().car_booking().quote_template_id());
+  if (!email.ok()) return email.status();
+  email->add_cc(c.approver_email());
   Ev e;
   v1::QuoteSent* out = e.mutable_quote_sent();
   *out->mutable_amount() = c.amount();
   out->set_customer_email(car.request().customer().email());
   out->set_approver_email(c.approver_email());
   out->set_approver(car.tech_spoc_approver());
+  *out->mutable_email() = *std::move(email);
   return One(std::move(e));
 }
 
@@ -576,7 +591,7 @@ absl::StatusOr<Events> ManualCarBookingWorkflow::Decide(const v1::CaseCommand& c
     case Cmd::kRecordVendorSearch:
       return RecordVendorSearch(cmd.record_vendor_search(), ctx);
     case Cmd::kSendQuote:
-      return SendQuote(cmd.send_quote(), car);
+      return SendQuote(cmd.send_quote(), state, *ctx.reference);
     case Cmd::kRecordCustomerResponse:
       return RecordCustomerResponse(cmd.record_customer_response());
     case Cmd::kConfirmBooking:
@@ -698,7 +713,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
                                                       : v1::AWAITING_TECH_SPOC);
       break;
     case Ev::kCustomerGuided:
-      car.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
+      car.set_stage(v1::CUSTOMER_GUIDED);
       note(e.customer_guided().note());
       break;
     case Ev::kTripCreatedForCustomer:
@@ -764,7 +779,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
       note(e.ticket_closed().notes());
       car.set_queue(e.ticket_closed().queue());
       car.set_ticket_transferred_to_us_queue(e.ticket_closed().transferred_to_us_queue());
-      if (car.stage() == v1::CUSTOMER_EMAILED) {
+      if (car.stage() == v1::CUSTOMER_EMAILED || car.stage() == v1::CUSTOMER_GUIDED) {
         close(v1::CLOSED_ON_IL);
       } else {
         car.set_stage(v1::TICKET_CLOSED);

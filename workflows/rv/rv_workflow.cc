@@ -203,6 +203,44 @@ absl::Status CheckAddress(absl::string_view field, const v1::RvAddress& a) {
   });
 }
 
+// BK LOC: the location the caller is logged in at, which their token names
+// and the reference data's user access allows; a booking_location given in
+// the command must be the same (no agent books as another counter).
+absl::StatusOr<const v1::RvLocation*> BookingLocation(const v1::RvReference& ref,
+                                                      absl::string_view given, const Actor& actor) {
+  if (actor.location.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "save_reservation: ", actor.id, "'s token names no location; a reservation is saved at the "
+        "location its user is logged in at (BK LOC, the token's location claim)"));
+  }
+  if (!given.empty() && given != actor.location) {
+    return absl::PermissionDeniedError(absl::StrCat("save_reservation.booking_location: ", actor.id,
+                                                    " is logged in at ", actor.location, ", not ",
+                                                    given));
+  }
+  const v1::RvLocation* location = FindLocation(ref, actor.location);
+  const v1::RvUserLimit* user = FindUser(ref, actor.id);
+  if (location == nullptr || user == nullptr ||
+      std::find(user->locations().begin(), user->locations().end(), actor.location) ==
+          user->locations().end()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "save_reservation: ", actor.id, " may not log in at ", actor.location,
+        user == nullptr || user->locations().empty()
+            ? " (the reference data's user access lists no locations for them)"
+            : absl::StrCat(" (the reference data's user access allows ",
+                           absl::StrJoin(user->locations(), ", "), ")")));
+  }
+  return location;
+}
+
+// Days the alternate-dates columns move the pick-up: the control record's
+// offset, 0 when it is off (for everyone, or for `user`).
+int AlternateDatesOffset(const v1::RvReference& ref, absl::string_view user) {
+  const v1::RvUserLimit* limits = FindUser(ref, user);
+  if (limits != nullptr && limits->alternate_dates_off()) return 0;
+  return ref.control().alternate_dates_offset_days();
+}
+
 // What the estimate of a saved reservation is made of.
 EstimateInput ReservationInput(const v1::RvReservationSaved& r) {
   EstimateInput in;
@@ -215,6 +253,8 @@ EstimateInput ReservationInput(const v1::RvReservationSaved& r) {
     in.options.emplace_back(o.code(), o.quantity() > 0 ? o.quantity() : 1);
   }
   in.pay_by_card = r.pay_by_card();
+  in.discount_bp = r.discount_bp();
+  in.discount_cents = r.discount().minor_units();
   return in;
 }
 
@@ -423,12 +463,10 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   v1::RvReservationSaved& out = *event.mutable_reservation_saved();
   if (rv.stage() == v1::RV_LEAD) out.set_restored_from_lead(RestoreFromLead(rv.lead(), r));
 
-  const v1::RvLocation* booking = FindLocation(ref, r.booking_location());
-  if (booking == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "save_reservation.booking_location: '", r.booking_location(),
-        "' is not a location; give the location you are logged in at (BK LOC)"));
-  }
+  absl::StatusOr<const v1::RvLocation*> logged_in = BookingLocation(ref, r.booking_location(), ctx.actor);
+  if (!logged_in.ok()) return logged_in.status();
+  const v1::RvLocation* booking = *logged_in;
+  r.set_booking_location(booking->code());
   if (absl::Status s = FirstError({CheckRenter(r.renter()),
                                    CheckFreeText("save_reservation.notes", r.notes(), false)});
       !s.ok()) {
@@ -506,6 +544,24 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   if (!drop_off.ok()) return drop_off.status();
   if (*drop_off <= *pick_up) {
     return absl::InvalidArgumentError("save_reservation.drop_off: the return must be after the pick-up");
+  }
+  // CHOOSE COLUMN 1/2/3 of the alternate-dates estimate: the dates move
+  // with the column taken.
+  if (r.choose_column() != 0 && r.choose_column() != 2) {
+    if (r.choose_column() != 1 && r.choose_column() != 3) {
+      return absl::InvalidArgumentError("save_reservation.choose_column: 1, 2 or 3");
+    }
+    const int offset = AlternateDatesOffset(ref, ctx.actor.id);
+    if (offset == 0) {
+      return Refuse(state, cmd,
+                    absl::StrCat("alternate dates are off for ", ctx.actor.id,
+                                 ": there is no column ", r.choose_column(), " to choose"));
+    }
+    const int64_t minutes = int64_t{r.choose_column() == 1 ? -offset : offset} * 24 * 60;
+    *pick_up += minutes;
+    *drop_off += minutes;
+    r.mutable_pick_up()->set_date(absl::FormatCivilTime(absl::CivilDay(*pick_up)));
+    r.mutable_drop_off()->set_date(absl::FormatCivilTime(absl::CivilDay(*drop_off)));
   }
   const absl::CivilDay today = Today(ctx);
   if (absl::CivilDay(*pick_up) - today > kMaxBookingDaysAhead) {
@@ -635,7 +691,27 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     out.set_saved_without_minimum_deposit(true);
   }
 
+  // A retail discount: a share of time and mileage and/or an amount.
+  const v1::RvRateProduct* rate = FindRate(ref, r.rate_code());
+  if (r.discount_bp() < 0 || r.discount_bp() > 10000) {
+    return absl::InvalidArgumentError(
+        "save_reservation.discount_bp: 0 to 10000 basis points (100%)");
+  }
+  if (r.has_discount()) {
+    if (absl::Status s = CheckMoney("save_reservation.discount", r.discount()); !s.ok()) return s;
+    if (r.discount().currency() != rate->currency()) {
+      return absl::InvalidArgumentError(absl::StrCat("save_reservation.discount.currency: the rate ",
+                                                     rate->code(), " is in ", rate->currency()));
+    }
+  }
+  if ((r.discount_bp() > 0 || r.discount().minor_units() > 0) && tour) {
+    return absl::InvalidArgumentError(
+        "save_reservation.discount_bp: a tour's discount goes on its voucher (voucher.discount_bp)");
+  }
+
   // The saved reservation and its estimate.
+  out.set_discount_bp(r.discount_bp());
+  if (r.discount().minor_units() > 0) *out.mutable_discount() = r.discount();
   out.set_saved_as(save_as);
   out.set_booking_location(r.booking_location());
   *out.mutable_renter() = r.renter();
@@ -667,7 +743,10 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
       if (code != "MILES") input.options.emplace_back(code, 1);
     }
   }
-  if (r.alternate_dates() && ref.control().alternate_dates_offset_days() > 0) {
+  if (r.alternate_dates() && AlternateDatesOffset(ref, ctx.actor.id) == 0) {
+    out.add_warnings(absl::StrCat("ALTERNATE DATES ARE OFF FOR ", ctx.actor.id));
+  }
+  if (r.alternate_dates() && AlternateDatesOffset(ref, ctx.actor.id) > 0) {
     absl::StatusOr<std::vector<v1::RvEstimate>> columns = EstimateWithAlternates(ref, input);
     if (!columns.ok()) return columns.status();
     *out.mutable_estimate() = (*columns)[1];
@@ -1127,6 +1206,7 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
           break;
       }
       *rv.mutable_estimate() = r.estimate();
+      *rv.mutable_alternates() = r.alternates();
       break;
     }
     case Ev::kDepositTaken:
@@ -1146,6 +1226,7 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
       *rv.mutable_rental_agreement() = e.rental_agreement_opened();
       *rv.mutable_due_back() = e.rental_agreement_opened().due_back();
       *rv.mutable_estimate() = e.rental_agreement_opened().estimate();
+      rv.clear_alternates();
       break;
     case Ev::kRentalAgreementExtended:
       *rv.mutable_due_back() = e.rental_agreement_extended().due_back();
@@ -1190,7 +1271,14 @@ v1::RvReservationDetail RvRentalWorkflow::Detail(const v1::RvState& rv) {
   if (r.has_voucher()) *d.mutable_voucher() = r.voucher();
   d.set_voucher_value_cents(rv.voucher_value_cents());
   *d.mutable_warnings() = r.warnings();
+  *d.mutable_alternates() = rv.alternates();
   return d;
+}
+
+bool RvRentalWorkflow::FillReservation(const v1::CaseState& state, v1::ReservationView& view) const {
+  view.set_car_class(state.rv().reservation().class_code());
+  *view.mutable_rv() = Detail(state.rv());
+  return true;
 }
 
 void RvRentalWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) const {

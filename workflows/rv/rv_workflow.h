@@ -36,6 +36,7 @@ class RvRentalWorkflow final : public Workflow {
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
+  bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
   std::string CommandName(const v1::CaseCommand& command) const override;
 
