@@ -234,6 +234,47 @@ TEST_F(CaseServiceTest, IlBranchToTheClosedTicket) {
   EXPECT_EQ(tracker.rows_size(), 0);
 }
 
+// Seed 000: guide the user to book on IL; if they need help, support creates
+// the trip on their account.
+TEST_F(CaseServiceTest, AGuidedCustomerWhoNeedsHelpGetsTheTripCreated) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("G1", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("G1", testing::Identify(pick_, drop_));
+  MustSubmit("G1", testing::IlCheck(true));
+  testing::CarCommand guide;
+  guide.mutable_guide_customer()->set_note("showed them the IL search");
+  EXPECT_EQ(MustSubmit("G1", guide).view().state(), "CUSTOMER_GUIDED");
+  EXPECT_EQ(MustSubmit("G1", testing::TripForCustomer()).view().state(), "TRIP_READY_FOR_CUSTOMER");
+  MustSubmit("G1", testing::EmailCarAdded());
+  EXPECT_EQ(MustSubmit("G1", testing::Close(false)).view().state(), "CLOSED_ON_IL");
+}
+
+// What the customer and the approver were sent is on the QuoteSent record,
+// for an auditor to read.
+TEST_F(CaseServiceTest, TheQuoteEmailIsKeptOnItsRecord) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("Q1", testing::Request(pick_, drop_), &reply).ok());
+  for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
+    MustSubmit("Q1", command, role == "tech_spoc" ? kTechSpoc : kAgent);
+    if (command.has_send_quote()) break;
+  }
+  v1::ReadStreamRequest request;
+  request.set_stream("case-Q1");
+  v1::ReadStreamResponse records;
+  grpc::ClientContext context;
+  Identify(context, kAuditor);
+  ASSERT_TRUE(log_->ReadStream(&context, request, &records).ok());
+  const v1::RecordEnvelope& last = *records.records().rbegin();
+  ASSERT_EQ(last.event_type(), "QuoteSent");
+  v1::CaseEvent event;
+  ASSERT_TRUE(event.ParseFromString(last.payload()));
+  const v1::RenderedEmail& email = event.car_booking().quote_sent().email();
+  EXPECT_EQ(email.template_id(), "car_booking_quote");
+  EXPECT_EQ(email.to(), "sp@example.com");
+  EXPECT_THAT(email.cc(), ::testing::ElementsAre("approver@acme.example"));
+  EXPECT_THAT(email.body(), HasSubstr("Total: USD 450.00"));
+}
+
 TEST_F(CaseServiceTest, OutOfOrderCommandIsRefusedAndWritesNothing) {
   v1::CommandReply reply;
   ASSERT_TRUE(Open("C3", testing::Request(pick_, drop_), &reply).ok());

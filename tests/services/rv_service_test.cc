@@ -261,6 +261,87 @@ TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
   EXPECT_EQ(LastPosition(), opened);
 }
 
+// BK LOC: a reservation is saved at the location the caller's token says
+// they are logged in at, one their user access allows; typing another is
+// refused, and nothing is written.
+TEST_F(RvServiceTest, TheBookingLocationComesFromTheLoginNotTheAgent) {
+  const uint64_t start = LastPosition();
+  v1::OpenCaseRequest request;
+  request.set_case_id("LOC1");
+  RvCommand at_cen = testing::Retail(Day(3), Day(5));
+  at_cen.mutable_save_reservation()->set_booking_location("CEN");
+  *request.mutable_command() = testing::AsCaseCommand(at_cen);
+  v1::CommandReply reply;
+  {
+    grpc::ClientContext context;
+    Identify(context, "alice", "agent", "TUS");
+    const grpc::Status s = cases_->OpenCase(&context, request, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "save_reservation.booking_location: alice is logged in at TUS, not CEN");
+  }
+  {
+    grpc::ClientContext context;
+    Identify(context, "alice", "agent", "");
+    EXPECT_EQ(cases_->OpenCase(&context, request, &reply).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(LastPosition(), start);
+  // Unsaid, the login's location is taken.
+  request.mutable_command()->mutable_rv()->mutable_save_reservation()->clear_booking_location();
+  grpc::ClientContext context;
+  Identify(context, "alice", "agent", "TUS");
+  ASSERT_TRUE(cases_->OpenCase(&context, request, &reply).ok());
+  EXPECT_EQ(reply.reservation().rv().booking_location(), "TUS");
+}
+
+// Seed 004's counter: alternate dates with their three columns in the reply
+// and the reservation view, a retail discount, and a tour voucher that
+// cannot change once the RA is open.
+TEST_F(RvServiceTest, AlternateDatesDiscountsAndALockedVoucher) {
+  v1::CommandReply reply;
+  RvCommand asked = testing::Retail(Day(30), Day(37));
+  asked.mutable_save_reservation()->set_alternate_dates(true);
+  asked.mutable_save_reservation()->set_discount_bp(500);
+  ASSERT_TRUE(Open("ALT1", asked, &reply).ok());
+  ASSERT_EQ(reply.reservation().rv().alternates_size(), 2);
+  EXPECT_EQ(reply.reservation().rv().alternates(0).pick_up_date(), Day(26));
+  const v1::ReservationView view = Reservation("ALT1", reply.last_position());
+  ASSERT_EQ(view.rv().alternates_size(), 2);
+  EXPECT_EQ(view.rv().alternates(1).pick_up_date(), Day(34));
+  bool discounted = false;
+  for (const v1::RvEstimateLine& line : view.rv().estimate().lines()) {
+    discounted |= line.label() == "DISCOUNT" && line.amount_cents() < 0;
+  }
+  EXPECT_TRUE(discounted);
+
+  RvCommand later = testing::Retail(Day(30), Day(37));
+  later.mutable_save_reservation()->clear_deposit();
+  later.mutable_save_reservation()->set_choose_column(3);
+  reply = MustSubmit("ALT1", later);
+  EXPECT_EQ(reply.reservation().rv().pick_up().date(), Day(34));
+
+  // A tour picked up today: its RA opens, and then the voucher is locked.
+  ASSERT_TRUE(Open("TOUR2", testing::Tour(Day(0), Day(3)), &reply).ok());
+  RvCommand ra = testing::OpenRa("304360", 500000);
+  ra.mutable_open_rental_agreement()->set_generator_tenths(415);  // the unit's reading
+  reply = MustSubmit("TOUR2", ra);
+  ASSERT_EQ(reply.view().state(), "RV_RA_OPEN");
+  const uint64_t opened = LastPosition();
+  RvCommand edit = testing::Tour(Day(0), Day(3));
+  edit.mutable_save_reservation()->mutable_voucher()->set_voucher_number("K99999");
+  v1::SubmitCommandRequest submit;
+  submit.set_case_id("TOUR2");
+  *submit.mutable_command() = testing::AsCaseCommand(edit);
+  grpc::ClientContext context;
+  Identify(context, "alice", "agent", "INT");
+  const grpc::Status locked = cases_->SubmitCommand(&context, submit, &reply);
+  EXPECT_EQ(locked.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(locked.error_message(), HasSubstr("is RV_RA_OPEN: save_reservation refused"));
+  EXPECT_THAT(locked.error_message(),
+              HasSubstr("a tour's voucher cannot be edited or deleted in RA Open or RA Close"));
+  EXPECT_EQ(LastPosition(), opened);
+}
+
 // A server on a test clock decides and records on that clock's day: a
 // pick-up "today" in 2030 is taken (on the system clock it would be more
 // than two years ahead), and its record is stamped in 2030. Off loopback

@@ -33,7 +33,8 @@ const Steps_& Steps() {
   static const auto* const kSteps = new Steps_({
       {Cmd::kSaveReservation,
        {v1::RV_STAGE_UNSPECIFIED, v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED},
-       "a reservation is saved or edited until its rental agreement opens"},
+       "a reservation is saved or edited until its rental agreement opens (and a tour's voucher "
+       "cannot be edited or deleted in RA Open or RA Close)"},
       {Cmd::kTakeDeposit, {v1::RV_QUOTE, v1::RV_RESERVED, v1::RV_RA_OPEN},
        "deposits are taken on a quote, a reservation or an open rental agreement"},
       {Cmd::kCancelReservation, {v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED},
