@@ -31,7 +31,7 @@ class CaseProjection final : public Projection {
           return CaseIndexKeys(registry_.View(state));
         }) {}
   std::string name() const override { return "cases"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }
   std::vector<std::string> families() const override {
     return {kCaseStateFamily, kCaseIndexFamily};
   }

@@ -84,6 +84,11 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
                                      std::pair{"assigned_agent", request.assigned_agent()}}) {
     if (absl::Status s = workflows::CheckText(field, value, false); !s.ok()) return s;
   }
+  if (!request.state().empty()) {
+    if (absl::Status s = registry_.CheckStageName(request.workflow(), request.state()); !s.ok()) {
+      return s;
+    }
+  }
   // The most selective index the request allows; the other filters are
   // checked on each case.
   std::string prefix;

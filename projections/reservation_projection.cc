@@ -19,7 +19,6 @@ absl::Status ReservationProjection::Apply(const v1::RecordEnvelope& record,
     case Ev::kRequestReceived:
       *view.mutable_pick_up() = e.request_received().request().pick_up();
       *view.mutable_drop_off() = e.request_received().request().drop_off();
-      view.set_mis_status("NOT_FILED");
       break;
     case Ev::kCarIdentified:
       view.set_car_class(e.car_identified().car_class());
@@ -59,8 +58,7 @@ absl::Status ReservationProjection::Apply(const v1::RecordEnvelope& record,
       view.set_trip_id(e.booking_verified().trip_id());
       break;
     case Ev::kMisFiled: {
-      std::string billing = v1::MisBilling_Name(e.mis_filed().billing());
-      view.set_mis_status(billing.substr(std::string("MIS_BILLING_").size()));
+      view.set_mis_billing(e.mis_filed().billing());
       view.set_mis_reference(e.mis_filed().mis_reference());
       break;
     }

@@ -14,7 +14,7 @@ class ReservationProjection final : public Projection {
  public:
   ReservationProjection() : rows_(kReservationFamily) {}
   std::string name() const override { return "reservations"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }
   std::vector<std::string> families() const override { return {kReservationFamily}; }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;

@@ -273,6 +273,9 @@ absl::Status CheckPresentField(const Message& message, const FieldDescriptor& fi
                                int depth) {
   const Reflection* r = message.GetReflection();
   const v1::FieldRules& rules = RulesOf(field);
+  if (field.options().deprecated()) {
+    return Invalid(path, absl::StrCat("is no longer taken", rules.replaced_by().empty() ? "" : absl::StrCat("; use ", rules.replaced_by()), " (see the field's comment in the protos)"));
+  }
   if (field.is_repeated()) {
     const int n = r->FieldSize(message, &field);
     const int max = rules.max_count() > 0 ? static_cast<int>(rules.max_count()) : kDefaultMaxCount;

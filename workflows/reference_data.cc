@@ -88,7 +88,24 @@ absl::Status CheckCarBooking(const v1::CarBookingReference& car) {
   return absl::OkStatus();
 }
 
+// An amount of the fleet's: in its one currency, and not negative unless it
+// may be (an option's discount).
+absl::Status CheckFleetAmount(absl::string_view where, absl::string_view field, const v1::Money& m,
+                              absl::string_view currency, bool allow_negative = false) {
+  if (m.currency().empty() && m.minor_units() == 0) return absl::OkStatus();  // unset: none
+  if (m.currency() != currency) {
+    return Invalid(where, absl::StrCat(field, " is in '", m.currency(), "', not the fleet's ", currency,
+                                       " (write it as ", field, " { minor_units: N currency: \"",
+                                       currency, "\" })"));
+  }
+  if (!allow_negative && m.minor_units() < 0) return Invalid(where, absl::StrCat(field, " may not be negative"));
+  return absl::OkStatus();
+}
+
 absl::Status CheckRv(const v1::RvReference& rv) {
+  // The fleet's currency: every rate's, and the control record's and
+  // options' amounts.
+  const std::string currency = rv.rates().empty() ? "USD" : rv.rates(0).currency();
   absl::flat_hash_set<std::string> codes;
   for (int i = 0; i < rv.locations_size(); ++i) {
     const v1::RvLocation& l = rv.locations(i);
@@ -107,13 +124,20 @@ absl::Status CheckRv(const v1::RvReference& rv) {
     if (r.period_days() < 1) return Invalid(where, "period_days must be at least 1");
     if (r.seasons().empty()) return Invalid(where, "has no season");
     if (!IsIsoCurrency(r.currency())) return Invalid(where, "currency is not ISO 4217");
+    if (r.currency() != currency) {
+      return Invalid(where, absl::StrCat("currency ", r.currency(), " differs from the fleet's ", currency));
+    }
+    if (absl::Status s = CheckFleetAmount(where, "price_per_mile", r.price_per_mile(), currency); !s.ok()) {
+      return s;
+    }
     for (const v1::RvRateSeason& season : r.seasons()) {
       absl::CivilDay day;
       if (!absl::ParseCivilTime(season.starts(), &day)) {
         return Invalid(where, absl::StrCat("season start '", season.starts(), "' is not YYYY-MM-DD"));
       }
-      if (season.period_price_cents() < 0 || season.extra_day_price_cents() < 0) {
-        return Invalid(where, "season prices may not be negative");
+      for (const auto& [field, price] : {std::pair{"period_price", &season.period_price()},
+                                         std::pair{"extra_day_price", &season.extra_day_price()}}) {
+        if (absl::Status s = CheckFleetAmount(where, field, *price, currency); !s.ok()) return s;
       }
     }
   }
@@ -123,8 +147,16 @@ absl::Status CheckRv(const v1::RvReference& rv) {
     if (rv.options(i).code().empty() || !option_codes.insert(rv.options(i).code()).second) {
       return Invalid(where, "code is empty or used twice");
     }
-    if (rv.options(i).kind() == v1::RV_OPTION_KIND_UNSPECIFIED) {
-      return Invalid(where, "kind is not set");
+    const v1::RvOption& o = rv.options(i);
+    if (o.kind() == v1::RV_OPTION_KIND_UNSPECIFIED) return Invalid(where, "kind is not set");
+    if (o.kind() == v1::RV_OPTION_PERCENTAGE) {
+      if (o.has_price()) return Invalid(where, "a percentage option has percent_bp, not a price");
+      if (o.percent_bp() < -10000 || o.percent_bp() > 10000) {
+        return Invalid(where, "percent_bp must be -10000 to 10000 basis points");
+      }
+    } else {
+      if (o.percent_bp() != 0) return Invalid(where, "a per-day or per-item option has a price, not percent_bp");
+      if (absl::Status s = CheckFleetAmount(where, "price", o.price(), currency, true); !s.ok()) return s;
     }
   }
   absl::flat_hash_set<std::string> class_codes;
@@ -173,6 +205,12 @@ absl::Status CheckRv(const v1::RvReference& rv) {
     if (u.user().empty() || !users.insert(u.user()).second) {
       return Invalid(where, "user is empty or listed twice");
     }
+    if (u.has_adjustment_limit()) {
+      if (absl::Status s = CheckFleetAmount(where, "adjustment_limit", u.adjustment_limit(), currency);
+          !s.ok()) {
+        return s;
+      }
+    }
     for (const std::string& location : u.locations()) {
       if (!codes.contains(location)) {
         return Invalid(where, absl::StrCat("location '", location, "' is not a location"));
@@ -180,10 +218,15 @@ absl::Status CheckRv(const v1::RvReference& rv) {
     }
   }
   const v1::RvControlRecord& c = rv.control();
-  if (c.security_deposit_card_cents() < 0 || c.security_deposit_other_cents() < 0 ||
-      c.minimum_reservation_deposit_cents() < 0 || c.tour_cancellation_window_days() < 0 ||
-      c.alternate_dates_offset_days() < 0 || c.fuel_price_per_eighth_cents() < 0) {
-    return Invalid("rv.control", "amounts and days may not be negative");
+  for (const auto& [field, amount] :
+       {std::pair{"security_deposit_card", &c.security_deposit_card()},
+        std::pair{"security_deposit_other", &c.security_deposit_other()},
+        std::pair{"minimum_reservation_deposit", &c.minimum_reservation_deposit()},
+        std::pair{"fuel_price_per_eighth", &c.fuel_price_per_eighth()}}) {
+    if (absl::Status s = CheckFleetAmount("rv.control", field, *amount, currency); !s.ok()) return s;
+  }
+  if (c.tour_cancellation_window_days() < 0 || c.alternate_dates_offset_days() < 0) {
+    return Invalid("rv.control", "days may not be negative");
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "workflows/car_booking/car_booking_workflow.h"
 #include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
@@ -58,6 +59,23 @@ const Workflow* WorkflowRegistry::ForType(v1::Workflow type) const {
     if (w->type() == type) return w.get();
   }
   return nullptr;
+}
+
+absl::Status WorkflowRegistry::CheckStageName(v1::Workflow type, absl::string_view state) const {
+  std::vector<std::string> names;
+  for (const auto& w : workflows_) {
+    if (type != v1::WORKFLOW_UNSPECIFIED && w->type() != type) continue;
+    const google::protobuf::EnumDescriptor& stages = w->Stages();
+    for (int i = 0; i < stages.value_count(); ++i) {
+      if (stages.value(i)->number() == 0) continue;  // no case has it
+      if (stages.value(i)->name() == state) return absl::OkStatus();
+      names.push_back(stages.value(i)->name());
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "state: '", state, "' is not a stage", type == v1::WORKFLOW_UNSPECIFIED ? "" : " of ",
+      type == v1::WORKFLOW_UNSPECIFIED ? "" : v1::Workflow_Name(type), "; one of ",
+      absl::StrJoin(names, ", ")));
 }
 
 const Workflow* WorkflowRegistry::ForSharedEvent(const v1::SharedEvent& event) const {

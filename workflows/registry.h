@@ -33,6 +33,9 @@ class WorkflowRegistry {
   const Workflow* ForCommand(const v1::CaseCommand& command) const;
   const Workflow* ForEvent(const v1::CaseEvent& event) const;
   const Workflow* ForType(v1::Workflow type) const;
+  // Whether `state` names a stage of `type`'s workflow (of any workflow for
+  // WORKFLOW_UNSPECIFIED); INVALID_ARGUMENT otherwise, listing the stages.
+  absl::Status CheckStageName(v1::Workflow type, absl::string_view state) const;
 
   // Folds one stored record of `state`'s case into it. DATA_LOSS if the
   // payload does not decode or belongs to no workflow.

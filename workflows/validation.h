@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tripdesk/v1/common.pb.h"
+#include "workflows/money.h"
 
 namespace tripdesk::workflows {
 
@@ -55,9 +56,6 @@ absl::Status CheckMoney(absl::string_view field, const v1::Money& money,
 // several fields are wrong.
 absl::Status FirstError(std::initializer_list<absl::Status> checks);
 
-bool IsIsoCurrency(absl::string_view code);
-// "USD 123.45", with the currency's minor-unit digits.
-std::string FormatMoney(const v1::Money& money);
 // "2026-12-01 09:00 UTC".
 std::string FormatInstant(absl::Time t);
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -86,6 +88,9 @@ class Workflow {
   virtual ~Workflow() = default;
 
   virtual v1::Workflow type() const = 0;
+  // The workflow's stage enum (CarBookingStage, ...): CaseView.state is the
+  // name of one of its values.
+  virtual const google::protobuf::EnumDescriptor& Stages() const = 0;
   // Whether this workflow owns the command / the event.
   virtual bool Owns(const v1::CaseCommand& command) const = 0;
   virtual bool Owns(const v1::CaseEvent& event) const = 0;

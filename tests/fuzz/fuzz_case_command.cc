@@ -31,7 +31,7 @@ struct Fixture {
     states.push_back(Apply(fresh, testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72)))));
     v1::CaseState reserved = Apply(fresh, testing::AsCaseCommand(testing::Retail()));
     states.push_back(reserved);
-    const int64_t due = reserved.rv().estimate().total_cents() - reserved.rv().deposits_total_cents();
+    const int64_t due = reserved.rv().estimate().total().minor_units() - reserved.rv().deposits_total().minor_units();
     states.push_back(Apply(reserved, testing::AsCaseCommand(testing::OpenRa("304359", due))));
   }
 

@@ -17,11 +17,12 @@ namespace tripdesk::projections {
 namespace {
 
 // The case view under a new version number, whose Apply waits for a gate.
-class GatedCaseProjectionV2 final : public Projection {
+// The next version of the case projection, which builds only when opened.
+class GatedNextCaseProjection final : public Projection {
  public:
-  explicit GatedCaseProjectionV2(const workflows::WorkflowRegistry& registry) : inner_(registry) {}
+  explicit GatedNextCaseProjection(const workflows::WorkflowRegistry& registry) : inner_(registry) {}
   std::string name() const override { return inner_.name(); }
-  int version() const override { return 2; }
+  int version() const override { return inner_.version() + 1; }
   std::vector<std::string> families() const override { return inner_.families(); }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override {
@@ -72,33 +73,36 @@ class ProjectionRunnerTest : public ::testing::Test {
   }
 
   const workflows::WorkflowRegistry& registry_ = workflows::WorkflowRegistry::Default();
+  const int version_ = CaseProjection(registry_).version();
+  const std::string current_ = ProjectionRunner::VersionedFamily(kCaseStateFamily, version_);
+  const std::string next_ = ProjectionRunner::VersionedFamily(kCaseStateFamily, version_ + 1);
   testing::TempDir dir_;
   std::unique_ptr<eventstore::EventStore> store_;
 };
 
 TEST_F(ProjectionRunnerTest, ANewVersionIsBuiltBesideTheOldOneAndSwappedInWhenCaughtUp) {
   {
-    std::vector<std::unique_ptr<Projection>> v1;
-    v1.push_back(std::make_unique<CaseProjection>(registry_));
-    std::unique_ptr<ViewStore> views = OpenViews(v1);
-    ProjectionRunner runner(store_.get(), views.get(), std::move(v1));
+    std::vector<std::unique_ptr<Projection>> current;
+    current.push_back(std::make_unique<CaseProjection>(registry_));
+    std::unique_ptr<ViewStore> views = OpenViews(current);
+    ProjectionRunner runner(store_.get(), views.get(), std::move(current));
     ASSERT_TRUE(runner.Start().ok());
     ASSERT_TRUE(runner.WaitFor(5, absl::Now() + absl::Seconds(10)).ok());
-    EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), "case_state@v1");
+    EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), current_);
   }
 
-  std::vector<std::unique_ptr<Projection>> v2;
-  auto gated = std::make_unique<GatedCaseProjectionV2>(registry_);
-  GatedCaseProjectionV2* gate = gated.get();
-  v2.push_back(std::move(gated));
-  std::unique_ptr<ViewStore> views = OpenViews(v2);
-  ProjectionRunner runner(store_.get(), views.get(), std::move(v2));
+  std::vector<std::unique_ptr<Projection>> next;
+  auto gated = std::make_unique<GatedNextCaseProjection>(registry_);
+  GatedNextCaseProjection* gate = gated.get();
+  next.push_back(std::move(gated));
+  std::unique_ptr<ViewStore> views = OpenViews(next);
+  ProjectionRunner runner(store_.get(), views.get(), std::move(next));
   ASSERT_TRUE(runner.Start().ok());
   CaseQueries queries(views.get(), registry_,
                       [&](absl::string_view base) { return runner.ServingFamily(base); });
 
-  // While version 2 is being built, version 1 answers.
-  EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), "case_state@v1");
+  // While the next version is being built, the current one answers.
+  EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), current_);
   absl::StatusOr<v1::CaseView> old_view = queries.GetCase("V3");
   ASSERT_TRUE(old_view.ok()) << old_view.status();
   EXPECT_EQ(old_view->state(), "REQUEST_RECEIVED");
@@ -107,11 +111,11 @@ TEST_F(ProjectionRunnerTest, ANewVersionIsBuiltBesideTheOldOneAndSwappedInWhenCa
 
   gate->Open();
   ASSERT_TRUE(runner.WaitFor(5, absl::Now() + absl::Seconds(10)).ok());
-  for (int i = 0; i < 100 && runner.ServingFamily(kCaseStateFamily) != "case_state@v2"; ++i) {
+  for (int i = 0; i < 100 && runner.ServingFamily(kCaseStateFamily) != next_; ++i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), "case_state@v2");
-  EXPECT_FALSE(views->HasFamily("case_state@v1"));
+  EXPECT_EQ(runner.ServingFamily(kCaseStateFamily), next_);
+  EXPECT_FALSE(views->HasFamily(current_));
   absl::StatusOr<v1::CaseView> new_view = queries.GetCase("V3");
   ASSERT_TRUE(new_view.ok());
   EXPECT_EQ(new_view->SerializeAsString(), old_view->SerializeAsString());

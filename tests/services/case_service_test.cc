@@ -188,10 +188,10 @@ TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {
       EXPECT_EQ(reservation.confirmation_number(), "K9X2Q7");
       EXPECT_EQ(reservation.manual_reservation_code(), "2220947");
       EXPECT_EQ(reservation.platform(), v1::BOOKING_PLATFORM_OPTIONS_TRAVEL);
-      EXPECT_EQ(reservation.mis_status(), "NOT_FILED");
+      EXPECT_EQ(reservation.mis_billing(), v1::MIS_BILLING_UNSPECIFIED);
     }
     if (step.state == "MIS_FILED") {
-      EXPECT_EQ(reservation.mis_status(), "BILL_TO_CLIENT_COMPANY");
+      EXPECT_EQ(reservation.mis_billing(), v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY);
     }
 
     v1::ListTrackerRowsResponse tracker;
@@ -468,6 +468,42 @@ TEST_F(CaseServiceTest, ListsFilterAndPageAndRefuseBadInput) {
   Identify(context, kAuditor);
   v1::CaseView view;
   EXPECT_EQ(cases_->GetCase(&context, unknown, &view).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
+  v1::CommandReply reply;
+  CarCommand request = testing::Request(pick_, drop_);
+  ASSERT_TRUE(Open("E1", request, &reply).ok());
+  const uint64_t last = MustSubmit("E1", testing::Identify(pick_, drop_)).last_position();
+  const v1::CaseView view = GetCase("E1", last);
+  // The view carries the enums the request took, not other spellings.
+  EXPECT_EQ(view.channel(), request.receive_request().channel());
+  EXPECT_EQ(view.car_booking_stage(), v1::CAR_IDENTIFIED);
+  EXPECT_EQ(view.state(), v1::CarBookingStage_Name(view.car_booking_stage()));
+  EXPECT_EQ(GetReservation("E1", last).mis_billing(), v1::MIS_BILLING_UNSPECIFIED);
+
+  // The state a view gives is the filter a list takes, as it is.
+  v1::ListCasesRequest same;
+  same.set_state(view.state());
+  same.set_workflow(view.workflow());
+  v1::ListCasesResponse page;
+  ASSERT_TRUE(ListCases(same, &page, last).ok());
+  ASSERT_EQ(page.cases_size(), 1);
+  EXPECT_EQ(page.cases(0).case_id(), "E1");
+
+  // Another spelling is refused with the ones that are taken.
+  v1::ListCasesRequest lower;
+  lower.set_state("car_identified");
+  grpc::ClientContext context;
+  Identify(context, kAuditor);
+  grpc::Status status = cases_->ListCases(&context, lower, &page);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("CAR_IDENTIFIED"));
+  EXPECT_THAT(status.error_message(), HasSubstr("RV_RESERVED"));
+  v1::ListCasesRequest other_workflow;
+  other_workflow.set_state("RV_RESERVED");
+  other_workflow.set_workflow(v1::WORKFLOW_MANUAL_CAR_BOOKING);
+  EXPECT_EQ(ListCases(other_workflow, &page, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {

@@ -140,9 +140,9 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   reply = MustSubmit("RV1", deposit);
   EXPECT_EQ(reply.view().state(), "RV_RESERVED");
   v1::ReservationView view = Reservation("RV1", reply.last_position());
-  const int64_t estimate = view.rv().estimate().total_cents();
-  EXPECT_EQ(view.rv().deposits_total_cents(), 25000);
-  EXPECT_EQ(view.rv().balance_cents(), estimate - 25000);
+  const int64_t estimate = view.rv().estimate().total().minor_units();
+  EXPECT_EQ(view.rv().deposits_total().minor_units(), 25000);
+  EXPECT_EQ(view.rv().balance().minor_units(), estimate - 25000);
   EXPECT_EQ(view.rv().class_code(), "C25");
   EXPECT_EQ(view.rv().deposits(0).card().last4(), "4242");
 
@@ -155,7 +155,7 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   view = Reservation("RV1", reply.last_position());
   EXPECT_EQ(view.rv().vehicle_number(), "304359");
   EXPECT_EQ(view.rv().ra_number(), "RA-RV1");
-  EXPECT_EQ(view.rv().balance_cents(), 0);
+  EXPECT_EQ(view.rv().balance().minor_units(), 0);
 
   RvCommand extend;
   *extend.mutable_extend_rental_agreement()->mutable_drop_off() = testing::Moment(Day(1), "TUS", "1800");
@@ -169,7 +169,7 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   EXPECT_EQ(reply.view().state(), "RV_RA_CLOSED");
   EXPECT_FALSE(reply.view().open());
   view = Reservation("RV1", reply.last_position());
-  EXPECT_LT(view.rv().balance_cents(), 0) << "the security deposit and the excess come back";
+  EXPECT_LT(view.rv().balance().minor_units(), 0) << "the security deposit and the excess come back";
   EXPECT_THAT(StreamTypes("unit-304359"), ElementsAre("RvUnitRentedOut", "RvUnitReturned"));
   EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304359", "304360"));
   EXPECT_THAT(StreamTypes("case-RV1"),
@@ -195,7 +195,7 @@ TEST_F(RvServiceTest, TourWithAVoucherCancelledInsideTheWindowCarriesThePenalty)
   EXPECT_EQ(reply.view().state(), "RV_RESERVATION_CANCELLED");
   const v1::ReservationView view = Reservation("TOUR1", reply.last_position());
   EXPECT_EQ(view.rv().voucher().it_code(), "ALLABOUT");
-  EXPECT_EQ(view.rv().voucher_value_cents(), 30000);
+  EXPECT_EQ(view.rv().voucher_value().minor_units(), 30000);
 }
 
 TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
@@ -204,7 +204,7 @@ TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
   for (int i = 0; i < kAgents; ++i) {
     v1::CommandReply reply;
     ASSERT_TRUE(Open(absl::StrCat("RACE", i), testing::Retail(Day(2), Day(6)), &reply).ok());
-    due = Reservation(absl::StrCat("RACE", i), reply.last_position()).rv().balance_cents();
+    due = Reservation(absl::StrCat("RACE", i), reply.last_position()).rv().balance().minor_units();
   }
   std::atomic<int> ok{0};
   std::atomic<int> taken{0};
@@ -251,13 +251,44 @@ TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
   ASSERT_TRUE(Open("RV2", testing::Retail(Day(3), Day(5)), &reply).ok());
   const uint64_t opened = LastPosition();
   RvCommand adjust;  // only on an open RA, and within alice's 50.00
-  adjust.mutable_adjust_charges()->set_credit_cents(1000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(1000);
   adjust.mutable_adjust_charges()->set_reason("goodwill");
   s = Submit("RV2", adjust, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("case RV2 is RV_RESERVED"));
   s = Submit("RV2", testing::CloseRa(1, 1, 1, Day(5)), &reply, "alice", "auditor");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastPosition(), opened);
+}
+
+// Every amount is a Money in the rental's currency; the bare cents fields of
+// old records are refused in a command, naming the field to use instead.
+TEST_F(RvServiceTest, AmountsAreMoneyInTheRentalsCurrency) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("M1", testing::Retail(Day(3), Day(5)), &reply).ok());
+  const v1::RvReservationDetail& rv = reply.reservation().rv();
+  EXPECT_EQ(rv.estimate().total().currency(), "USD");
+  EXPECT_EQ(rv.deposits_total().minor_units(), 25000);
+  EXPECT_EQ(rv.balance().minor_units(), rv.estimate().total().minor_units() - 25000);
+  EXPECT_EQ(rv.balance().currency(), "USD");
+  const uint64_t opened = LastPosition();
+
+  RvCommand cents;
+  v1::RvDeposit* deposit = cents.mutable_take_deposit()->mutable_deposit();
+  *deposit = testing::Deposit(10000);
+  deposit->clear_amount();
+  deposit->GetReflection()->SetInt64(
+      deposit, v1::RvDeposit::descriptor()->FindFieldByName("amount_cents"), 10000);
+  grpc::Status s = Submit("M1", cents, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("take_deposit.deposit.amount_cents: is no longer taken; use amount"));
+
+  RvCommand euros;
+  *euros.mutable_take_deposit()->mutable_deposit() = testing::Deposit(10000);
+  euros.mutable_take_deposit()->mutable_deposit()->mutable_amount()->set_currency("EUR");
+  s = Submit("M1", euros, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("this rental is in USD, not EUR"));
   EXPECT_EQ(LastPosition(), opened);
 }
 
@@ -310,7 +341,7 @@ TEST_F(RvServiceTest, AlternateDatesDiscountsAndALockedVoucher) {
   EXPECT_EQ(view.rv().alternates(1).pick_up_date(), Day(34));
   bool discounted = false;
   for (const v1::RvEstimateLine& line : view.rv().estimate().lines()) {
-    discounted |= line.label() == "DISCOUNT" && line.amount_cents() < 0;
+    discounted |= line.label() == "DISCOUNT" && line.amount().minor_units() < 0;
   }
   EXPECT_TRUE(discounted);
 
@@ -404,10 +435,10 @@ TEST(RvServicePreview, TheSeedsAlternateDatesEstimateWithoutSaving) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(preview.events_size(), 1);
   const v1::RvReservationSaved& saved = preview.events(0).rv().reservation_saved();
-  EXPECT_EQ(saved.estimate().total_cents(), 264214);
+  EXPECT_EQ(saved.estimate().total().minor_units(), 264214);
   ASSERT_EQ(saved.alternates_size(), 2);
-  EXPECT_EQ(saved.alternates(0).total_cents(), 279194);
-  EXPECT_EQ(saved.alternates(1).total_cents(), 264214);
+  EXPECT_EQ(saved.alternates(0).total().minor_units(), 279194);
+  EXPECT_EQ(saved.alternates(1).total().minor_units(), 264214);
   EXPECT_EQ(preview.view().state(), "RV_QUOTE");
   ASSERT_EQ(preview.reservation().rv().alternates_size(), 2);
   EXPECT_EQ(preview.reservation().rv().alternates(0).pick_up_date(), "2015-08-28");

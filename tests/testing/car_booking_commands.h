@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/testing/money.h"
 #include "tripdesk/v1/car_booking.pb.h"
 #include "tripdesk/v1/cases.pb.h"
 
@@ -21,13 +22,6 @@ inline v1::Place At(const std::string& location, absl::Time t, const std::string
   p.mutable_time()->set_seconds(absl::ToUnixSeconds(t));
   p.set_zone(zone);
   return p;
-}
-
-inline v1::Money Usd(int64_t cents) {
-  v1::Money m;
-  m.set_minor_units(cents);
-  m.set_currency("USD");
-  return m;
 }
 
 inline v1::CaseCommand AsCaseCommand(CarCommand cmd) {

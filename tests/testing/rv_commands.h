@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "tests/testing/money.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "tripdesk/v1/rv.pb.h"
 
@@ -28,7 +29,7 @@ inline v1::PaymentCard Card(const std::string& token, const std::string& last4) 
 
 inline v1::RvDeposit Deposit(int64_t cents, const v1::PaymentCard& card = Card("tok_visa_4242", "4242")) {
   v1::RvDeposit d;
-  d.set_amount_cents(cents);
+  *d.mutable_amount() = Usd(cents);
   *d.mutable_card() = card;
   return d;
 }

@@ -52,8 +52,8 @@ tripdesk case identify_car C42 --car_class=IFAR --car_model="Toyota RAV4" --demo
 tripdesk case record_il_check C42 --available=false --il_search_ref=IL-991
 tripdesk --as=tech_spoc case decide_tech_spoc_approval C42 --approved
 tripdesk case record_vendor_search C42 --source=gds --vendor_code=ZE --car_class=IFAR \
-  --rate.minor_units=32000 --rate.currency=USD
-tripdesk case send_quote C42 --amount.minor_units=45000 --amount.currency=USD \
+  --rate="USD 320.00"
+tripdesk case send_quote C42 --amount="USD 450.00" \
   --approver_email=approver@acme.example
 tripdesk case record_customer_response C42 --response=accepted
 tripdesk case confirm_booking C42 --platform=options_travel --vendor_code=ZE \
@@ -85,28 +85,29 @@ echo "walkthrough: C42 driven from request to fee with the CLI"
 
 # --- BEGIN README RV WALKTHROUGH ---
 today=$(date -u +%Y-%m-%d); tomorrow=$(date -u -d '+1 day' +%Y-%m-%d)
-tripdesk case open --workflow=rv --case_id=RV7 --booking_location=TUS \
-  --renter.name="KAREN SMITH" --renter.cell_phone=714-444-1212 --renter.email=smith@example.com \
-  --renter.address.line1="1 ANY PLACE" --renter.address.city=TUSTIN --renter.address.region=CA \
-  --pick_up.date="$today" --pick_up.location=TUS --drop_off.date="$tomorrow" --drop_off.location=TUS \
-  --passengers=4 --class_code=C25 --rate_code=FRD --pay_by_card --options='{"code":"GEN"}' \
-  --save_as=reservation --deposit.amount_cents=25000 \
+rv7=(--workflow=rv --case_id=RV7 --booking_location=TUS
+  --renter.name="KAREN SMITH" --renter.cell_phone=714-444-1212 --renter.email=smith@example.com
+  --renter.address.line1="1 ANY PLACE" --renter.address.city=TUSTIN --renter.address.region=CA
+  --pick_up.date="$today" --pick_up.location=TUS --drop_off.date="$tomorrow" --drop_off.location=TUS
+  --passengers=4 --class_code=C25 --rate_code=FRD --pay_by_card --options='{"code":"GEN"}')
+tripdesk case open "${rv7[@]}" --save_as=quote --alternate_dates --preview   # F8=EST: nothing written
+tripdesk case open "${rv7[@]}" --save_as=reservation --deposit.amount="USD 250.00" \
   --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
 tripdesk reservation show RV7 --min_position=18   # the estimate: 891.62, balance 641.62
 tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=18
 tripdesk case open_rental_agreement RV7 --vehicle_number=304359 --fuel_eighths=8 \
   --generator_tenths=880 --date_of_birth=1984-12-07 --licence.number=S123456 \
   --licence.region=CA --licence.expires=2030-12-07 \
-  --deposit.amount_cents=64162 --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
+  --deposit.amount="USD 641.62" --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
 tripdesk case extend_rental_agreement RV7 --drop_off.date="$tomorrow" --drop_off.time=1800 \
-  --deposit.amount_cents=20000 --deposit.card.token=tok_mc_5555 --deposit.card.last4=5555
+  --deposit.amount="USD 200.00" --deposit.card.token=tok_mc_5555 --deposit.card.last4=5555
 tripdesk case close_rental_agreement RV7 --odometer=22150 --fuel_eighths=7 \
   --generator_tenths=910 --returned.date="$tomorrow" --returned.time=1700 \
   --settle_to_card.token=tok_visa_4242 --settle_to_card.last4=4242   # two cards paid: choose one
 tripdesk reservation show RV7 --min_position=25   # charges 426.52, balance -665.10: refunded
 # --- END README RV WALKTHROUGH ---
 
-expect "balance       -665.10" -- tripdesk reservation show RV7 --min_position=25
+expect "balance       USD -665.10" -- tripdesk reservation show RV7 --min_position=25
 expect "RV_RA_CLOSED" -- tripdesk case show RV7 --min_position=9
 # The unit is free again once its RA closed; a walk-up RA is refused.
 expect "304359" -- tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=9

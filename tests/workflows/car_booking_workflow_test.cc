@@ -586,16 +586,5 @@ TEST(ReferenceData, RefusesTemplatesWithUnknownPlaceholdersOrMissingDesignations
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
-TEST(Validation, FormatsMoneyWithTheCurrencysMinorUnits) {
-  v1::Money m;
-  m.set_minor_units(123456);
-  m.set_currency("USD");
-  EXPECT_EQ(FormatMoney(m), "USD 1234.56");
-  m.set_currency("JPY");
-  EXPECT_EQ(FormatMoney(m), "JPY 123456");
-  m.set_currency("KWD");
-  EXPECT_EQ(FormatMoney(m), "KWD 123.456");
-}
-
 }  // namespace
 }  // namespace tripdesk::workflows

@@ -35,7 +35,7 @@ EstimateInput SeedReservation() {
 
 int64_t Line(const v1::RvEstimate& e, const std::string& label) {
   for (const auto& line : e.lines()) {
-    if (line.label() == label) return line.amount_cents();
+    if (line.label() == label) return line.amount().minor_units();
   }
   ADD_FAILURE() << "no line " << label;
   return 0;
@@ -70,9 +70,9 @@ TEST(RvEstimate, ReproducesTheSeedsAlternateDatesTableToTheCent) {
   EXPECT_EQ(Line(early, "STATE TAX"), 14994);
   EXPECT_EQ(Line(asked, "STATE TAX"), 14014);
   EXPECT_EQ(Line(late, "STATE TAX"), 14014);
-  EXPECT_EQ(early.total_cents(), 279194);
-  EXPECT_EQ(asked.total_cents(), 264214);
-  EXPECT_EQ(late.total_cents(), 264214);
+  EXPECT_EQ(early.total().minor_units(), 279194);
+  EXPECT_EQ(asked.total().minor_units(), 264214);
+  EXPECT_EQ(late.total().minor_units(), 264214);
 }
 
 TEST(RvEstimate, SecurityDepositDependsOnPayingByCard) {
@@ -81,7 +81,7 @@ TEST(RvEstimate, SecurityDepositDependsOnPayingByCard) {
   absl::StatusOr<v1::RvEstimate> e = Estimate(Shipped(), other);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(Line(*e, "SECURITY"), 100000);
-  EXPECT_EQ(e->total_cents(), 264214 - 50000 + 100000);
+  EXPECT_EQ(e->total().minor_units(), 264214 - 50000 + 100000);
 }
 
 TEST(RvEstimate, HandEditedMilesAreKeptWhateverTheDates) {
@@ -140,10 +140,10 @@ TEST(RvEstimate, LinesAlwaysSumToTheTotal) {
     absl::StatusOr<v1::RvEstimate> e = Estimate(Shipped(), in);
     ASSERT_TRUE(e.ok()) << e.status();
     int64_t sum = 0;
-    for (const auto& line : e->lines()) sum += line.amount_cents();
-    ASSERT_EQ(sum, e->total_cents());
+    for (const auto& line : e->lines()) sum += line.amount().minor_units();
+    ASSERT_EQ(sum, e->total().minor_units());
     if (in.prepaid_days == 0) {
-      ASSERT_EQ(Line(*e, "PERIOD") + Line(*e, "XDAYS") + Line(*e, "MILES"), e->subtotal_cents());
+      ASSERT_EQ(Line(*e, "PERIOD") + Line(*e, "XDAYS") + Line(*e, "MILES"), e->subtotal().minor_units());
     }
   }
 }
@@ -171,7 +171,7 @@ TEST(RvEstimate, AVouchersPrepaidDaysAndOptionsAreListedFirstWithNoRate) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->lines(0).label(), "PREPAID DAYS");
   EXPECT_EQ(e->lines(0).quantity(), 10);
-  EXPECT_EQ(e->lines(0).amount_cents(), 0);
+  EXPECT_EQ(e->lines(0).amount().minor_units(), 0);
   EXPECT_EQ(e->lines(1).label(), "VOUCHER SLI");
   EXPECT_EQ(Line(*e, "XDAYS"), 4 * 10900);  // out of voucher
 }

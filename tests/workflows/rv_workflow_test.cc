@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/reference.h"
@@ -34,7 +35,7 @@ using testing::Tour;
 
 int64_t Line(const v1::RvEstimate& e, const std::string& label) {
   for (const auto& line : e.lines()) {
-    if (line.label() == label) return line.amount_cents();
+    if (line.label() == label) return line.amount().minor_units();
   }
   return INT64_MIN;
 }
@@ -50,6 +51,8 @@ class RvTest : public ::testing::Test {
   Actor agent_{"alice", kRoleAgent};
   Actor supervisor_{"sue", kRoleSupervisor};
   uint64_t revision_ = 0;
+  // The events folded into state_, as the log would hold them.
+  std::vector<std::pair<v1::CaseEvent, EventMeta>> recorded_;
 
   void SetUp() override { state_.set_case_id("R1"); }
 
@@ -98,6 +101,7 @@ class RvTest : public ::testing::Test {
         types.push_back(workflow_.SharedEventType(effect.event));
       }
       EventMeta meta{state.exists() ? state.revision() + 1 : 0, ++revision_, now_, actor.id};
+      if (&state == &state_) recorded_.push_back({e, meta});
       registry_.ApplyEvent(state, e, meta);
       types.push_back(workflow_.EventType(e));
     }
@@ -124,7 +128,7 @@ class RvTest : public ::testing::Test {
   // estimate; the clock then moves past its return so it can be closed.
   void OpenRetailRa() {
     Do(Retail());
-    const int64_t due = state_.rv().estimate().total_cents() - state_.rv().deposits_total_cents();
+    const int64_t due = state_.rv().estimate().total().minor_units() - state_.rv().deposits_total().minor_units();
     Do(OpenRa("304359", due));
     ASSERT_EQ(Stage(), v1::RV_RA_OPEN);
     now_ = absl::FromCivil(absl::CivilSecond(2026, 12, 23, 9, 0, 0), absl::UTCTimeZone());
@@ -139,9 +143,9 @@ TEST_F(RvTest, RetailReservationThroughRaOpenExtensionAndCloseWithARefund) {
   EXPECT_EQ(saved.drop_off().time(), "1100");
   EXPECT_EQ(saved.estimate().days(), 10);
   EXPECT_EQ(saved.estimated_miles(), 1000);
-  EXPECT_EQ(state_.rv().deposits_total_cents(), 25000);
+  EXPECT_EQ(state_.rv().deposits_total().minor_units(), 25000);
 
-  const int64_t total = state_.rv().estimate().total_cents();
+  const int64_t total = state_.rv().estimate().total().minor_units();
   EXPECT_THAT(Do(OpenRa("304359", total - 25000)),
               ElementsAre("RvUnitRentedOut", "RentalAgreementOpened", "RvDepositTaken"));
   EXPECT_EQ(state_.rv().rental_agreement().odometer(), 22010);
@@ -159,8 +163,8 @@ TEST_F(RvTest, RetailReservationThroughRaOpenExtensionAndCloseWithARefund) {
               ElementsAre("RvUnitReturned", "RentalAgreementClosed"));
   EXPECT_EQ(Stage(), v1::RV_RA_CLOSED);
   const v1::RentalAgreementClosed& closed = state_.rv().closing();
-  EXPECT_LT(closed.balance_cents(), 0);  // the security deposit comes back
-  EXPECT_EQ(closed.balance_cents(), closed.charges().total_cents() - closed.deposits_total_cents());
+  EXPECT_LT(closed.balance().minor_units(), 0);  // the security deposit comes back
+  EXPECT_EQ(closed.balance().minor_units(), closed.charges().total().minor_units() - closed.deposits_total().minor_units());
   EXPECT_EQ(closed.settled_to_card().last4(), "4242");
   EXPECT_EQ(units_["unit-304359"].rv_unit().on_case_id(), "");
   EXPECT_EQ(units_["unit-304359"].rv_unit().odometer(), 23010);
@@ -221,7 +225,7 @@ TEST_F(RvTest, AlternateDatesShowThreeColumnsAndSavingAColumnMovesTheDates) {
   EXPECT_TRUE(Refused(bad, absl::StatusCode::kInvalidArgument, "save_reservation.choose_column: 1, 2 or 3"));
 
   std::string text = testing::ShippedReferenceText();
-  const std::string alice = "user_limits { user: \"alice\" adjustment_limit_cents: 5000";
+  const std::string alice = "user_limits { user: \"alice\"";
   ASSERT_NE(text.find(alice), std::string::npos);
   text.replace(text.find(alice), alice.size(), alice + " alternate_dates_off: true");
   absl::StatusOr<std::shared_ptr<const ReferenceData>> off = ReferenceData::FromTextProto(text);
@@ -240,7 +244,7 @@ TEST_F(RvTest, AlternateDatesShowThreeColumnsAndSavingAColumnMovesTheDates) {
 TEST_F(RvTest, ARetailDiscountByPercentOrAmountIsInTheEstimate) {
   Cmd plain = Retail();
   Do(plain);
-  const int64_t full = state_.rv().estimate().total_cents();
+  const int64_t full = state_.rv().estimate().total().minor_units();
   Cmd discounted = Retail();
   discounted.mutable_save_reservation()->clear_deposit();
   discounted.mutable_save_reservation()->set_discount_bp(1000);
@@ -250,8 +254,8 @@ TEST_F(RvTest, ARetailDiscountByPercentOrAmountIsInTheEstimate) {
   const int64_t discount = Line(state_.rv().estimate(), "DISCOUNT");
   EXPECT_LT(discount, -2500) << "10% of time and mileage and 25.00";
   EXPECT_EQ(state_.rv().reservation().discount_bp(), 1000);
-  EXPECT_GT(state_.rv().estimate().total_cents(), full + discount - 5000);  // tax moves too
-  EXPECT_LT(state_.rv().estimate().total_cents(), full);
+  EXPECT_GT(state_.rv().estimate().total().minor_units(), full + discount - 5000);  // tax moves too
+  EXPECT_LT(state_.rv().estimate().total().minor_units(), full);
   Cmd too_much = Retail();
   too_much.mutable_save_reservation()->set_discount_bp(12000);
   EXPECT_TRUE(Refused(too_much, absl::StatusCode::kInvalidArgument, "save_reservation.discount_bp: 0 to 10000"));
@@ -361,7 +365,7 @@ TEST_F(RvTest, PhoneAndAddressAreRequiredForARetailReservation) {
 
 TEST_F(RvTest, APoBoxIsNotAcceptedAsTheRentalAgreementAddress) {
   Do(Retail());
-  const int64_t due = state_.rv().estimate().total_cents() - 25000;
+  const int64_t due = state_.rv().estimate().total().minor_units() - 25000;
   for (const char* line : {"P.O. Box 12", "PO BOX 9", "post office box 3", "POB 77"}) {
     Cmd open = OpenRa("304359", due);
     open.mutable_open_rental_agreement()->mutable_address()->set_line1(line);
@@ -410,7 +414,7 @@ TEST_F(RvTest, MinimumDepositIsRequiredUnlessCentralReservationsConfirms) {
   EXPECT_TRUE(Refused(no_deposit, absl::StatusCode::kFailedPrecondition,
                       "Minimum Deposit (250.00) Required"));
   Cmd small = Retail();
-  small.mutable_save_reservation()->mutable_deposit()->set_amount_cents(10000);
+  small.mutable_save_reservation()->mutable_deposit()->mutable_amount()->set_minor_units(10000);
   EXPECT_TRUE(Refused(small, absl::StatusCode::kFailedPrecondition, "Minimum Deposit (250.00) Required"));
   no_deposit.mutable_save_reservation()->set_booking_location("CEN");
   EXPECT_TRUE(Refused(no_deposit, absl::StatusCode::kFailedPrecondition,
@@ -506,7 +510,7 @@ TEST_F(RvTest, FlatTaxEvensTheStateTaxOnATourVoucher) {
   Do(Tour());
   const v1::RvEstimate& e = state_.rv().estimate();
   // TUS taxes 7%; ALLABOUT quotes a flat 10%: 3% more of the taxable charges.
-  EXPECT_EQ(Line(e, "BKG FEE/CR"), (e.subtotal_cents() * 300 + 5000) / 10000);
+  EXPECT_EQ(Line(e, "BKG FEE/CR"), (e.subtotal().minor_units() * 300 + 5000) / 10000);
   EXPECT_EQ(Line(e, "SLI"), 14 * 1575);  // included in the voucher
   v1::CaseState camp;
   camp.set_case_id("R2");
@@ -527,7 +531,7 @@ TEST_F(RvTest, CancellingATourInsideTheWindowNeedsThePenaltyWhichBecomesTheVouch
   cancel.mutable_cancel_reservation()->set_penalty_option("CXLPEN");
   EXPECT_THAT(Do(cancel), ElementsAre("RvReservationCancelled"));
   EXPECT_EQ(Stage(), v1::RV_RESERVATION_CANCELLED);
-  EXPECT_EQ(state_.rv().voucher_value_cents(), 30000);
+  EXPECT_EQ(state_.rv().voucher_value().minor_units(), 30000);
 
   v1::CaseState early;
   early.set_case_id("R2");
@@ -535,7 +539,7 @@ TEST_F(RvTest, CancellingATourInsideTheWindowNeedsThePenaltyWhichBecomesTheVouch
   Cmd free_cancel;
   free_cancel.mutable_cancel_reservation()->set_reason("changed plans");
   EXPECT_THAT(Do(free_cancel, agent_, early), ElementsAre("RvReservationCancelled"));
-  EXPECT_EQ(early.rv().voucher_value_cents(), 0);
+  EXPECT_EQ(early.rv().voucher_value().minor_units(), 0);
 }
 
 TEST_F(RvTest, NoWalkUpRentalAgreements) {
@@ -553,17 +557,17 @@ TEST_F(RvTest, ChargesStartAtTheReservationsPickUpEvenWhenPickedUpLater) {
   today.mutable_save_reservation()->mutable_pick_up()->set_date("2026-11-23");
   today.mutable_save_reservation()->mutable_drop_off()->set_date("2026-11-30");
   Do(today);
-  const int64_t reserved_total = state_.rv().estimate().total_cents();
+  const int64_t reserved_total = state_.rv().estimate().total().minor_units();
   now_ += absl::Hours(72);  // the renter turns up three days late
   Do(OpenRa("304359", reserved_total - 25000));
   EXPECT_EQ(state_.rv().rental_agreement().charges_from().date(), "2026-11-23");
   EXPECT_EQ(state_.rv().estimate().days(), 7);
-  EXPECT_EQ(state_.rv().estimate().total_cents(), reserved_total);
+  EXPECT_EQ(state_.rv().estimate().total().minor_units(), reserved_total);
 }
 
 TEST_F(RvTest, GeneratorReadingMayNotBeBelowTheUnitsAndAHigherOneIsConfirmed) {
   Do(Retail());
-  const int64_t due = state_.rv().estimate().total_cents() - 25000;
+  const int64_t due = state_.rv().estimate().total().minor_units() - 25000;
   Cmd low = OpenRa("304359", due);
   low.mutable_open_rental_agreement()->set_generator_tenths(870);
   EXPECT_TRUE(Refused(low, absl::StatusCode::kFailedPrecondition,
@@ -580,13 +584,13 @@ TEST_F(RvTest, GeneratorReadingMayNotBeBelowTheUnitsAndAHigherOneIsConfirmed) {
 
 TEST_F(RvTest, TheRentalAgreementTakesADepositForTheFullEstimate) {
   Do(Retail());
-  const int64_t total = state_.rv().estimate().total_cents();
+  const int64_t total = state_.rv().estimate().total().minor_units();
   EXPECT_TRUE(Refused(OpenRa("304359", 0), absl::StatusCode::kFailedPrecondition,
                       "the RA takes a deposit for the full estimate"));
   EXPECT_TRUE(Refused(OpenRa("304359", total - 25000 - 1), absl::StatusCode::kFailedPrecondition,
                       "already deposited"));
   Do(OpenRa("304359", total - 25000));
-  EXPECT_EQ(state_.rv().deposits_total_cents(), total);
+  EXPECT_EQ(state_.rv().deposits_total().minor_units(), total);
 }
 
 TEST_F(RvTest, AUnitOnAnOpenRentalAgreementCannotBeRentedAgain) {
@@ -596,7 +600,7 @@ TEST_F(RvTest, AUnitOnAnOpenRentalAgreementCannotBeRentedAgain) {
   v1::CaseState other;
   other.set_case_id("R2");
   Do(Retail(), agent_, other);
-  const int64_t due = other.rv().estimate().total_cents() - 25000;
+  const int64_t due = other.rv().estimate().total().minor_units() - 25000;
   absl::StatusOr<std::vector<v1::CaseEvent>> r = When(OpenRa("304359", due), agent_, other);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(r.status().message()),
@@ -638,7 +642,7 @@ TEST_F(RvTest, NoCreditForAnEarlyReturnAndFuelIsChargedByTheTank) {
   units_.clear();
   Do(CloseRa(23000, 6, 900, "2026-12-20"), agent_, on_time);
   EXPECT_EQ(early.rv().closing().charges().days(), 10);
-  EXPECT_EQ(early.rv().closing().charges().total_cents(), on_time.rv().closing().charges().total_cents());
+  EXPECT_EQ(early.rv().closing().charges().total().minor_units(), on_time.rv().closing().charges().total().minor_units());
   EXPECT_EQ(Line(early.rv().closing().charges(), "FUEL"), 2 * 1500);
   EXPECT_EQ(Line(early.rv().closing().charges(), "MILES"), 990 * 34);
 }
@@ -666,16 +670,16 @@ TEST_F(RvTest, TheRefundGoesToTheSingleCardUsedOrTheOneChosenWhenSeveralWere) {
 TEST_F(RvTest, AdjustmentsAreCappedByTheUsersLimit) {
   OpenRetailRa();
   Cmd adjust;
-  adjust.mutable_adjust_charges()->set_credit_cents(8000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(8000);
   adjust.mutable_adjust_charges()->set_reason("generator failed for a day");
   EXPECT_TRUE(Refused(adjust, absl::StatusCode::kPermissionDenied,
                       "an adjustment of 80.00 exceeds alice's customer-service adjustment limit of 50.00"));
   const Actor nobody{"bob", kRoleAgent};  // no limit on file: none allowed
   EXPECT_TRUE(Refused(adjust, absl::StatusCode::kPermissionDenied, "limit of 0.00", &nobody));
   EXPECT_THAT(Do(adjust, supervisor_), ElementsAre("RvChargesAdjusted"));
-  adjust.mutable_adjust_charges()->set_credit_cents(5000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(5000);
   EXPECT_THAT(Do(adjust), ElementsAre("RvChargesAdjusted"));
-  EXPECT_EQ(state_.rv().adjustments_cents(), 13000);
+  EXPECT_EQ(state_.rv().adjustments().minor_units(), 13000);
   Do(CloseRa(23000, 8, 900, "2026-12-20"));
   EXPECT_EQ(Line(state_.rv().closing().charges(), "ADJUSTMENT"), -13000);
 }
@@ -707,6 +711,53 @@ TEST_F(RvTest, OutOfOrderCommandsNameTheStageAndWhatIsAllowed) {
   EXPECT_TRUE(Refused(Cmd(), absl::StatusCode::kInvalidArgument, "no command is set"));
 }
 
+// Rewrites every amount of `m` as records before Money held it: the bare
+// `<name>_cents` beside each Money field, no Money.
+void ToCents(google::protobuf::Message& m) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) ToCents(*r->MutableRepeatedMessage(&m, f, i));
+      continue;
+    }
+    const google::protobuf::FieldDescriptor* cents =
+        m.GetDescriptor()->FindFieldByName(absl::StrCat(f->name(), "_cents"));
+    if (f->message_type() == v1::Money::descriptor() && cents != nullptr) {
+      r->SetInt64(&m, cents, static_cast<const v1::Money&>(r->GetMessage(m, f)).minor_units());
+      r->ClearField(&m, f);
+    } else {
+      ToCents(*r->MutableMessage(&m, f));
+    }
+  }
+}
+
+TEST_F(RvTest, RecordsWrittenWithCentsFoldToTheSameMoney) {
+  OpenRetailRa();
+  Cmd adjust;
+  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(2500);
+  adjust.mutable_adjust_charges()->set_reason("generator fault");
+  Do(adjust, supervisor_);
+  Do(CloseRa(23010, 8, 930, "2026-12-22"));
+  ASSERT_EQ(Stage(), v1::RV_RA_CLOSED);
+
+  v1::CaseState old_state;
+  old_state.set_case_id("R1");
+  int rewritten = 0;
+  for (auto [event, meta] : recorded_) {
+    const std::string before = event.SerializeAsString();
+    ToCents(event);
+    rewritten += event.SerializeAsString() != before;
+    registry_.ApplyEvent(old_state, event, meta);
+  }
+  EXPECT_GE(rewritten, 5);  // saved, deposits, opened, adjusted, closed
+  EXPECT_EQ(old_state.DebugString(), state_.DebugString());
+  EXPECT_EQ(old_state.rv().closing().balance().currency(), "USD");
+  EXPECT_EQ(old_state.rv().adjustments().minor_units(), 2500);
+}
+
 TEST(RvReferenceData, RefusesAnInconsistentRvSectionNamingTheEntry) {
   const std::string shipped = testing::ShippedReferenceText();
   const auto refused = [&](const std::string& from, const std::string& to) {
@@ -723,6 +774,18 @@ TEST(RvReferenceData, RefusesAnInconsistentRvSectionNamingTheEntry) {
   EXPECT_THAT(refused("rate_code: \"FRD\" flat_tax_bp: 1000", "rate_code: \"NOPE\" flat_tax_bp: 1000"),
               HasSubstr("rv.tour_operators[0] (ALLABOUT): rate_code 'NOPE' is not a rate product"));
   EXPECT_THAT(refused("max_passengers: 5", "max_passengers: five"), HasSubstr("line "));
+  // One currency for the fleet, and amounts as Money.
+  EXPECT_THAT(refused("security_deposit_card { minor_units: 50000 currency: \"USD\" }",
+                      "security_deposit_card { minor_units: 50000 currency: \"CAD\" }"),
+              HasSubstr("rv.control: security_deposit_card is in 'CAD', not the fleet's USD"));
+  EXPECT_THAT(refused("fuel_price_per_eighth { minor_units: 1500 currency: \"USD\" }",
+                      "fuel_price_per_eighth { minor_units: -1500 currency: \"USD\" }"),
+              HasSubstr("fuel_price_per_eighth may not be negative"));
+  EXPECT_THAT(refused("kind: RV_OPTION_PERCENTAGE percent_bp: 0",
+                      "kind: RV_OPTION_PERCENTAGE price { minor_units: 1 currency: \"USD\" }"),
+              HasSubstr("rv.options[5] (BKG FEE/CR): a percentage option has percent_bp, not a price"));
+  EXPECT_THAT(refused("control {", "control { security_deposit_card_cents: 50000"),
+              HasSubstr("security_deposit_card_cents"));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "tools/cli/output.h"
 #include "tools/client_credentials.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
+#include "workflows/money.h"
 
 ABSL_DECLARE_FLAG(int64_t, timeout_seconds);
 ABSL_DECLARE_FLAG(std::string, token);
@@ -61,11 +62,7 @@ std::string Time(const google::protobuf::Timestamp& ts) {
   return ts.seconds() == 0 ? "" : TimeUtil::ToString(ts);
 }
 
-std::string Money(const v1::Money& m) {
-  if (m.currency().empty()) return "";
-  return absl::StrCat(m.currency(), " ", m.minor_units() / 100, ".",
-                      absl::StrFormat("%02d", std::abs(m.minor_units() % 100)));
-}
+std::string Money(const v1::Money& m) { return m.currency().empty() ? "" : workflows::FormatMoney(m); }
 
 void PrintCase(const v1::CaseView& v) {
   Table t({"FIELD", "VALUE"});
@@ -73,9 +70,13 @@ void PrintCase(const v1::CaseView& v) {
   t.Add({"workflow", v1::Workflow_Name(v.workflow())});
   t.Add({"state", absl::StrCat(v.state(), v.open() ? " (open)" : " (closed)")});
   t.Add({"customer", absl::StrCat(v.customer().name(), " <", v.customer().email(), ">")});
-  t.Add({"company", v.client_company()});
-  t.Add({"channel", v.channel()});
-  t.Add({"ticket", absl::StrCat(v.ticket_ref(), " in ", v.queue())});
+  if (v.workflow() == v1::WORKFLOW_MANUAL_CAR_BOOKING) {
+    t.Add({"company", v.client_company()});
+    t.Add({"channel", v1::Channel_Name(v.channel())});
+    t.Add({"ticket", absl::StrCat(v.ticket_ref(), " in ", v.queue())});
+  } else {
+    t.Add({"queue", v.queue()});
+  }
   t.Add({"agent", v.assigned_agent()});
   t.Add({"revision", absl::StrCat(v.revision(), " (log position ", v.last_position(), ")")});
   t.Add({"created", Time(v.created_at())});
@@ -98,9 +99,6 @@ void Identify(grpc::ClientContext& context) {
   context.AddMetadata("authorization", "Bearer " + *token);
 }
 
-std::string Cents(int64_t cents) {
-  return absl::StrFormat("%s%d.%02d", cents < 0 ? "-" : "", std::abs(cents) / 100, std::abs(cents) % 100);
-}
 
 // An RV estimate as the seed's estimate screen shows it: one column, or
 // with alternate dates three (the dates asked for in the middle).
@@ -124,14 +122,14 @@ void PrintEstimate(const v1::RvReservationDetail& rv) {
     for (const v1::RvEstimate* e : columns) {
       std::string cell;
       for (const v1::RvEstimateLine& line : e->lines()) {
-        if (line.label() == label) cell = Cents(line.amount_cents());
+        if (line.label() == label) cell = workflows::FormatAmount(line.amount());
       }
       row.push_back(cell);
     }
     t.Add(row);
   }
   std::vector<std::string> total = {"TOTAL"};
-  for (const v1::RvEstimate* e : columns) total.push_back(Cents(e->total_cents()));
+  for (const v1::RvEstimate* e : columns) total.push_back(workflows::FormatAmount(e->total()));
   t.Add(total);
   std::cout << t.Render();
   if (columns.size() == 3) std::cout << "CHOOSE COLUMN 1/2/3: save with --choose_column=N\n";
@@ -418,18 +416,17 @@ int ReservationShow(const Context& ctx, const Args& args) {
   t.Add({"case", r.case_id()});
   if (r.has_rv()) {  // an RV reservation and its rental agreement
     const v1::RvReservationDetail& rv = r.rv();
-    auto cents = [](int64_t c) { return Cents(c); };
     t.Add({"stage", v1::RvStage_Name(rv.stage())});
     t.Add({"pick-up", absl::StrCat(rv.pick_up().location(), " ", rv.pick_up().date(), " ", rv.pick_up().time())});
     t.Add({"return", absl::StrCat(rv.drop_off().location(), " ", rv.drop_off().date(), " ", rv.drop_off().time())});
     t.Add({"class / rate", absl::StrCat(rv.class_code(), " / ", rv.rate_code())});
     t.Add({"unit / RA", absl::StrCat(rv.vehicle_number(), " / ", rv.ra_number())});
-    t.Add({"estimate", cents(rv.estimate().total_cents())});
-    t.Add({"deposits", cents(rv.deposits_total_cents())});
-    t.Add({"balance", cents(rv.balance_cents())});
+    t.Add({"estimate", Money(rv.estimate().total())});
+    t.Add({"deposits", Money(rv.deposits_total())});
+    t.Add({"balance", Money(rv.balance())});
     if (!rv.voucher().voucher_number().empty()) {
       t.Add({"voucher", absl::StrCat(rv.voucher().it_code(), " ", rv.voucher().voucher_number(),
-                                     " value ", cents(rv.voucher_value_cents()))});
+                                     " value ", Money(rv.voucher_value()))});
     }
     std::cout << t.Render();
     PrintEstimate(rv);
@@ -445,7 +442,8 @@ int ReservationShow(const Context& ctx, const Args& args) {
   t.Add({"voucher", r.voucher_number()});
   t.Add({"corporate discount", r.corporate_discount_id()});
   t.Add({"billing number", r.billing_number()});
-  t.Add({"MIS", r.mis_status()});
+  t.Add({"MIS", r.mis_billing() == v1::MIS_BILLING_UNSPECIFIED ? "not filed"
+                                                                  : v1::MisBilling_Name(r.mis_billing())});
   t.Add({"quote", Money(r.quote_amount())});
   std::cout << t.Render();
   return 0;

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "workflows/money.h"
 
 namespace tripdesk::cli {
 namespace {
@@ -97,6 +98,12 @@ absl::Status SetScalar(absl::string_view word, Message& message, const FieldDesc
         r->MutableMessage(&message, field)->CopyFrom(ts);
         return absl::OkStatus();
       }
+      if (field->message_type()->full_name() == "tripdesk.v1.Money") {
+        absl::StatusOr<v1::Money> money = workflows::ParseMoney(value);
+        if (!money.ok()) return Bad(word, money.status().message());
+        r->MutableMessage(&message, field)->CopyFrom(*money);
+        return absl::OkStatus();
+      }
       if (value.empty()) {  // --send_confirmation_email= sets an empty message
         r->MutableMessage(&message, field);
         return absl::OkStatus();
@@ -114,7 +121,8 @@ void CollectPaths(const Descriptor& d, const std::string& prefix, std::vector<st
     const FieldDescriptor* f = d.field(i);
     const std::string path = absl::StrCat(prefix, f->name());
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated() &&
-        f->message_type()->full_name() != "google.protobuf.Timestamp" && depth < 4) {
+        f->message_type()->full_name() != "google.protobuf.Timestamp" &&
+        f->message_type()->full_name() != "tripdesk.v1.Money" && depth < 4) {
       CollectPaths(*f->message_type(), absl::StrCat(path, "."), out, depth + 1);
     } else {
       out.push_back(path);

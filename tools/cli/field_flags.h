@@ -15,7 +15,8 @@ namespace tripdesk::cli {
 
 // Each word is --path=value. Enums take their value name (or its last
 // part: --channel=email for CHANNEL_EMAIL), bools true/false, timestamps
-// RFC 3339. INVALID_ARGUMENT names the word.
+// RFC 3339, amounts "USD 250.00" (or --amount.minor_units= and
+// --amount.currency=). INVALID_ARGUMENT names the word.
 absl::Status SetFields(const std::vector<std::string>& words, google::protobuf::Message& message);
 
 // The settable field paths of `descriptor`, for help texts.

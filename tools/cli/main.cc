@@ -198,8 +198,8 @@ std::string Usage() {
   for (const auto& [name, fn] : Commands()) absl::StrAppend(&usage, "  ", name, "\n");
   absl::StrAppend(&usage,
                   "  case COMMAND CASE_ID [--field=value ...]   any workflow command, e.g.\n"
-                  "      tripdesk case send_quote C1A2B3 --amount.minor_units=45000 "
-                  "--amount.currency=USD --approver_email=boss@acme.example\n"
+                  "      tripdesk case send_quote C1A2B3 --amount=\"USD 450.00\" "
+                  "--approver_email=boss@acme.example\n"
                   "      (tripdesk case commands lists them with their fields)\n");
   return usage;
 }

@@ -222,7 +222,8 @@ std::vector<Step> RvScript() {
   r.set_rate_code("FRD");
   r.set_pay_by_card(true);
   r.set_save_as(v1::RV_SAVE_AS_RESERVATION);
-  r.mutable_deposit()->set_amount_cents(25000);
+  r.mutable_deposit()->mutable_amount()->set_minor_units(25000);
+  r.mutable_deposit()->mutable_amount()->set_currency("USD");
   r.mutable_deposit()->mutable_card()->set_token("tok_load_4242");
   r.mutable_deposit()->mutable_card()->set_last4("4242");
   v1::OpenRentalAgreement& o = *steps[1].command.mutable_rv()->mutable_open_rental_agreement();
@@ -233,7 +234,7 @@ std::vector<Step> RvScript() {
   o.mutable_licence()->set_expires("2035-01-01");
   // More than any estimate: the balance comes back at close.
   *o.mutable_deposit() = r.deposit();
-  o.mutable_deposit()->set_amount_cents(500000);
+  o.mutable_deposit()->mutable_amount()->set_minor_units(500000);
   v1::CloseRentalAgreement& c = *steps[2].command.mutable_rv()->mutable_close_rental_agreement();
   c.set_fuel_eighths(7);
   c.mutable_returned()->set_date(back);

@@ -96,18 +96,6 @@ absl::Status Denied(absl::string_view what, absl::string_view role, const Actor&
                                                   " acts as '", actor.role, "'"));
 }
 
-std::string LowerChannel(v1::Channel channel) {
-  switch (channel) {
-    case v1::CHANNEL_CALL:
-      return "call";
-    case v1::CHANNEL_EMAIL:
-      return "email";
-    case v1::CHANNEL_CHAT:
-      return "chat";
-    default:
-      return "";
-  }
-}
 
 // `reference` may be null (when only the names are wanted).
 TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData* reference) {
@@ -810,10 +798,11 @@ void ManualCarBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView
   const v1::ManualCarBookingState& car = state.car_booking();
   const Stage stage = StageOf(state);
   view.set_state(StageName(stage));
+  view.set_car_booking_stage(stage);
   view.set_open(state.exists() && !IsTerminal(stage));
   *view.mutable_customer() = car.request().customer();
   view.set_client_company(car.request().client_company());
-  view.set_channel(LowerChannel(car.request().channel()));
+  view.set_channel(car.request().channel());
   view.set_ticket_ref(car.request().ticket_ref());
   view.set_queue(car.queue());
   for (std::string& name : AllowedCommands(stage)) view.add_allowed_commands(std::move(name));

@@ -20,6 +20,9 @@ absl::flat_hash_set<std::string> CarBookingTemplateFields();
 class ManualCarBookingWorkflow final : public Workflow {
  public:
   v1::Workflow type() const override { return v1::WORKFLOW_MANUAL_CAR_BOOKING; }
+  const google::protobuf::EnumDescriptor& Stages() const override {
+    return *v1::CarBookingStage_descriptor();
+  }
   bool Owns(const v1::CaseCommand& command) const override {
     return command.has_car_booking();
   }

@@ -1,4 +1,6 @@
 #include "workflows/rv/estimate.h"
+
+#include "workflows/rv/rv_money.h"
 #include "workflows/rv/rv_reference.h"
 
 #include <algorithm>
@@ -46,8 +48,8 @@ void AddLine(v1::RvEstimate& estimate, std::string label, int64_t quantity, int6
   v1::RvEstimateLine* line = estimate.add_lines();
   line->set_label(std::move(label));
   line->set_quantity(quantity);
-  line->set_unit_cents(unit);
-  line->set_amount_cents(amount);
+  *line->mutable_unit() = MoneyOf(unit, estimate.currency());
+  *line->mutable_amount() = MoneyOf(amount, estimate.currency());
 }
 
 }  // namespace
@@ -96,20 +98,20 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
     extra_days = std::max<int64_t>(0, days - input.prepaid_days);
   } else {
     // The first period is charged whole even for a shorter rental.
-    period = (*season)->period_price_cents();
+    period = (*season)->period_price().minor_units();
     AddLine(estimate, "PERIOD", 1, period, period);
     extra_days = std::max<int64_t>(0, days - rate->period_days());
   }
-  const int64_t extra = extra_days * (*season)->extra_day_price_cents();
-  AddLine(estimate, "XDAYS", extra_days, (*season)->extra_day_price_cents(), extra);
+  const int64_t extra = extra_days * (*season)->extra_day_price().minor_units();
+  AddLine(estimate, "XDAYS", extra_days, (*season)->extra_day_price().minor_units(), extra);
   const int64_t miles = input.edited_miles.has_value()
                             ? *input.edited_miles
                             : static_cast<int64_t>(rate->estimated_miles_per_day()) * days;
   estimate.set_estimated_miles(miles);
-  const int64_t mileage = prepaid("MILES") ? 0 : miles * rate->price_per_mile_cents();
-  AddLine(estimate, "MILES", miles, rate->price_per_mile_cents(), mileage);
+  const int64_t mileage = prepaid("MILES") ? 0 : miles * rate->price_per_mile().minor_units();
+  AddLine(estimate, "MILES", miles, rate->price_per_mile().minor_units(), mileage);
   const int64_t time_and_mileage = period + extra + mileage;
-  estimate.set_subtotal_cents(time_and_mileage);
+  *estimate.mutable_subtotal() = MoneyOf(time_and_mileage, estimate.currency());
 
   int64_t taxable = time_and_mileage;
   std::vector<std::pair<const v1::RvOption*, int64_t>> priced;
@@ -126,13 +128,13 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
     int64_t amount = 0;
     switch (option->kind()) {
       case v1::RV_OPTION_PER_DAY:
-        amount = option->amount() * days * quantity;
+        amount = option->price().minor_units() * days * quantity;
         break;
       case v1::RV_OPTION_PER_ITEM:
-        amount = option->amount() * quantity;
+        amount = option->price().minor_units() * quantity;
         break;
       case v1::RV_OPTION_PERCENTAGE:
-        amount = ApplyBasisPoints(time_and_mileage, option->amount());
+        amount = ApplyBasisPoints(time_and_mileage, option->percent_bp());
         break;
       default:
         return absl::InvalidArgumentError(absl::StrCat("options: ", code, " has no pricing kind"));
@@ -168,12 +170,13 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
     total -= input.credit_cents;
   }
   if (input.include_security) {
-    const int64_t security = input.pay_by_card ? reference.control().security_deposit_card_cents()
-                                               : reference.control().security_deposit_other_cents();
+    const int64_t security = input.pay_by_card
+                                 ? reference.control().security_deposit_card().minor_units()
+                                 : reference.control().security_deposit_other().minor_units();
     AddLine(estimate, "SECURITY", 1, security, security);
     total += security;
   }
-  estimate.set_total_cents(total);
+  *estimate.mutable_total() = MoneyOf(total, estimate.currency());
   return estimate;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "workflows/rv/estimate.h"
+#include "workflows/rv/rv_money.h"
 #include "workflows/rv/rv_reference.h"
 #include "workflows/step_table.h"
 #include "workflows/validation.h"
@@ -112,15 +113,39 @@ absl::Status CheckCard(absl::string_view field, const v1::PaymentCard& card) {
   return absl::OkStatus();
 }
 
-bool HasDeposit(const v1::RvDeposit& d) { return d.amount_cents() != 0 || d.has_card(); }
+// An amount a command gives, in the case's currency, within (0, max].
+absl::Status CheckAmount(absl::string_view field, const v1::Money& m, absl::string_view currency,
+                         int64_t max = kMaxDepositCents) {
+  if (absl::Status s = CheckMoney(field, m); !s.ok()) return s;
+  if (m.currency() != currency) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".currency: this rental is in ", currency,
+                                                   ", not ", m.currency()));
+  }
+  if (m.minor_units() <= 0 || m.minor_units() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".minor_units: must be from 1 to ", max));
+  }
+  return absl::OkStatus();
+}
 
-absl::Status CheckDeposit(absl::string_view field, const v1::RvDeposit& d) {
-  if (d.amount_cents() <= 0 || d.amount_cents() > kMaxDepositCents) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".amount_cents: must be from 1 to ",
-                                                   kMaxDepositCents, " cents"));
+bool HasDeposit(const v1::RvDeposit& d) { return d.has_amount() || d.has_card(); }
+
+absl::Status CheckDeposit(absl::string_view field, const v1::RvDeposit& d,
+                          absl::string_view currency) {
+  if (!d.has_amount()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".amount: a deposit needs its amount"));
+  }
+  if (absl::Status s = CheckAmount(absl::StrCat(field, ".amount"), d.amount(), currency); !s.ok()) {
+    return s;
   }
   if (d.has_card()) return CheckCard(absl::StrCat(field, ".card"), d.card());
   return absl::OkStatus();
+}
+
+// The currency a case's amounts are in: its estimate's, else its rate's.
+std::string CaseCurrency(const v1::RvState& rv, const v1::RvReference& ref) {
+  if (!rv.estimate().currency().empty()) return rv.estimate().currency();
+  const v1::RvRateProduct* rate = FindRate(ref, rv.reservation().rate_code());
+  return rate != nullptr ? rate->currency() : "USD";
 }
 
 absl::CivilDay Today(const DecisionContext& ctx) {
@@ -275,23 +300,30 @@ EstimateInput RentalInput(const v1::RvState& rv, absl::CivilMinute from, absl::C
 }
 
 int64_t ChargesWithoutSecurity(const v1::RvEstimate& e) {
-  int64_t total = e.total_cents();
+  int64_t total = e.total().minor_units();
   for (const v1::RvEstimateLine& line : e.lines()) {
-    if (line.label() == "SECURITY") total -= line.amount_cents();
+    if (line.label() == "SECURITY") total -= line.amount().minor_units();
   }
   return total;
 }
 
-Events WithDeposit(Ev first, const v1::RvDeposit* deposit, int64_t previous_total, bool on_ra) {
+// A deposit taken, with the deposits' new total.
+v1::CaseEvent DepositTaken(const v1::RvDeposit& deposit, const v1::Money& previous_total,
+                           bool on_ra) {
+  Ev e;
+  v1::RvDepositTaken* d = e.mutable_deposit_taken();
+  *d->mutable_deposit() = deposit;
+  d->set_on_rental_agreement(on_ra);
+  *d->mutable_deposits_total() = MoneyOf(
+      previous_total.minor_units() + deposit.amount().minor_units(), deposit.amount().currency());
+  return Wrap(std::move(e));
+}
+
+// `first`, then the deposit taken with it, if any.
+Events WithDeposit(Ev first, const v1::RvDeposit* deposit, const v1::Money& previous_total,
+                   bool on_ra) {
   Events out{Wrap(std::move(first))};
-  if (deposit != nullptr) {
-    Ev e;
-    v1::RvDepositTaken* d = e.mutable_deposit_taken();
-    *d->mutable_deposit() = *deposit;
-    d->set_on_rental_agreement(on_ra);
-    d->set_deposits_total_cents(previous_total + deposit->amount_cents());
-    out.push_back(Wrap(std::move(e)));
-  }
+  if (deposit != nullptr) out.push_back(DepositTaken(*deposit, previous_total, on_ra));
   return out;
 }
 
@@ -374,11 +406,17 @@ absl::StatusOr<const v1::RvTourOperator*> CompleteVoucher(const v1::RvReference&
     return absl::InvalidArgumentError(absl::StrCat(
         "save_reservation.voucher.days: 1 to the reservation's ", days, " days"));
   }
-  if (voucher.discount_bp() < 0 || voucher.discount_bp() > 10000 ||
-      voucher.discount_cents() < 0 || voucher.discount_cents() > kMaxDepositCents) {
+  if (voucher.discount_bp() < 0 || voucher.discount_bp() > 10000) {
     return absl::InvalidArgumentError(
-        "save_reservation.voucher: the discount is 0 to 10000 basis points and a non-negative "
-        "amount");
+        "save_reservation.voucher.discount_bp: 0 to 10000 basis points (100%)");
+  }
+  if (voucher.has_discount()) {
+    const v1::RvRateProduct* rate = FindRate(ref, voucher.rate_code());
+    if (absl::Status s = CheckAmount("save_reservation.voucher.discount", voucher.discount(),
+                                     rate->currency());
+        !s.ok()) {
+      return s;
+    }
   }
   for (const std::string& code : voucher.included_options()) {
     if (code != "MILES" && FindOption(ref, code) == nullptr) {
@@ -640,12 +678,16 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   if (absl::Status opts = ApplyOptions(ref, state, r, out); !opts.ok()) return opts;
 
   // Deposit, and quote or reservation.
+  const std::string currency = FindRate(ref, r.rate_code())->currency();
   const v1::RvDeposit* deposit = nullptr;
   if (HasDeposit(r.deposit())) {
-    if (absl::Status s = CheckDeposit("save_reservation.deposit", r.deposit()); !s.ok()) return s;
+    if (absl::Status s = CheckDeposit("save_reservation.deposit", r.deposit(), currency); !s.ok()) {
+      return s;
+    }
     deposit = &r.deposit();
   }
-  const int64_t deposits = rv.deposits_total_cents() + (deposit ? deposit->amount_cents() : 0);
+  const int64_t deposits =
+      rv.deposits_total().minor_units() + (deposit ? deposit->amount().minor_units() : 0);
   v1::RvSaveAs save_as = r.save_as();
   if (tour) {
     if (save_as == v1::RV_SAVE_AS_QUOTE) {
@@ -679,7 +721,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   if (save_as == v1::RV_SAVE_AS_QUOTE && r.renter().email().empty()) {
     return Refuse(state, cmd, "If saving as a Quote, an E-Mail Address is required");
   }
-  const int64_t minimum = ref.control().minimum_reservation_deposit_cents();
+  const int64_t minimum = ref.control().minimum_reservation_deposit().minor_units();
   if (save_as == v1::RV_SAVE_AS_RESERVATION && !tour && !r.unfettered() && deposits < minimum) {
     if (booking->kind() != v1::RV_LOCATION_CENTRAL) {
       return Refuse(state, cmd, absl::StrCat("Minimum Deposit (", Amount(minimum), ") Required"));
@@ -738,7 +780,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     if (!edited) input.edited_miles.reset();
     input.flat_tax_bp = tour_operator->flat_tax_bp();
     input.discount_bp = voucher.discount_bp();
-    input.discount_cents = voucher.discount_cents();
+    input.discount_cents = voucher.discount().minor_units();
     input.options.clear();
     for (const std::string& code : voucher.included_options()) {
       if (code != "MILES") input.options.emplace_back(code, 1);
@@ -759,7 +801,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     *out.mutable_estimate() = *std::move(estimate);
   }
   out.set_estimated_miles(out.estimate().estimated_miles());
-  return WithDeposit(std::move(event), deposit, rv.deposits_total_cents(), false);
+  return WithDeposit(std::move(event), deposit, rv.deposits_total(), false);
 }
 
 // ---- cancel_reservation ----
@@ -796,7 +838,7 @@ absl::StatusOr<Events> CancelReservation(const v1::CancelRvReservation& c,
                                                      "' is not a cancellation penalty option"));
     }
     out.set_penalty_option(penalty->code());
-    out.set_penalty_cents(penalty->amount());
+    *out.mutable_penalty() = MoneyOf(penalty->price().minor_units(), CaseCurrency(rv, ref));
   } else if (!c.penalty_option().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cancel_reservation.penalty_option: no penalty applies ",
@@ -893,17 +935,22 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   if (!estimate.ok()) return estimate.status();
   const v1::RvDeposit* deposit = nullptr;
   if (HasDeposit(o.deposit())) {
-    if (absl::Status s = CheckDeposit("open_rental_agreement.deposit", o.deposit()); !s.ok()) return s;
+    if (absl::Status s = CheckDeposit("open_rental_agreement.deposit", o.deposit(),
+                                      estimate->currency());
+        !s.ok()) {
+      return s;
+    }
     deposit = &o.deposit();
   }
-  const int64_t required = estimate->total_cents() - rv.deposits_total_cents();
-  if (required > 0 && (deposit == nullptr || deposit->amount_cents() < required)) {
+  const int64_t deposited = rv.deposits_total().minor_units();
+  const int64_t required = estimate->total().minor_units() - deposited;
+  const int64_t given = deposit ? deposit->amount().minor_units() : 0;
+  if (required > 0 && given < required) {
     return Refuse(state, cmd,
                   absl::StrCat("the RA takes a deposit for the full estimate: ",
-                               Amount(estimate->total_cents()), " less ",
-                               Amount(rv.deposits_total_cents()), " already deposited = ",
-                               Amount(required), " required; the deposit given is ",
-                               Amount(deposit ? deposit->amount_cents() : 0)));
+                               Amount(estimate->total().minor_units()), " less ", Amount(deposited),
+                               " already deposited = ", Amount(required),
+                               " required; the deposit given is ", Amount(given)));
   }
 
   Ev e;
@@ -919,7 +966,7 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   *ra.mutable_charges_from() = from;
   *ra.mutable_due_back() = to;
   *ra.mutable_estimate() = *std::move(estimate);
-  return WithDeposit(std::move(e), deposit, rv.deposits_total_cents(), true);
+  return WithDeposit(std::move(e), deposit, rv.deposits_total(), true);
 }
 
 // ---- extend_rental_agreement ----
@@ -947,24 +994,28 @@ absl::StatusOr<Events> ExtendRentalAgreement(const v1::ExtendRentalAgreement& x,
   }
   absl::StatusOr<v1::RvEstimate> estimate = Estimate(ref, RentalInput(rv, from, *until));
   if (!estimate.ok()) return estimate.status();
-  const int64_t added = estimate->total_cents() - rv.estimate().total_cents();
+  const int64_t added = estimate->total().minor_units() - rv.estimate().total().minor_units();
   const v1::RvDeposit* deposit = nullptr;
   if (HasDeposit(x.deposit())) {
-    if (absl::Status s = CheckDeposit("extend_rental_agreement.deposit", x.deposit()); !s.ok()) return s;
+    if (absl::Status s = CheckDeposit("extend_rental_agreement.deposit", x.deposit(),
+                                      estimate->currency());
+        !s.ok()) {
+      return s;
+    }
     deposit = &x.deposit();
   }
-  if (added > 0 && (deposit == nullptr || deposit->amount_cents() < added)) {
+  const int64_t given = deposit ? deposit->amount().minor_units() : 0;
+  if (added > 0 && given < added) {
     return Refuse(state, "extend_rental_agreement",
                   absl::StrCat("an extension takes a new deposit of at least the added charges, ",
-                               Amount(added), "; the deposit given is ",
-                               Amount(deposit ? deposit->amount_cents() : 0)));
+                               Amount(added), "; the deposit given is ", Amount(given)));
   }
   Ev e;
   v1::RentalAgreementExtended& out = *e.mutable_rental_agreement_extended();
   *out.mutable_due_back() = MomentOf(*until, due.location());
-  out.set_previous_total_cents(rv.estimate().total_cents());
+  *out.mutable_previous_total() = rv.estimate().total();
   *out.mutable_estimate() = *std::move(estimate);
-  return WithDeposit(std::move(e), deposit, rv.deposits_total_cents(), true);
+  return WithDeposit(std::move(e), deposit, rv.deposits_total(), true);
 }
 
 // ---- adjust_charges ----
@@ -972,31 +1023,34 @@ absl::StatusOr<Events> ExtendRentalAgreement(const v1::ExtendRentalAgreement& x,
 absl::StatusOr<Events> AdjustCharges(const v1::AdjustRvCharges& a, const v1::CaseState& state,
                                      const DecisionContext& ctx) {
   const v1::RvReference& ref = ctx.reference->proto().rv();
-  if (a.credit_cents() <= 0 || a.credit_cents() > kMaxDepositCents) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("adjust_charges.credit_cents: must be from 1 to ", kMaxDepositCents));
+  const std::string currency = CaseCurrency(state.rv(), ref);
+  if (!a.has_credit()) {
+    return absl::InvalidArgumentError("adjust_charges.credit: the amount credited is required");
   }
+  if (absl::Status s = CheckAmount("adjust_charges.credit", a.credit(), currency); !s.ok()) return s;
   if (absl::Status s = CheckFreeText("adjust_charges.reason", a.reason(), true); !s.ok()) return s;
-  int64_t limit = 0;
+  const int64_t credit = a.credit().minor_units();
+  std::optional<int64_t> limit;
   if (ctx.actor.role != kRoleSupervisor) {
     const v1::RvUserLimit* user = FindUser(ref, ctx.actor.id);
-    limit = user != nullptr ? user->adjustment_limit_cents() : 0;
-    if (a.credit_cents() > limit) {
+    limit = user != nullptr ? user->adjustment_limit().minor_units() : 0;
+    if (credit > *limit) {
       return absl::PermissionDeniedError(absl::StrCat(
-          "an adjustment of ", Amount(a.credit_cents()), " exceeds ", ctx.actor.id,
-          "'s customer-service adjustment limit of ", Amount(limit), "; a supervisor can make it"));
+          "an adjustment of ", Amount(credit), " exceeds ", ctx.actor.id,
+          "'s customer-service adjustment limit of ", Amount(*limit), "; a supervisor can make it"));
     }
   }
   const int64_t charges = ChargesWithoutSecurity(state.rv().estimate());
-  if (state.rv().adjustments_cents() + a.credit_cents() > charges) {
+  const int64_t adjusted = state.rv().adjustments().minor_units() + credit;
+  if (adjusted > charges) {
     return Refuse(state, "adjust_charges",
-                  absl::StrCat("adjustments (", Amount(state.rv().adjustments_cents() + a.credit_cents()),
-                               ") may not exceed the charges (", Amount(charges), ")"));
+                  absl::StrCat("adjustments (", Amount(adjusted), ") may not exceed the charges (",
+                               Amount(charges), ")"));
   }
   Ev e;
-  e.mutable_charges_adjusted()->set_credit_cents(a.credit_cents());
+  *e.mutable_charges_adjusted()->mutable_credit() = a.credit();
   e.mutable_charges_adjusted()->set_reason(a.reason());
-  e.mutable_charges_adjusted()->set_limit_cents(limit);
+  if (limit.has_value()) *e.mutable_charges_adjusted()->mutable_limit() = MoneyOf(*limit, currency);
   return Events{Wrap(std::move(e))};
 }
 
@@ -1047,8 +1101,8 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   input.edited_miles = c.odometer() - ra.odometer();
   input.include_security = false;
   input.fuel_cents = std::max<int64_t>(0, ra.fuel_eighths() - c.fuel_eighths()) *
-                     ref.control().fuel_price_per_eighth_cents();
-  input.credit_cents = rv.adjustments_cents();
+                     ref.control().fuel_price_per_eighth().minor_units();
+  input.credit_cents = rv.adjustments().minor_units();
   absl::StatusOr<v1::RvEstimate> charges = Estimate(ref, input);
   if (!charges.ok()) return charges.status();
 
@@ -1087,8 +1141,9 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   out.set_fuel_eighths(c.fuel_eighths());
   out.set_generator_tenths(c.generator_tenths());
   *out.mutable_returned() = MomentOf(*back, returned.location());
-  out.set_deposits_total_cents(rv.deposits_total_cents());
-  out.set_balance_cents(charges->total_cents() - rv.deposits_total_cents());
+  *out.mutable_deposits_total() = MoneyOf(rv.deposits_total().minor_units(), charges->currency());
+  *out.mutable_balance() = MoneyOf(charges->total().minor_units() - rv.deposits_total().minor_units(),
+                                   charges->currency());
   *out.mutable_charges() = *std::move(charges);
   if (!card.token().empty()) *out.mutable_settled_to_card() = card;
   return Events{Wrap(std::move(e))};
@@ -1150,16 +1205,13 @@ absl::StatusOr<std::vector<v1::CaseEvent>> RvRentalWorkflow::Decide(
     case Cmd::kSaveReservation:
       return SaveReservation(cmd.save_reservation(), state, ctx);
     case Cmd::kTakeDeposit: {
-      if (absl::Status s = CheckDeposit("take_deposit.deposit", cmd.take_deposit().deposit()); !s.ok()) {
+      const v1::RvDeposit& deposit = cmd.take_deposit().deposit();
+      if (absl::Status s = CheckDeposit("take_deposit.deposit", deposit,
+                                        CaseCurrency(state.rv(), ctx.reference->proto().rv()));
+          !s.ok()) {
         return s;
       }
-      Ev e;
-      v1::RvDepositTaken& d = *e.mutable_deposit_taken();
-      *d.mutable_deposit() = cmd.take_deposit().deposit();
-      d.set_on_rental_agreement(stage == v1::RV_RA_OPEN);
-      d.set_deposits_total_cents(state.rv().deposits_total_cents() +
-                                 cmd.take_deposit().deposit().amount_cents());
-      return Events{Wrap(std::move(e))};
+      return Events{DepositTaken(deposit, state.rv().deposits_total(), stage == v1::RV_RA_OPEN)};
     }
     case Cmd::kCancelReservation:
       return CancelReservation(cmd.cancel_reservation(), state, ctx);
@@ -1188,7 +1240,13 @@ absl::StatusOr<std::vector<v1::CaseEvent>> RvRentalWorkflow::Decide(
 void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
                               const EventMeta& meta) const {
   v1::RvState& rv = *state.mutable_rv();
-  const Ev& e = event.rv();
+  // A record from before amounts were Money is read as if written now.
+  Ev upgraded;
+  if (NeedsUpgrade(event.rv())) {
+    upgraded = event.rv();
+    Upgrade(upgraded, rv.estimate().currency().empty() ? "USD" : rv.estimate().currency());
+  }
+  const Ev& e = upgraded.event_case() != Ev::EVENT_NOT_SET ? upgraded : event.rv();
   auto note = [&](absl::string_view text) { AppendNote(state, meta, text); };
   switch (e.event_case()) {
     case Ev::kReservationSaved: {
@@ -1212,13 +1270,15 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
     }
     case Ev::kDepositTaken:
       *rv.add_deposits() = e.deposit_taken().deposit();
-      rv.set_deposits_total_cents(e.deposit_taken().deposits_total_cents());
+      *rv.mutable_deposits_total() = e.deposit_taken().deposits_total();
       if (rv.stage() == v1::RV_QUOTE) rv.set_stage(v1::RV_RESERVED);
       break;
     case Ev::kReservationCancelled:
       rv.set_stage(v1::RV_RESERVATION_CANCELLED);
       *rv.mutable_cancellation() = e.reservation_cancelled();
-      rv.set_voucher_value_cents(e.reservation_cancelled().penalty_cents());
+      if (e.reservation_cancelled().has_penalty()) {
+        *rv.mutable_voucher_value() = e.reservation_cancelled().penalty();
+      }
       *rv.mutable_closed_at() = ToProto(meta.recorded_at);
       note(e.reservation_cancelled().reason());
       break;
@@ -1234,7 +1294,9 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
       *rv.mutable_estimate() = e.rental_agreement_extended().estimate();
       break;
     case Ev::kChargesAdjusted:
-      rv.set_adjustments_cents(rv.adjustments_cents() + e.charges_adjusted().credit_cents());
+      *rv.mutable_adjustments() =
+          MoneyOf(rv.adjustments().minor_units() + e.charges_adjusted().credit().minor_units(),
+                  e.charges_adjusted().credit().currency());
       note(e.charges_adjusted().reason());
       break;
     case Ev::kRentalAgreementClosed:
@@ -1264,13 +1326,15 @@ v1::RvReservationDetail RvRentalWorkflow::Detail(const v1::RvState& rv) {
   d.set_vehicle_number(rv.rental_agreement().vehicle_number());
   d.set_ra_number(rv.rental_agreement().ra_number());
   *d.mutable_deposits() = rv.deposits();
-  d.set_deposits_total_cents(rv.deposits_total_cents());
+  const std::string& currency = rv.estimate().currency();
+  *d.mutable_deposits_total() = MoneyOf(rv.deposits_total().minor_units(), currency);
   *d.mutable_estimate() = rv.estimate();
-  d.set_balance_cents(rv.stage() == v1::RV_RA_CLOSED
-                          ? rv.closing().balance_cents()
-                          : rv.estimate().total_cents() - rv.deposits_total_cents());
+  *d.mutable_balance() =
+      rv.stage() == v1::RV_RA_CLOSED
+          ? rv.closing().balance()
+          : MoneyOf(rv.estimate().total().minor_units() - rv.deposits_total().minor_units(), currency);
   if (r.has_voucher()) *d.mutable_voucher() = r.voucher();
-  d.set_voucher_value_cents(rv.voucher_value_cents());
+  *d.mutable_voucher_value() = MoneyOf(rv.voucher_value().minor_units(), currency);
   *d.mutable_warnings() = r.warnings();
   *d.mutable_alternates() = rv.alternates();
   return d;
@@ -1285,6 +1349,7 @@ bool RvRentalWorkflow::FillReservation(const v1::CaseState& state, v1::Reservati
 void RvRentalWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) const {
   const v1::RvState& rv = state.rv();
   view.set_state(StageName(rv.stage()));
+  view.set_rv_stage(rv.stage());
   view.set_open(state.exists() && !IsTerminal(rv.stage()));
   const v1::RvRenter& renter = rv.reservation().renter();
   view.mutable_customer()->set_name(renter.name());

@@ -27,6 +27,9 @@ bool IsPoBox(absl::string_view line);
 class RvRentalWorkflow final : public Workflow {
  public:
   v1::Workflow type() const override { return v1::WORKFLOW_RV_RENTAL; }
+  const google::protobuf::EnumDescriptor& Stages() const override {
+    return *v1::RvStage_descriptor();
+  }
   bool Owns(const v1::CaseCommand& command) const override { return command.has_rv(); }
   bool Owns(const v1::CaseEvent& event) const override { return event.has_rv(); }
 
