@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "projections/case_projection.h"
 #include "projections/reservation_projection.h"
@@ -77,7 +78,12 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   if (request.workflow() != v1::WORKFLOW_UNSPECIFIED && !v1::Workflow_IsValid(request.workflow())) {
-    return absl::InvalidArgumentError("workflow: unknown workflow");
+    std::vector<std::string> names;
+    const google::protobuf::EnumDescriptor* d = v1::Workflow_descriptor();
+    for (int i = 1; i < d->value_count(); ++i) names.push_back(d->value(i)->name());
+    return absl::InvalidArgumentError(absl::StrCat("workflow: ", request.workflow(),
+                                                   " is not a workflow; one of ",
+                                                   absl::StrJoin(names, ", ")));
   }
   for (const auto& [field, value] : {std::pair{"state", request.state()},
                                      std::pair{"queue", request.queue()},

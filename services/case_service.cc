@@ -195,4 +195,25 @@ grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerConte
                [&] { return queries_->ListTrackerRows(*request); });
 }
 
+grpc::ServerUnaryReactor* CaseService::GetReferenceData(grpc::CallbackServerContext* context,
+                                                        const v1::GetReferenceDataRequest* request,
+                                                        v1::ReferenceData* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<workflows::Actor> actor = BeforeQuery(context, "GetReferenceData", 0);
+  absl::Status status = actor.status();
+  if (status.ok()) {
+    const std::string& section = request->section();
+    if (!section.empty() && section != "car_booking" && section != "rv") {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("section: '", section, "' is not a section; car_booking, rv or empty for both"));
+    } else {
+      *response = ReferenceDataFor(reference_->proto(), *actor);
+      if (section == "car_booking") response->clear_rv();
+      if (section == "rv") response->clear_car_booking();
+    }
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 }  // namespace tripdesk::services

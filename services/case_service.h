@@ -46,6 +46,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListAvailableUnits(grpc::CallbackServerContext* context,
                                                const v1::ListAvailableUnitsRequest* request,
                                                v1::ListAvailableUnitsResponse* response) override;
+  grpc::ServerUnaryReactor* GetReferenceData(grpc::CallbackServerContext* context,
+                                             const v1::GetReferenceDataRequest* request,
+                                             v1::ReferenceData* response) override;
 
  private:
   // Identity, the command's roles, then the runner; `answer` fills the

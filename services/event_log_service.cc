@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "services/grpc_status.h"
 #include "services/identity.h"
+#include "workflows/registry.h"
 
 namespace tripdesk::services {
 namespace {
@@ -30,12 +31,19 @@ absl::StatusOr<size_t> PageSize(uint32_t limit) {
   return limit;
 }
 
+// NOT_FOUND for a name that is no stream's says how streams are named.
+absl::Status WithStreamNameHint(absl::Status status, absl::string_view stream) {
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  const std::string hint = workflows::StreamNameHint(stream);
+  return hint.empty() ? status : absl::NotFoundError(absl::StrCat(status.message(), "; ", hint));
+}
+
 absl::Status ReadStreamPage(EventStore& store, const v1::ReadStreamRequest& request,
                             v1::ReadStreamResponse& response) {
   absl::StatusOr<size_t> limit = PageSize(request.limit());
   if (!limit.ok()) return limit.status();
   absl::StatusOr<eventstore::StreamHead> head = store.GetStreamHead(request.stream());
-  if (!head.ok()) return head.status();
+  if (!head.ok()) return WithStreamNameHint(head.status(), request.stream());
   absl::StatusOr<std::vector<eventstore::Record>> records =
       store.ReadStream(request.stream(), request.from_revision(), *limit);
   if (!records.ok()) return records.status();
@@ -342,7 +350,7 @@ grpc::ServerUnaryReactor* EventLogService::GetStreamHead(
     response->set_position(head->position);
     response->set_hash(head->hash);
   }
-  reactor->Finish(ToGrpcStatus(head.status()));
+  reactor->Finish(ToGrpcStatus(WithStreamNameHint(head.status(), request->stream())));
   return reactor;
 }
 

@@ -34,6 +34,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/GetReservation", readers},
         {"tripdesk.v1.CaseService/ListTrackerRows", readers},
         {"tripdesk.v1.CaseService/ListAvailableUnits", readers},
+        {"tripdesk.v1.CaseService/GetReferenceData", readers},
         {"tripdesk.v1.AuditService/GetCaseHistory", auditors},
         {"tripdesk.v1.AuditService/ReplayCase", auditors},
         {"tripdesk.v1.AuditService/VerifyLog", auditors},
@@ -352,6 +353,16 @@ v1::SecurityCounters Authenticator::Counters() const {
   out.set_denials_not_logged(denials_not_logged_.load());
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [rpc, n] : denied_by_rpc_) (*out.mutable_denied_by_rpc())[rpc] = n;
+  return out;
+}
+
+v1::ReferenceData ReferenceDataFor(const v1::ReferenceData& all, const workflows::Actor& actor) {
+  v1::ReferenceData out = all;
+  if (actor.role == "supervisor" || actor.role == "auditor" || actor.role == "admin") return out;
+  auto* users = out.mutable_rv()->mutable_user_limits();
+  users->erase(std::remove_if(users->begin(), users->end(),
+                              [&](const v1::RvUserLimit& u) { return u.user() != actor.id; }),
+               users->end());
   return out;
 }
 

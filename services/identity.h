@@ -120,6 +120,11 @@ class Authenticator {
 // Masks the personal data a dashboard may not see (email, phone) in place.
 void MaskPersonalData(v1::CaseView& view);
 
+// The reference data `actor` may read: user access entries (limits and
+// locations) are a supervisor's, an auditor's or an admin's; anyone else
+// sees only their own.
+v1::ReferenceData ReferenceDataFor(const v1::ReferenceData& all, const workflows::Actor& actor);
+
 }  // namespace tripdesk::services
 
 #endif  // TRIPDESK_SERVICES_IDENTITY_H_

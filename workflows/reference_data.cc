@@ -249,7 +249,24 @@ absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromProto(
     v1::ReferenceData data) {
   if (absl::Status s = CheckCarBooking(data.car_booking()); !s.ok()) return s;
   if (absl::Status s = CheckRv(data.rv()); !s.ok()) return s;
-  return std::shared_ptr<const ReferenceData>(new ReferenceData(std::move(data)));
+  absl::flat_hash_map<std::string, absl::TimeZone> zones;
+  for (int i = 0; i < data.rv().locations_size(); ++i) {
+    const v1::RvLocation& l = data.rv().locations(i);
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(l.zone(), &zone)) {
+      return Invalid(absl::StrCat("rv.locations[", i, "] (", l.code(), ")"),
+                     absl::StrCat("zone '", l.zone(), "' is not an IANA time zone this machine knows"));
+    }
+    zones[l.code()] = zone;
+  }
+  std::shared_ptr<ReferenceData> out(new ReferenceData(std::move(data)));
+  out->rv_zones_ = std::move(zones);
+  return out;
+}
+
+absl::TimeZone ReferenceData::RvZone(absl::string_view location) const {
+  auto it = rv_zones_.find(location);
+  return it != rv_zones_.end() ? it->second : absl::UTCTimeZone();
 }
 
 const v1::Vendor* ReferenceData::FindVendor(absl::string_view code) const {

@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "tripdesk/v1/reference.pb.h"
 
 namespace tripdesk::workflows {
@@ -30,10 +32,15 @@ class ReferenceData {
   // The client company's fee, or the default.
   const v1::Money& ServiceFeeFor(absl::string_view client_company) const;
   const v1::EmailTemplate* FindTemplate(absl::string_view id) const;
+  // The time zone of an RV location, loaded with the reference data so a
+  // decision needs no I/O to know a location's local day; UTC for an
+  // unknown code.
+  absl::TimeZone RvZone(absl::string_view location) const;
 
  private:
   explicit ReferenceData(v1::ReferenceData data) : data_(std::move(data)) {}
   v1::ReferenceData data_;
+  absl::flat_hash_map<std::string, absl::TimeZone> rv_zones_;
 };
 
 }  // namespace tripdesk::workflows

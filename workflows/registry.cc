@@ -18,6 +18,12 @@ std::string CaseIdOfStream(absl::string_view stream) {
   return absl::StartsWith(stream, "case-") ? std::string(stream.substr(5)) : std::string();
 }
 
+std::string StreamNameHint(absl::string_view stream) {
+  if (!CaseIdOfStream(stream).empty() || absl::StartsWith(stream, rv::UnitStream(""))) return "";
+  return absl::StrCat("streams are named case-<case id> (", CaseStream(stream),
+                      " for case ", stream, ") or unit-<vehicle number> (an RV unit)");
+}
+
 absl::Status CheckCaseId(absl::string_view case_id) {
   if (case_id.empty()) return absl::InvalidArgumentError("case_id: is required");
   if (case_id.size() > 64 ||

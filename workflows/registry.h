@@ -22,6 +22,9 @@ namespace tripdesk::workflows {
 std::string CaseStream(absl::string_view case_id);
 // The case id of a case stream's name; empty for any other stream.
 std::string CaseIdOfStream(absl::string_view stream);
+// For a stream with no events: when its name is not a case's or a shared
+// thing's (a bare case id, say), how streams are named; else empty.
+std::string StreamNameHint(absl::string_view stream);
 // Checks a case id: 1 to 64 characters of [A-Za-z0-9_-].
 absl::Status CheckCaseId(absl::string_view case_id);
 

@@ -292,6 +292,117 @@ TEST_F(RvServiceTest, AmountsAreMoneyInTheRentalsCurrency) {
   EXPECT_EQ(LastPosition(), opened);
 }
 
+// Dates at the counter are the location's local dates: at 20:00 in Tucson
+// (03:00 UTC the next day) a pick-up today is today, not yesterday.
+TEST_F(RvServiceTest, DatesAtTheCounterAreTheLocationsLocalDates) {
+  const std::string evening_in_tucson =
+      absl::StrCat("--test_clock_start=", testing::TestDay(1), "T03:00:00Z");
+  server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("evening"),
+                                                     std::vector<std::string>{evening_in_tucson});
+  channel_ = server_->Connect();
+  ASSERT_NE(channel_, nullptr);
+  cases_ = v1::CaseService::NewStub(channel_);
+  v1::CommandReply reply;
+  grpc::Status s = Open("LOCAL1", testing::Retail(Day(0), Day(2)), &reply);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reply.reservation().rv().pick_up().date(), Day(0));
+  // The day before is in the past there.
+  s = Open("LOCAL2", testing::Retail(Day(-1), Day(2)), &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr(absl::StrCat("today ", Day(0))));
+}
+
+// Streams are case-<id> and unit-<number>; a bare case id is no stream and
+// NOT_FOUND says how they are named. A command's reply position is the one
+// to wait for.
+TEST_F(RvServiceTest, StreamNamesAndThePositionToWaitFor) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("S1", testing::Retail(Day(0), Day(1)), &reply).ok());
+  const int64_t due = reply.reservation().rv().balance().minor_units();
+  reply = MustSubmit("S1", testing::OpenRa("304359", due));
+  // The command wrote the unit's stream too: its last position is at or
+  // after the case's own last record, and waiting for it shows the unit out.
+  EXPECT_GE(reply.last_position(), reply.view().last_position());
+  EXPECT_EQ(reply.last_position() - reply.first_position() + 1, 3u);
+  EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304360"));
+
+  for (const std::string& stream : {std::string("case-S1"), std::string("unit-304359")}) {
+    v1::GetStreamHeadRequest request;
+    request.set_stream(stream);
+    v1::StreamHead head;
+    grpc::ClientContext context;
+    Identify(context, "ann", "auditor");
+    EXPECT_TRUE(log_->GetStreamHead(&context, request, &head).ok()) << stream;
+  }
+  v1::ReadStreamRequest bare;
+  bare.set_stream("S1");
+  v1::ReadStreamResponse response;
+  grpc::ClientContext context;
+  Identify(context, "ann", "auditor");
+  const grpc::Status s = log_->ReadStream(&context, bare, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("streams are named case-<case id> (case-S1 for case S1)"));
+  v1::ReadStreamRequest unknown_unit;
+  unknown_unit.set_stream("unit-999");
+  grpc::ClientContext unit_context;
+  Identify(unit_context, "ann", "auditor");
+  const grpc::Status u = log_->ReadStream(&unit_context, unknown_unit, &response);
+  EXPECT_EQ(u.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(u.error_message(), ::testing::Not(HasSubstr("streams are named")));
+}
+
+// A client learns the codes from the server, not its textproto: the
+// reference data by role, and every "unknown" code answered with the known.
+TEST_F(RvServiceTest, ReferenceDataIsReadableAndUnknownCodesListTheKnownOnes) {
+  auto read = [&](const std::string& id, const std::string& role, const std::string& section,
+                  v1::ReferenceData* data) {
+    v1::GetReferenceDataRequest request;
+    request.set_section(section);
+    grpc::ClientContext context;
+    Identify(context, id, role);
+    return cases_->GetReferenceData(&context, request, data);
+  };
+  std::vector<std::string> users;
+  auto user_names = [&](const v1::ReferenceData& d) {
+    users.clear();
+    for (const v1::RvUserLimit& u : d.rv().user_limits()) users.push_back(u.user());
+    return users;
+  };
+  v1::ReferenceData data;
+  ASSERT_TRUE(read("alice", "agent", "rv", &data).ok());
+  EXPECT_FALSE(data.has_car_booking());
+  EXPECT_EQ(data.rv().locations_size(), 5);
+  EXPECT_EQ(data.rv().rates(0).seasons(0).period_price().currency(), "USD");
+  EXPECT_THAT(user_names(data), ElementsAre("alice")) << "an agent sees their own access only";
+  ASSERT_TRUE(read("sue", "supervisor", "", &data).ok());
+  EXPECT_TRUE(data.has_car_booking());
+  EXPECT_THAT(user_names(data), ElementsAre("sue", "alice"));
+  ASSERT_TRUE(read("dash", "dashboard", "", &data).ok());
+  EXPECT_THAT(user_names(data), ElementsAre());
+  EXPECT_EQ(read("alice", "agent", "cars", &data).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(cases_->GetReferenceData(&anonymous, v1::GetReferenceDataRequest(), &data).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  const uint64_t start = LastPosition();
+  v1::CommandReply reply;
+  RvCommand bad_class = testing::Retail(Day(3), Day(5));
+  bad_class.mutable_save_reservation()->set_class_code("C99");
+  grpc::Status s = Open("U1", bad_class, &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown class 'C99'; one of C25, C30 (tripdesk reference lists them)"));
+  RvCommand bad_location = testing::Retail(Day(3), Day(5));
+  bad_location.mutable_save_reservation()->mutable_drop_off()->set_location("CEN");
+  s = Open("U2", bad_location, &reply);
+  EXPECT_THAT(s.error_message(), HasSubstr("CEN is not a rental location; one of TUS, LAX"));
+  RvCommand bad_option = testing::Retail(Day(3), Day(5));
+  bad_option.mutable_save_reservation()->add_options()->set_code("WIFI");
+  s = Open("U3", bad_option, &reply);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown option 'WIFI'; one of SLI, PROMODISC, GEN"));
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("BKG FEE/CR"))) << "a tax item is not offered";
+  EXPECT_EQ(LastPosition(), start);
+}
+
 // BK LOC: a reservation is saved at the location the caller's token says
 // they are logged in at, one their user access allows; typing another is
 // refused, and nothing is written.

@@ -1,5 +1,6 @@
 #include "tools/cli/case_commands.h"
 
+#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/time_util.h>
 #include <openssl/rand.h>
 
@@ -343,6 +344,27 @@ int UnitsAvailable(const Context& ctx, const Args& args) {
     t.Add({unit.vehicle_number(), unit.class_code(), unit.location()});
   }
   std::cout << t.Render();
+  return 0;
+}
+
+int ReferenceShow(const Context& ctx, const Args& args) {
+  if (args.size() > 1) {
+    std::cerr << "usage: tripdesk reference [car_booking|rv]\n";
+    return 2;
+  }
+  v1::GetReferenceDataRequest request;
+  if (!args.empty()) request.set_section(args[0]);
+  v1::ReferenceData data;
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::GetReferenceData, request, &data);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(data) << "\n";
+    return 0;
+  }
+  // The reference file's own format: what a command's codes may be.
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(data, &text);
+  std::cout << text;
   return 0;
 }
 

@@ -29,6 +29,7 @@ int CaseCommandList(const Context& ctx, const Args& args);
 int ReservationShow(const Context& ctx, const Args& args);
 int TrackerList(const Context& ctx, const Args& args);
 int UnitsAvailable(const Context& ctx, const Args& args);
+int ReferenceShow(const Context& ctx, const Args& args);
 int AuditHistory(const Context& ctx, const Args& args);
 int AuditReplay(const Context& ctx, const Args& args);
 // Exits 3 when the log does not verify.

@@ -179,6 +179,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"reservation show", ReservationShow},
           {"tracker", TrackerList},
           {"units available", UnitsAvailable},
+          {"reference", ReferenceShow},
           {"audit history", AuditHistory},
           {"audit replay", AuditReplay},
           {"audit verify", AuditVerify},

@@ -64,12 +64,14 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
                                         const EstimateInput& input) {
   const v1::RvRateProduct* rate = FindRate(reference, input.rate_code);
   if (rate == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("rate: unknown rate product '", input.rate_code, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("rate: unknown rate product '", input.rate_code, "'",
+                                                   KnownCodes(reference.rates(), kCode)));
   }
   const v1::RvLocation* location = FindLocation(reference, input.location_code);
   if (location == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("location: unknown location '", input.location_code, "'"));
+        absl::StrCat("location: unknown location '", input.location_code, "'",
+                     KnownCodes(reference.locations(), kCode)));
   }
   if (input.drop_off <= input.pick_up) {
     return absl::InvalidArgumentError("return: the return must be after the pick-up");
@@ -118,7 +120,8 @@ absl::StatusOr<v1::RvEstimate> Estimate(const v1::RvReference& reference,
   for (const auto& [code, quantity] : input.options) {
     const v1::RvOption* option = FindOption(reference, code);
     if (option == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("options: unknown option '", code, "'"));
+      return absl::InvalidArgumentError(absl::StrCat("options: unknown option '", code, "'",
+                                                     KnownCodes(reference.options(), kCode)));
     }
     if (quantity <= 0 || quantity > 1000) {
       return absl::InvalidArgumentError(

@@ -3,6 +3,9 @@
 #ifndef TRIPDESK_WORKFLOWS_RV_RV_REFERENCE_H_
 #define TRIPDESK_WORKFLOWS_RV_RV_REFERENCE_H_
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "tripdesk/v1/rv.pb.h"
 
@@ -17,6 +20,28 @@ const Entry* FindEntry(const google::protobuf::RepeatedPtrField<Entry>& entries,
   }
   return nullptr;
 }
+
+// For an "unknown X" refusal: "; one of A, B, C" (past a dozen, the first
+// ones and how to list them all). `keep` picks the entries that would do.
+template <typename Entry, typename Key, typename Keep>
+std::string KnownCodes(const google::protobuf::RepeatedPtrField<Entry>& entries, Key key,
+                       Keep keep) {
+  constexpr int kShown = 12;
+  std::string out;
+  int n = 0;
+  for (const Entry& e : entries) {
+    if (!keep(e)) continue;
+    if (n++ < kShown) absl::StrAppend(&out, out.empty() ? "; one of " : ", ", key(e));
+  }
+  if (n == 0) return "; there are none in the reference data";
+  if (n > kShown) absl::StrAppend(&out, " and ", n - kShown, " more");
+  return absl::StrCat(out, " (tripdesk reference lists them)");
+}
+template <typename Entry, typename Key>
+std::string KnownCodes(const google::protobuf::RepeatedPtrField<Entry>& entries, Key key) {
+  return KnownCodes(entries, key, [](const Entry&) { return true; });
+}
+inline constexpr auto kCode = [](const auto& e) { return e.code(); };
 
 inline const v1::RvLocation* FindLocation(const v1::RvReference& r, absl::string_view code) {
   return FindEntry(r.locations(), code, [](const auto& e) { return e.code(); });

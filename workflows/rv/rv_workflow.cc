@@ -148,8 +148,10 @@ std::string CaseCurrency(const v1::RvState& rv, const v1::RvReference& ref) {
   return rate != nullptr ? rate->currency() : "USD";
 }
 
-absl::CivilDay Today(const DecisionContext& ctx) {
-  return absl::ToCivilDay(ctx.now, absl::UTCTimeZone());
+// The day it is at `location`: dates at the counter are local (a 20:00
+// pick-up in Tucson is today there, though tomorrow in UTC).
+absl::CivilDay Today(const DecisionContext& ctx, absl::string_view location) {
+  return absl::ToCivilDay(ctx.now, ctx.reference->RvZone(location));
 }
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, const std::string& value) {
@@ -198,12 +200,17 @@ absl::StatusOr<const v1::RvLocation*> RentalLocation(const v1::RvReference& ref,
                                                      absl::string_view field,
                                                      absl::string_view code) {
   const v1::RvLocation* l = FindLocation(ref, code);
+  auto rental = [&] {
+    return KnownCodes(ref.locations(), kCode,
+                      [](const v1::RvLocation& e) { return e.kind() == v1::RV_LOCATION_RENTAL; });
+  };
   if (l == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".location: unknown location '", code, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".location: unknown location '", code, "'", rental()));
   }
   if (l->kind() != v1::RV_LOCATION_RENTAL) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".location: ", code, " is not a rental location"));
+        absl::StrCat(field, ".location: ", code, " is not a rental location", rental()));
   }
   return l;
 }
@@ -382,8 +389,9 @@ absl::StatusOr<const v1::RvTourOperator*> CompleteVoucher(const v1::RvReference&
                                                           int32_t days, v1::RvTourVoucher& voucher) {
   const v1::RvTourOperator* tour_operator = FindOperator(ref, voucher.it_code());
   if (tour_operator == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("save_reservation.voucher.it_code: '",
-                                                   voucher.it_code(), "' is not an IT code"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "save_reservation.voucher.it_code: '", voucher.it_code(), "' is not an IT code",
+        KnownCodes(ref.tour_operators(), [](const auto& t) { return t.it_code(); })));
   }
   if (absl::Status s = CheckText("save_reservation.voucher.voucher_number",
                                  voucher.voucher_number(), true, 40);
@@ -399,7 +407,8 @@ absl::StatusOr<const v1::RvTourOperator*> CompleteVoucher(const v1::RvReference&
   if (voucher.rate_code().empty()) voucher.set_rate_code(tour_operator->rate_code());
   if (FindRate(ref, voucher.rate_code()) == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "save_reservation.voucher.rate_code: unknown rate '", voucher.rate_code(), "'"));
+        "save_reservation.voucher.rate_code: unknown rate '", voucher.rate_code(), "'",
+        KnownCodes(ref.rates(), kCode)));
   }
   if (voucher.days() == 0) voucher.set_days(days);
   if (voucher.days() < 0 || voucher.days() > days) {
@@ -421,7 +430,8 @@ absl::StatusOr<const v1::RvTourOperator*> CompleteVoucher(const v1::RvReference&
   for (const std::string& code : voucher.included_options()) {
     if (code != "MILES" && FindOption(ref, code) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "save_reservation.voucher.included_options: unknown option '", code, "'"));
+          "save_reservation.voucher.included_options: unknown option '", code, "'; MILES",
+          KnownCodes(ref.options(), kCode).substr(1)));
     }
   }
   if (tour_operator->flat_tax_bp() > 0 &&
@@ -445,7 +455,8 @@ absl::Status ApplyOptions(const v1::RvReference& ref, const v1::CaseState& state
     const v1::RvOption* option = FindOption(ref, choice.code());
     if (option == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.options: unknown option '", choice.code(), "'"));
+          absl::StrCat("save_reservation.options: unknown option '", choice.code(), "'",
+                       KnownCodes(ref.options(), kCode, [](const auto& o) { return !o.tax_item(); })));
     }
     if (option->tax_item() || option->flat_tax() || option->cancellation_penalty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -546,7 +557,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
         absl::StatusOr<absl::CivilMinute> t =
             ParseMoment(absl::StrCat("save_reservation.", field), *m, "0000");
         if (!t.ok()) return t.status();
-        if (absl::CivilDay(*t) - Today(ctx) > kMaxBookingDaysAhead) {
+        if (absl::CivilDay(*t) - Today(ctx, m->location()) > kMaxBookingDaysAhead) {
           return absl::InvalidArgumentError(absl::StrCat("save_reservation.", field, ".date: ",
                                                          m->date(), " is more than two years ahead"));
         }
@@ -554,7 +565,8 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     }
     if (!r.class_code().empty() && FindClass(ref, r.class_code()) == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'"));
+          absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'",
+                       KnownCodes(ref.classes(), kCode)));
     }
     out.set_saved_as(v1::RV_SAVE_AS_LEAD);
     out.set_booking_location(r.booking_location());
@@ -602,7 +614,7 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
     r.mutable_pick_up()->set_date(absl::FormatCivilTime(absl::CivilDay(*pick_up)));
     r.mutable_drop_off()->set_date(absl::FormatCivilTime(absl::CivilDay(*drop_off)));
   }
-  const absl::CivilDay today = Today(ctx);
+  const absl::CivilDay today = Today(ctx, r.pick_up().location());
   if (absl::CivilDay(*pick_up) - today > kMaxBookingDaysAhead) {
     return absl::InvalidArgumentError(absl::StrCat(
         "save_reservation.pick_up.date: ", r.pick_up().date(), " is more than two years ahead"));
@@ -627,7 +639,8 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   const v1::RvVehicleClass* vclass = FindClass(ref, r.class_code());
   if (vclass == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'"));
+        absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'",
+                     KnownCodes(ref.classes(), kCode)));
   }
   if (vclass->max_passengers() > 0 && r.passengers() > vclass->max_passengers()) {
     return Refuse(state, cmd,
@@ -657,7 +670,8 @@ absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseSt
   }
   if (FindRate(ref, r.rate_code()) == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("save_reservation.rate_code: unknown rate product '", r.rate_code(), "'"));
+        absl::StrCat("save_reservation.rate_code: unknown rate product '", r.rate_code(), "'",
+                     KnownCodes(ref.rates(), kCode)));
   }
 
   // Estimated miles: hand-edited ones stay until the flag is cleared.
@@ -819,7 +833,8 @@ absl::StatusOr<Events> CancelReservation(const v1::CancelRvReservation& c,
   const bool tour = rv.reservation().has_voucher();
   int64_t days_before = 0;
   if (!rv.reservation().pick_up().date().empty()) {
-    days_before = absl::CivilDay(Minute(rv.reservation().pick_up())) - Today(ctx);
+    days_before = absl::CivilDay(Minute(rv.reservation().pick_up())) -
+                  Today(ctx, rv.reservation().pick_up().location());
     out.set_days_before_pick_up(static_cast<int32_t>(days_before));
   }
   const int32_t window = ref.control().tour_cancellation_window_days();
@@ -835,7 +850,10 @@ absl::StatusOr<Events> CancelReservation(const v1::CancelRvReservation& c,
     if (penalty == nullptr || !penalty->cancellation_penalty()) {
       return absl::InvalidArgumentError(absl::StrCat("cancel_reservation.penalty_option: '",
                                                      c.penalty_option(),
-                                                     "' is not a cancellation penalty option"));
+                                                     "' is not a cancellation penalty option",
+                                                     KnownCodes(ref.options(), kCode, [](const auto& o) {
+                                                       return o.cancellation_penalty();
+                                                     })));
     }
     out.set_penalty_option(penalty->code());
     *out.mutable_penalty() = MoneyOf(penalty->price().minor_units(), CaseCurrency(rv, ref));
@@ -870,8 +888,11 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   const std::string cmd = "open_rental_agreement";
   const v1::RvUnit* unit = FindUnit(ref, o.vehicle_number());
   if (unit == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("open_rental_agreement.vehicle_number: '",
-                                                   o.vehicle_number(), "' is not a unit"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "open_rental_agreement.vehicle_number: '", o.vehicle_number(), "' is not a unit",
+        KnownCodes(ref.units(), [](const auto& u) { return u.vehicle_number(); },
+                   [&](const auto& u) { return u.class_code() == rv.reservation().class_code(); }),
+        " of class ", rv.reservation().class_code()));
   }
   if (!o.has_fuel_eighths() || o.fuel_eighths() < 0 || o.fuel_eighths() > 8) {
     return absl::InvalidArgumentError(
@@ -914,7 +935,8 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   }
   absl::StatusOr<absl::CivilDay> born = ParseDay("open_rental_agreement.date_of_birth", o.date_of_birth());
   if (!born.ok()) return born.status();
-  if (*born >= Today(ctx)) {
+  const absl::CivilDay today = Today(ctx, rv.reservation().pick_up().location());
+  if (*born >= today) {
     return absl::InvalidArgumentError("open_rental_agreement.date_of_birth: must be in the past");
   }
   if (absl::Status s = CheckText("open_rental_agreement.licence.number", o.licence().number(), true, 40);
@@ -924,7 +946,7 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   absl::StatusOr<absl::CivilDay> expires =
       ParseDay("open_rental_agreement.licence.expires", o.licence().expires());
   if (!expires.ok()) return expires.status();
-  if (*expires < Today(ctx)) {
+  if (*expires < today) {
     return Refuse(state, cmd, absl::StrCat("the driver's licence expired on ", o.licence().expires()));
   }
 
@@ -1090,7 +1112,7 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   if (!back.ok()) return back.status();
   const absl::CivilMinute from = Minute(ra.charges_from());
   if (*back < Minute(rv.rental_agreement().charges_from()) - 7 * 24 * 60 ||
-      absl::CivilDay(*back) > Today(ctx) + 1) {
+      absl::CivilDay(*back) > Today(ctx, returned.location()) + 1) {
     return absl::InvalidArgumentError(
         "close_rental_agreement.returned: the return is not in the rental period or is in the "
         "future");
