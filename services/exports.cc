@@ -17,6 +17,9 @@ absl::StatusOr<std::string> Json(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
+  // Zero values too ("revision": 0, "open": false): a reader never has to
+  // know proto3 omits them.
+  options.always_print_primitive_fields = true;
   google::protobuf::util::Status s = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!s.ok()) return absl::InternalError(absl::StrCat("JSON export: ", s.ToString()));
   return json;

@@ -209,6 +209,9 @@ TEST_F(AuditServiceTest, JsonLinesExportParsesBackToTheSameRecords) {
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &parsed).ok()) << lines[i];
     EXPECT_EQ(parsed.SerializeAsString(), entries[i].SerializeAsString()) << "line " << i;
   }
+  // Zero values are written, not left for the reader to know proto3 omits
+  // them: the first record is at revision 0.
+  EXPECT_THAT(lines[0], HasSubstr("\"revision\":\"0\""));
 
   const std::string csv = Export("A4", v1::EXPORT_FORMAT_CSV, &status);
   ASSERT_TRUE(status.ok());

@@ -81,6 +81,8 @@ if out=$(tripdesk case create_voucher C42 --voucher_number=V-2 2>&1); then
 fi
 grep -q "FAILED_PRECONDITION" <<<"$out" || { echo "$out"; exit 1; }
 expect '"state":"COMPLETED"' -- tripdesk --json case show C42 --min_position=16
+# --json writes zero values too: a closed case says "open":false.
+expect '"open":false' -- tripdesk --json case show C42 --min_position=16
 echo "walkthrough: C42 driven from request to fee with the CLI"
 
 # --- BEGIN README RV WALKTHROUGH ---
@@ -93,7 +95,7 @@ rv7=(--workflow=rv --case_id=RV7 --booking_location=TUS
 tripdesk case open "${rv7[@]}" --save_as=quote --alternate_dates --preview   # F8=EST: nothing written
 tripdesk case open "${rv7[@]}" --save_as=reservation --deposit.amount="USD 250.00" \
   --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
-tripdesk reservation show RV7 --min_position=18   # the estimate: 891.62, balance 641.62
+tripdesk reservation show RV7 --min_position=18   # the estimate: USD 891.62, balance USD 641.62
 tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=18
 tripdesk case open_rental_agreement RV7 --vehicle_number=304359 --fuel_eighths=8 \
   --generator_tenths=880 --date_of_birth=1984-12-07 --licence.number=S123456 \
@@ -104,7 +106,7 @@ tripdesk case extend_rental_agreement RV7 --drop_off.date="$tomorrow" --drop_off
 tripdesk case close_rental_agreement RV7 --odometer=22150 --fuel_eighths=7 \
   --generator_tenths=910 --returned.date="$tomorrow" --returned.time=1700 \
   --settle_to_card.token=tok_visa_4242 --settle_to_card.last4=4242   # two cards paid: choose one
-tripdesk reservation show RV7 --min_position=25   # charges 426.52, balance -665.10: refunded
+tripdesk reservation show RV7 --min_position=25   # charges USD 426.52, balance USD -665.10: refunded
 # --- END README RV WALKTHROUGH ---
 
 expect "balance       USD -665.10" -- tripdesk reservation show RV7 --min_position=25

@@ -36,6 +36,9 @@ std::string ToJsonLine(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
+  // Zero values too ("revision": 0, "open": false): a reader never has to
+  // know proto3 omits them.
+  options.always_print_primitive_fields = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
   return json;
 }
