@@ -11,7 +11,10 @@
 #        cmake --build build --target tripdeskd tripdesk-load)
 #        tools/ab.sh /tmp/base/build build
 # SATURATED_SECONDS (60), PROBE_SECONDS (30), PROBE_RATE (5000), MIX
-# (offline=4,il=1) change the runs. The load generator of B drives both.
+# (offline=4,il=1) change the runs. The load generator of B drives both,
+# unless OWN_LOAD=1 (each side its own: when B changed the requests). With
+# RV_UNITS=N (and rv= in MIX) each server gets its tree's reference data
+# plus the load fleet of N units.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(realpath "$1")
@@ -22,15 +25,17 @@ saturated=${SATURATED_SECONDS:-60}
 probe=${PROBE_SECONDS:-30}
 rate=${PROBE_RATE:-5000}
 mix=${MIX:-offline=4,il=1}
+own_load=${OWN_LOAD:-0}
+rv_units=${RV_UNITS:-0}
 load="$b/tools/tripdesk-load"
 mkdir -p "$out"
 pid=
 scratch=$(mktemp -d /tmp/tripdesk-ab-XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 
-start() {  # start BUILD DATA_DIR LOG: tripdeskd on a free port; sets $pid and $port
+start() {  # start BUILD DATA_DIR LOG [FLAGS]: tripdeskd on a free port; sets $pid and $port
   "$1/services/tripdeskd" --data_dir="$2" --listen=127.0.0.1:0 --rate_limit_per_second=0 \
-    > "$3" 2>&1 &
+    "${@:4}" > "$3" 2>&1 &
   pid=$!
   for _ in $(seq 600); do
     port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$3")
@@ -50,10 +55,20 @@ for round in $(seq 1 "$rounds"); do
     [ "$side" = B ] && build=$b
     name="r$round-$side"
     data="$scratch/$name"
-    start "$build" "$data" "$out/$name.log"
-    "$load" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$saturated" \
+    side_load=$load
+    [ "$own_load" = 1 ] && side_load="$build/tools/tripdesk-load"
+    flags=()
+    rv=()
+    if [ "$rv_units" -gt 0 ]; then  # the build's tree's reference data, the rv block last
+      { head -n -1 "$build/../deploy/reference.textproto"; "$side_load" --print_rv_fleet="$rv_units"
+        echo "}"; } > "$scratch/$name.reference"
+      flags=(--reference_data="$scratch/$name.reference")
+      rv=(--rv_units="$rv_units")
+    fi
+    start "$build" "$data" "$out/$name.log" "${flags[@]}"
+    "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$saturated" \
       --in_flight=128 --cases=512 --mix="$mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1
-    "$load" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$probe" \
+    "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$probe" \
       --rate="$rate" --in_flight=256 --cases=1024 --mix="$mix" --out_json="$out/$name-probe.json" \
       > /dev/null 2>&1 || true
     kill "$pid"; wait "$pid" || true; pid=
