@@ -216,4 +216,14 @@ grpc::ServerUnaryReactor* CaseService::GetReferenceData(grpc::CallbackServerCont
   return reactor;
 }
 
+grpc::ServerUnaryReactor* CaseService::DescribeWorkflows(grpc::CallbackServerContext* context,
+                                                         const v1::DescribeWorkflowsRequest*,
+                                                         v1::DescribeWorkflowsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<workflows::Actor> actor = BeforeQuery(context, "DescribeWorkflows", 0);
+  if (actor.ok()) *response = registry_.Describe();
+  reactor->Finish(ToGrpcStatus(actor.status()));
+  return reactor;
+}
+
 }  // namespace tripdesk::services

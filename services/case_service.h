@@ -49,6 +49,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* GetReferenceData(grpc::CallbackServerContext* context,
                                              const v1::GetReferenceDataRequest* request,
                                              v1::ReferenceData* response) override;
+  grpc::ServerUnaryReactor* DescribeWorkflows(grpc::CallbackServerContext* context,
+                                              const v1::DescribeWorkflowsRequest* request,
+                                              v1::DescribeWorkflowsResponse* response) override;
 
  private:
   // Identity, the command's roles, then the runner; `answer` fills the

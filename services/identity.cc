@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
+#include "workflows/registry.h"
 
 namespace tripdesk::services {
 
@@ -35,6 +36,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/ListTrackerRows", readers},
         {"tripdesk.v1.CaseService/ListAvailableUnits", readers},
         {"tripdesk.v1.CaseService/GetReferenceData", readers},
+        {"tripdesk.v1.CaseService/DescribeWorkflows", readers},
         {"tripdesk.v1.AuditService/GetCaseHistory", auditors},
         {"tripdesk.v1.AuditService/ReplayCase", auditors},
         {"tripdesk.v1.AuditService/VerifyLog", auditors},
@@ -55,34 +57,6 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"grpc.health.v1.Health/Watch", anyone},
         {"grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", anyone},
     };
-  }();
-  return *kPolicy;
-}
-
-// Who may issue which workflow command. Tech-SPOC approval is the
-// tech_spoc's, cancelling a car booking a supervisor's; the deciders check
-// the finer rules (unfettered RV updates, adjustment limits).
-const absl::flat_hash_map<std::string, std::vector<std::string>>& CommandPolicy() {
-  static const auto* const kPolicy = [] {
-    const std::vector<std::string> desk = {"agent", "tech_spoc", "supervisor"};
-    const std::vector<std::string> counter = {"agent", "supervisor"};
-    auto* p = new absl::flat_hash_map<std::string, std::vector<std::string>>();
-    for (const char* c : {"receive_request", "identify_car", "record_il_check", "guide_customer",
-                          "create_trip_for_customer", "email_customer_car_added",
-                          "record_vendor_search", "send_quote", "record_customer_response",
-                          "confirm_booking", "create_voucher", "verify_booking", "file_mis",
-                          "send_confirmation_email", "mark_all_vouchers_sent", "close_ticket",
-                          "update_tracker", "charge_service_fee", "add_note"}) {
-      (*p)[absl::StrCat("car_booking.", c)] = desk;
-    }
-    (*p)["car_booking.decide_tech_spoc_approval"] = {"tech_spoc"};
-    (*p)["car_booking.cancel_case"] = {"supervisor"};
-    for (const char* c : {"save_reservation", "take_deposit", "cancel_reservation",
-                          "open_rental_agreement", "extend_rental_agreement", "adjust_charges",
-                          "close_rental_agreement", "add_note"}) {
-      (*p)[absl::StrCat("rv.", c)] = counter;
-    }
-    return p;
   }();
   return *kPolicy;
 }
@@ -123,22 +97,11 @@ std::vector<std::string> RolesFor(absl::string_view rpc) {
 }
 
 std::vector<std::string> RolesForCommand(absl::string_view command) {
-  auto it = CommandPolicy().find(command);
-  return it == CommandPolicy().end() ? std::vector<std::string>() : it->second;
+  return workflows::WorkflowRegistry::Default().RolesForCommand(command);
 }
 
 std::string CommandKey(const v1::CaseCommand& command) {
-  const google::protobuf::Reflection* r = command.GetReflection();
-  const google::protobuf::FieldDescriptor* workflow =
-      r->GetOneofFieldDescriptor(command, command.GetDescriptor()->oneof_decl(0));
-  if (workflow == nullptr) return "";
-  const google::protobuf::Message& inner = r->GetMessage(command, workflow);
-  const google::protobuf::Descriptor* d = inner.GetDescriptor();
-  if (d->oneof_decl_count() == 0) return "";
-  const google::protobuf::FieldDescriptor* which =
-      inner.GetReflection()->GetOneofFieldDescriptor(inner, d->oneof_decl(0));
-  if (which == nullptr) return "";
-  return absl::StrCat(workflow->name(), ".", which->name());
+  return workflows::WorkflowRegistry::CommandKey(command);
 }
 
 std::string PeerAddress(absl::string_view peer) {

@@ -1,9 +1,9 @@
 // Who is calling, and may they. The caller presents a bearer token (a JWT,
 // see jwt.h) in the `authorization` metadata; its subject is the actor every
 // event records, its roles decide what it may call. This is the single
-// place that turns a call into an actor: the policy table maps every RPC and
-// every workflow command to the roles allowed, and anything not in the
-// table is denied. Each refusal is logged (subject, RPC, reason; never the
+// place that turns a call into an actor: the policy table maps every RPC to
+// the roles allowed, each workflow's declared steps (workflows/step_table.h)
+// map its commands, and anything in neither is denied. Each refusal is logged (subject, RPC, reason; never the
 // token) and counted.
 //
 // Thread-safe.
@@ -39,7 +39,8 @@ const std::vector<std::string>& KnownRoles();
 // anyone, even unauthenticated (health, reflection).
 std::vector<std::string> RolesFor(absl::string_view rpc);
 // The roles that may issue a workflow command, by "<workflow>.<command>"
-// ("car_booking.decide_tech_spoc_approval"); empty when not in the table.
+// ("car_booking.decide_tech_spoc_approval"), as the workflow's step declares
+// them (workflows/step_table.h); empty when no step declares it.
 std::vector<std::string> RolesForCommand(absl::string_view command);
 // "<workflow>.<command>" of a command; empty when none is set.
 std::string CommandKey(const v1::CaseCommand& command);

@@ -39,6 +39,56 @@ absl::Status CheckCaseId(absl::string_view case_id) {
 WorkflowRegistry::WorkflowRegistry() {
   workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
   workflows_.push_back(std::make_unique<rv::RvRentalWorkflow>());
+  for (const auto& w : workflows_) {
+    for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
+  }
+}
+
+std::vector<std::string> WorkflowRegistry::RolesForCommand(absl::string_view key) const {
+  for (const StepDeclaration& step : steps_) {
+    if (key.size() == step.workflow.size() + 1 + step.command.size() &&
+        absl::StartsWith(key, step.workflow) && key[step.workflow.size()] == '.' &&
+        absl::EndsWith(key, step.command)) {
+      return step.roles;
+    }
+  }
+  return {};
+}
+
+v1::DescribeWorkflowsResponse WorkflowRegistry::Describe() const {
+  v1::DescribeWorkflowsResponse out;
+  for (const auto& w : workflows_) {
+    v1::WorkflowDescription* d = out.add_workflows();
+    d->set_workflow(w->type());
+    const google::protobuf::EnumDescriptor& stages = w->Stages();
+    for (int i = 0; i < stages.value_count(); ++i) {
+      if (stages.value(i)->number() != 0) d->add_stages(stages.value(i)->name());
+    }
+    for (const StepDeclaration& step : w->Steps()) {
+      d->set_name(step.workflow);
+      v1::WorkflowStep* s = d->add_steps();
+      s->set_command(step.command);
+      for (const std::string& from : step.from) s->add_from_stages(from);
+      for (const std::string& role : step.roles) s->add_roles(role);
+      s->set_rule(step.rule);
+      s->set_opens(step.opens);
+    }
+  }
+  return out;
+}
+
+std::string WorkflowRegistry::CommandKey(const v1::CaseCommand& command) {
+  const google::protobuf::Reflection* r = command.GetReflection();
+  const google::protobuf::FieldDescriptor* workflow =
+      r->GetOneofFieldDescriptor(command, command.GetDescriptor()->oneof_decl(0));
+  if (workflow == nullptr) return "";
+  const google::protobuf::Message& inner = r->GetMessage(command, workflow);
+  const google::protobuf::Descriptor* d = inner.GetDescriptor();
+  if (d->oneof_decl_count() == 0) return "";
+  const google::protobuf::FieldDescriptor* which =
+      inner.GetReflection()->GetOneofFieldDescriptor(inner, d->oneof_decl(0));
+  if (which == nullptr) return "";
+  return absl::StrCat(workflow->name(), ".", which->name());
 }
 
 const WorkflowRegistry& WorkflowRegistry::Default() {

@@ -40,6 +40,16 @@ class WorkflowRegistry {
   // WORKFLOW_UNSPECIFIED); INVALID_ARGUMENT otherwise, listing the stages.
   absl::Status CheckStageName(v1::Workflow type, absl::string_view state) const;
 
+  // Every workflow's declared steps, workflow by workflow in table order.
+  const std::vector<StepDeclaration>& Steps() const { return steps_; }
+  // The roles that may issue "<workflow>.<command>" ("car_booking.send_quote")
+  // as its step declares them; empty when no workflow declares it.
+  std::vector<std::string> RolesForCommand(absl::string_view key) const;
+  // The workflows, their stages and steps, as DescribeWorkflows answers.
+  v1::DescribeWorkflowsResponse Describe() const;
+  // "<workflow>.<command>" of a command; empty when none is set.
+  static std::string CommandKey(const v1::CaseCommand& command);
+
   // Folds one stored record of `state`'s case into it. DATA_LOSS if the
   // payload does not decode or belongs to no workflow.
   absl::Status Apply(v1::CaseState& state, const v1::RecordEnvelope& record) const;
@@ -59,6 +69,7 @@ class WorkflowRegistry {
  private:
   WorkflowRegistry();
   std::vector<std::unique_ptr<Workflow>> workflows_;
+  std::vector<StepDeclaration> steps_;
 };
 
 }  // namespace tripdesk::workflows

@@ -65,6 +65,18 @@ struct SharedAppend {
   v1::SharedEvent event;
 };
 
+// One step a workflow declares (see step_table.h), as the server publishes
+// it: the access policy, the allowed commands and the command list come
+// from these.
+struct StepDeclaration {
+  std::string workflow;  // the workflow's field in CaseCommand, e.g. "car_booking"
+  std::string command;   // its field name, e.g. "send_quote"
+  std::vector<std::string> from;  // stage names; NOT_OPENED for the opening command
+  std::vector<std::string> roles;
+  std::string rule;
+  bool opens = false;
+};
+
 // What the log says about an event beyond its payload.
 struct EventMeta {
   uint64_t revision = 0;
@@ -91,6 +103,8 @@ class Workflow {
   // The workflow's stage enum (CarBookingStage, ...): CaseView.state is the
   // name of one of its values.
   virtual const google::protobuf::EnumDescriptor& Stages() const = 0;
+  // Its steps, in the order of its table.
+  virtual std::vector<StepDeclaration> Steps() const = 0;
   // Whether this workflow owns the command / the event.
   virtual bool Owns(const v1::CaseCommand& command) const = 0;
   virtual bool Owns(const v1::CaseEvent& event) const = 0;

@@ -470,6 +470,46 @@ TEST_F(CaseServiceTest, ListsFilterAndPageAndRefuseBadInput) {
   EXPECT_EQ(cases_->GetCase(&context, unknown, &view).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// The steps the server describes are the ones it enforces: the roles a step
+// declares are the only ones its command is admitted for.
+TEST_F(CaseServiceTest, DescribeWorkflowsAnswersTheDeclaredStepsTheServerEnforces) {
+  v1::DescribeWorkflowsResponse described;
+  {
+    grpc::ClientContext anonymous;
+    Identify(anonymous, Who{"", ""});
+    EXPECT_EQ(cases_->DescribeWorkflows(&anonymous, {}, &described).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::ClientContext context;
+  Identify(context, Who{"dan", "dashboard"});
+  ASSERT_TRUE(cases_->DescribeWorkflows(&context, {}, &described).ok());
+  ASSERT_GE(described.workflows_size(), 2);
+  const v1::WorkflowDescription& car = described.workflows(0);
+  EXPECT_EQ(car.workflow(), v1::WORKFLOW_MANUAL_CAR_BOOKING);
+  EXPECT_EQ(car.name(), "car_booking");
+  const v1::WorkflowStep* approval = nullptr;
+  for (const v1::WorkflowStep& step : car.steps()) {
+    if (step.command() == "decide_tech_spoc_approval") approval = &step;
+    EXPECT_EQ(step.opens(), step.command() == "receive_request") << step.command();
+  }
+  ASSERT_NE(approval, nullptr);
+  EXPECT_THAT(approval->roles(), ElementsAre("tech_spoc"));
+  EXPECT_THAT(approval->from_stages(), ElementsAre("AWAITING_TECH_SPOC"));
+
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("C9", testing::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C9", testing::Identify(pick_, drop_));
+  MustSubmit("C9", testing::IlCheck(false));
+  const uint64_t before = LastPosition();
+  for (const Who& who : {kAgent, kSupervisor}) {
+    grpc::Status refused = Submit("C9", testing::Approval(true), &reply, who);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who.role;
+    EXPECT_THAT(refused.error_message(), HasSubstr("needs the tech_spoc role"));
+  }
+  EXPECT_EQ(LastPosition(), before);
+  EXPECT_TRUE(Submit("C9", testing::Approval(true), &reply, kTechSpoc).ok());
+}
+
 TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
   v1::CommandReply reply;
   CarCommand request = testing::Request(pick_, drop_);

@@ -39,6 +39,10 @@ for marker in "README WALKTHROUGH" "README RV WALKTHROUGH"; do
     done
 done
 
+# The command list is the server's declared steps, with their roles.
+expect "case save_reservation (or case open)" -- tripdesk case commands
+expect "roles: tech_spoc; after: AWAITING_TECH_SPOC" -- tripdesk case commands
+
 # --- BEGIN README WALKTHROUGH ---
 tripdesk case open --case_id=C42 --channel=email \
   --customer.name="Steven Peters" --customer.email=sp@example.com \

@@ -40,7 +40,8 @@ ABSL_DECLARE_FLAG(std::string, from_date);
 ABSL_DECLARE_FLAG(std::string, to_date);
 ABSL_DECLARE_FLAG(std::string, company);
 ABSL_FLAG(std::string, workflow, "",
-          "case open: car_booking (default) or rv; other commands: the workflow when a name is shared");
+          "case open: the workflow of the case ('tripdesk case commands' lists them; the server's "
+          "first by default); other commands: the workflow when a name is shared");
 ABSL_FLAG(bool, preview, false,
           "case commands: show what the command would do (its events, the case after it, an RV "
           "estimate with its alternate-dates columns) and write nothing");
@@ -201,8 +202,8 @@ struct CommandField {
   const google::protobuf::FieldDescriptor* command;   // in the workflow's command
 };
 
-absl::StatusOr<CommandField> FindCommand(const std::string& name) {
-  const std::string wanted = absl::GetFlag(FLAGS_workflow);
+absl::StatusOr<CommandField> FindCommand(const std::string& name,
+                                        const std::string& wanted = absl::GetFlag(FLAGS_workflow)) {
   const google::protobuf::Descriptor* root = v1::CaseCommand::descriptor();
   std::vector<CommandField> found;
   std::vector<std::string> workflows;
@@ -229,6 +230,18 @@ absl::StatusOr<CommandField> FindCommand(const std::string& name) {
   return found[0];
 }
 
+// The workflows and their declared steps, from the server.
+absl::StatusOr<v1::DescribeWorkflowsResponse> Describe(const Context& ctx) {
+  v1::DescribeWorkflowsResponse described;
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::DescribeWorkflows,
+                                  v1::DescribeWorkflowsRequest(), &described);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("DescribeWorkflows: ", status.error_message()));
+  }
+  return described;
+}
+
 // Fills the command's fields from --field=value words into `out`.
 absl::Status BuildCommand(const Context& ctx, const CommandField& f, v1::CaseCommand& out) {
   google::protobuf::Message* workflow = out.GetReflection()->MutableMessage(&out, f.workflow);
@@ -244,10 +257,33 @@ int CaseOpen(const Context& ctx, const Args& args) {
                  "'tripdesk case commands')\n";
     return 2;
   }
-  // Each workflow's opening command.
-  const std::string workflow = absl::GetFlag(FLAGS_workflow);
-  absl::StatusOr<CommandField> opening =
-      FindCommand(workflow == "rv" ? "save_reservation" : "receive_request");
+  // The workflow's opening command, as the server declares it.
+  absl::StatusOr<v1::DescribeWorkflowsResponse> described = Describe(ctx);
+  if (!described.ok()) {
+    std::cerr << "error: " << described.status().message() << "\n";
+    return 1;
+  }
+  const std::string wanted = absl::GetFlag(FLAGS_workflow);
+  std::string opening_name;
+  std::string opening_workflow;
+  std::vector<std::string> names;
+  for (const v1::WorkflowDescription& w : described->workflows()) {
+    names.push_back(w.name());
+    // The first workflow is the default.
+    if ((!wanted.empty() && w.name() != wanted) || !opening_name.empty()) continue;
+    for (const v1::WorkflowStep& step : w.steps()) {
+      if (step.opens() && opening_name.empty()) {
+        opening_name = step.command();
+        opening_workflow = w.name();
+      }
+    }
+  }
+  if (opening_name.empty()) {
+    std::cerr << "error: --workflow: '" << wanted << "' is not one of " << absl::StrJoin(names, ", ")
+              << "\n";
+    return 2;
+  }
+  absl::StatusOr<CommandField> opening = FindCommand(opening_name, opening_workflow);
   if (!opening.ok()) {
     std::cerr << "error: " << opening.status().message() << "\n";
     return 2;
@@ -305,17 +341,28 @@ int CaseCommand(const Context& ctx, const std::string& name, const Args& args) {
   return PrintReply(ctx, status, reply, request.command_id());
 }
 
-int CaseCommandList(const Context&, const Args&) {
-  const google::protobuf::Descriptor* root = v1::CaseCommand::descriptor();
-  for (int w = 0; w < root->field_count(); ++w) {
-    const google::protobuf::Descriptor* d = root->field(w)->message_type();
-    std::cout << "# --workflow=" << root->field(w)->name() << "\n";
-    for (int i = 0; i < d->field_count(); ++i) {
-      const google::protobuf::FieldDescriptor* f = d->field(i);
-      const bool opens = f->name() == "receive_request" || f->name() == "save_reservation";
-      std::cout << "case " << f->name() << (opens ? " (or case open)" : "");
-      for (const std::string& path : FieldPaths(*f->message_type())) std::cout << " --" << path;
-      std::cout << "\n";
+int CaseCommandList(const Context& ctx, const Args&) {
+  absl::StatusOr<v1::DescribeWorkflowsResponse> described = Describe(ctx);
+  if (!described.ok()) {
+    std::cerr << "error: " << described.status().message() << "\n";
+    return 1;
+  }
+  if (ctx.json) {
+    std::cout << ToJsonLine(*described) << "\n";
+    return 0;
+  }
+  for (const v1::WorkflowDescription& w : described->workflows()) {
+    std::cout << "# --workflow=" << w.name() << "\n";
+    for (const v1::WorkflowStep& step : w.steps()) {
+      absl::StatusOr<CommandField> field = FindCommand(step.command(), w.name());
+      std::cout << "case " << step.command() << (step.opens() ? " (or case open)" : "");
+      if (field.ok()) {
+        for (const std::string& path : FieldPaths(*field->command->message_type())) {
+          std::cout << " --" << path;
+        }
+      }
+      std::cout << "\n    roles: " << absl::StrJoin(step.roles(), ", ")
+                << "; after: " << absl::StrJoin(step.from_stages(), ", ") << "\n";
     }
   }
   return 0;

@@ -18,61 +18,18 @@ using Ev = v1::ManualCarBookingEvent;
 using Stage = v1::CarBookingStage;
 using Events = std::vector<v1::CaseEvent>;
 
-// add_note and cancel_case work in every open stage, outside the table.
 using Steps_ = StepTable<Cmd, Stage>;
+using S = const v1::CaseState&;
+using Ctx = const DecisionContext&;
 
-const Steps_& Steps() {
-  static const auto* const kSteps = new Steps_({
-      {Cmd::kReceiveRequest, {v1::CAR_BOOKING_STAGE_UNSPECIFIED},
-       "a request opens a new case once"},
-      {Cmd::kIdentifyCar, {v1::REQUEST_RECEIVED},
-       "the car is identified right after the request is received"},
-      {Cmd::kRecordIlCheck, {v1::CAR_IDENTIFIED},
-       "the IL platform is checked right after the car is identified and a demo trip made"},
-      {Cmd::kGuideCustomer, {v1::AVAILABLE_ON_IL},
-       "the customer is guided to book on IL right after the IL check finds the car available"},
-      {Cmd::kCreateTripForCustomer, {v1::AVAILABLE_ON_IL, v1::CUSTOMER_GUIDED},
-       "support creates the trip on the customer's account right after the IL check finds the "
-       "car available, or when a customer guided to book needs help"},
-      {Cmd::kEmailCustomerCarAdded, {v1::TRIP_READY_FOR_CUSTOMER},
-       "the customer is told the car was added right after support creates the trip on their "
-       "account"},
-      {Cmd::kDecideTechSpocApproval, {v1::AWAITING_TECH_SPOC},
-       "Tech-SPOC approval is asked when the car is not available on IL, and decided once"},
-      {Cmd::kRecordVendorSearch, {v1::OFFLINE_APPROVED},
-       "no offline booking without Tech-SPOC approval: the vendor search comes right after it"},
-      {Cmd::kSendQuote, {v1::VENDOR_FOUND},
-       "a quote follows the vendor search (right after it, once)"},
-      {Cmd::kRecordCustomerResponse, {v1::QUOTE_SENT},
-       "the customer answers the quote that was sent, once"},
-      {Cmd::kConfirmBooking, {v1::QUOTE_ACCEPTED},
-       "a booking is made only after Tech-SPOC approval and the customer's confirmation of the "
-       "quote: it is confirmed right after the customer accepts it"},
-      {Cmd::kCreateVoucher, {v1::BOOKING_CONFIRMED},
-       "no voucher before a confirmed booking: the voucher is created right after it"},
-      {Cmd::kVerifyBooking, {v1::VOUCHER_CREATED},
-       "the booking is verified in the IL database right after the voucher is created"},
-      {Cmd::kFileMis, {v1::BOOKING_VERIFIED},
-       "the MIS is filed right after the booking is verified by Trip ID"},
-      {Cmd::kSendConfirmationEmail, {v1::MIS_FILED},
-       "the confirmation email goes right after the MIS is filed"},
-      {Cmd::kMarkAllVouchersSent, {v1::CONFIRMATION_EMAILED},
-       "vouchers are marked sent right after the confirmation email"},
-      {Cmd::kCloseTicket, {v1::CUSTOMER_GUIDED, v1::CUSTOMER_EMAILED, v1::VOUCHERS_SENT},
-       "the ticket closes once the customer was guided to book or told the car was added (IL), "
-       "or once all vouchers are sent (offline)"},
-      {Cmd::kUpdateTracker, {v1::TICKET_CLOSED},
-       "the US Production Tracker is updated right after the ticket is closed"},
-      {Cmd::kChargeServiceFee, {v1::TRACKER_UPDATED},
-       "no fee before the US Production Tracker is updated: the fee is charged right after it"},
-  });
-  return *kSteps;
-}
+const Steps_& Table();
 
 std::string NameOf(Cmd::CommandCase command) { return Steps_::Name(command); }
 
-std::string StageName(Stage stage) {
-  return stage == v1::CAR_BOOKING_STAGE_UNSPECIFIED ? "NOT_OPENED" : v1::CarBookingStage_Name(stage);
+std::string StageName(Stage stage) { return Steps_::StageName(stage); }
+
+absl::Status Refuse(S state, Stage stage, Cmd::CommandCase command, absl::string_view rule) {
+  return Table().Refusal(state, stage, NameOf(command), rule);
 }
 
 v1::CaseEvent Wrap(Ev event) {
@@ -82,14 +39,6 @@ v1::CaseEvent Wrap(Ev event) {
 }
 
 Events One(Ev event) { return Events{Wrap(std::move(event))}; }
-
-absl::Status Refuse(const v1::CaseState& state, Stage stage, Cmd::CommandCase command,
-                    absl::string_view rule) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ", StageName(stage), ": ",
-      NameOf(command), " refused: ", rule, ". Allowed now: ",
-      absl::StrJoin(ManualCarBookingWorkflow::AllowedCommands(stage), ", ")));
-}
 
 absl::Status Denied(absl::string_view what, absl::string_view role, const Actor& actor) {
   return absl::PermissionDeniedError(absl::StrCat(what, " needs the ", role, " role; ", actor.id,
@@ -161,7 +110,7 @@ absl::Status CheckConfirmationNumber(absl::string_view field, absl::string_view 
 
 // ---- One decision per command ----
 
-absl::StatusOr<Events> ReceiveRequest(const v1::ReceiveCarRequest& r, const DecisionContext& ctx) {
+absl::StatusOr<Events> ReceiveRequest(const v1::ReceiveCarRequest& r, S, Ctx ctx) {
   if (r.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(r.channel())) {
     return absl::InvalidArgumentError(
         "receive_request.channel: must be CHANNEL_CALL, CHANNEL_EMAIL or CHANNEL_CHAT");
@@ -185,7 +134,7 @@ absl::StatusOr<Events> ReceiveRequest(const v1::ReceiveCarRequest& r, const Deci
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> IdentifyCar(const v1::IdentifyCar& c, const DecisionContext& ctx) {
+absl::StatusOr<Events> IdentifyCar(const v1::IdentifyCar& c, S, Ctx ctx) {
   if (absl::Status s = FirstError({
           CheckAcriss("identify_car.car_class", c.car_class()),
           CheckText("identify_car.car_model", c.car_model(), true),
@@ -205,11 +154,7 @@ absl::StatusOr<Events> IdentifyCar(const v1::IdentifyCar& c, const DecisionConte
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> DecideApproval(const v1::DecideTechSpocApproval& c,
-                                      const DecisionContext& ctx) {
-  if (ctx.actor.role != kRoleTechSpoc) {
-    return Denied("approving or refusing an offline booking", kRoleTechSpoc, ctx.actor);
-  }
+absl::StatusOr<Events> DecideApproval(const v1::DecideTechSpocApproval& c, S, Ctx ctx) {
   if (absl::Status s = CheckText("decide_tech_spoc_approval.reason", c.reason(), !c.approved(),
                                  kMaxLongText);
       !s.ok()) {
@@ -228,8 +173,7 @@ absl::StatusOr<Events> DecideApproval(const v1::DecideTechSpocApproval& c,
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c,
-                                          const DecisionContext& ctx) {
+absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c, S, Ctx ctx) {
   if (c.source() == v1::VENDOR_SEARCH_SOURCE_UNSPECIFIED ||
       !v1::VendorSearchSource_IsValid(c.source())) {
     return absl::InvalidArgumentError(
@@ -259,8 +203,8 @@ absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c,
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::CaseState& state,
-                                 const ReferenceData& reference) {
+absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, S state, Ctx ctx) {
+  const ReferenceData& reference = *ctx.reference;
   const v1::ManualCarBookingState& car = state.car_booking();
   if (absl::Status s = FirstError({
           CheckMoney("send_quote.amount", c.amount()),
@@ -289,7 +233,7 @@ absl::StatusOr<Events> SendQuote(const v1::SendQuote& c, const v1::CaseState& st
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> RecordCustomerResponse(const v1::RecordCustomerResponse& c) {
+absl::StatusOr<Events> RecordCustomerResponse(const v1::RecordCustomerResponse& c, S, Ctx) {
   if (absl::Status s = CheckText("record_customer_response.note", c.note(), false, kMaxLongText);
       !s.ok()) {
     return s;
@@ -313,8 +257,7 @@ absl::StatusOr<Events> RecordCustomerResponse(const v1::RecordCustomerResponse& 
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> ConfirmBooking(const v1::ConfirmBooking& c, const v1::CaseState& state,
-                                      const DecisionContext& ctx) {
+absl::StatusOr<Events> ConfirmBooking(const v1::ConfirmBooking& c, S state, Ctx ctx) {
   const v1::ManualCarBookingState& car = state.car_booking();
   if (c.platform() != v1::BOOKING_PLATFORM_OPTIONS_TRAVEL &&
       c.platform() != v1::BOOKING_PLATFORM_VENDOR_SITE) {
@@ -375,7 +318,7 @@ absl::StatusOr<Events> ConfirmBooking(const v1::ConfirmBooking& c, const v1::Cas
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> VerifyBooking(const v1::VerifyBookingInIl& c, const v1::CaseState& state) {
+absl::StatusOr<Events> VerifyBooking(const v1::VerifyBookingInIl& c, S state, Ctx) {
   if (absl::Status s = FirstError({
           CheckText("verify_booking.trip_id", c.trip_id(), true),
           CheckText("verify_booking.vendor_code", c.vendor_code(), true),
@@ -406,7 +349,7 @@ absl::StatusOr<Events> VerifyBooking(const v1::VerifyBookingInIl& c, const v1::C
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> FileMis(const v1::FileMis& c, const v1::CaseState& state) {
+absl::StatusOr<Events> FileMis(const v1::FileMis& c, S state, Ctx) {
   if (c.billing() == v1::MIS_BILLING_UNSPECIFIED || !v1::MisBilling_IsValid(c.billing())) {
     return absl::InvalidArgumentError("file_mis.billing: must be MIS_BILLING_BILL_TO_CLIENT_COMPANY");
   }
@@ -424,8 +367,7 @@ absl::StatusOr<Events> FileMis(const v1::FileMis& c, const v1::CaseState& state)
   return One(std::move(e));
 }
 
-absl::StatusOr<Events> ChargeFee(const v1::ChargeServiceFee& c, const v1::CaseState& state,
-                                 const DecisionContext& ctx) {
+absl::StatusOr<Events> ChargeFee(const v1::ChargeServiceFee& c, S state, Ctx ctx) {
   const v1::Money& scheduled =
       ctx.reference->ServiceFeeFor(state.car_booking().request().client_company());
   Ev e;
@@ -459,6 +401,198 @@ absl::StatusOr<Events> ChargeFee(const v1::ChargeServiceFee& c, const v1::CaseSt
   return One(std::move(e));
 }
 
+absl::StatusOr<Events> RecordIlCheck(const v1::RecordIlCheck& c, S, Ctx) {
+  if (absl::Status s = CheckText("record_il_check.il_search_ref", c.il_search_ref(), false); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_il_check_recorded()->set_available(c.available());
+  e.mutable_il_check_recorded()->set_il_search_ref(c.il_search_ref());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> GuideCustomer(const v1::GuideCustomerToBook& c, S, Ctx) {
+  if (absl::Status s = CheckText("guide_customer.note", c.note(), false, kMaxLongText); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_customer_guided()->set_note(c.note());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> CreateTripForCustomer(const v1::CreateTripOnCustomerAccount& c, S, Ctx) {
+  if (absl::Status s = CheckText("create_trip_for_customer.trip_id", c.trip_id(), true); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_trip_created_for_customer()->set_trip_id(c.trip_id());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> EmailCustomerCarAdded(const v1::EmailCustomerCarAdded&, S state, Ctx ctx) {
+  absl::StatusOr<v1::RenderedEmail> email =
+      Render(state, *ctx.reference, ctx.reference->proto().car_booking().car_added_template_id());
+  if (!email.ok()) return email.status();
+  Ev e;
+  *e.mutable_customer_emailed_car_added()->mutable_email() = *std::move(email);
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> CreateVoucher(const v1::CreateVoucher& c, S, Ctx) {
+  if (absl::Status s = CheckText("create_voucher.voucher_number", c.voucher_number(), true);
+      !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_voucher_created()->set_voucher_number(c.voucher_number());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> SendConfirmationEmail(const v1::SendConfirmationEmail&, S state, Ctx ctx) {
+  absl::StatusOr<v1::RenderedEmail> email =
+      Render(state, *ctx.reference, ctx.reference->proto().car_booking().confirmation_template_id());
+  if (!email.ok()) return email.status();
+  // The approver who was looped in on the quote sees the confirmation.
+  const std::string& approver = state.car_booking().quote().approver_email();
+  if (!approver.empty()) email->add_cc(approver);
+  Ev e;
+  *e.mutable_confirmation_email_sent()->mutable_email() = *std::move(email);
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> MarkAllVouchersSent(const v1::MarkAllVouchersSent&, S, Ctx) {
+  Ev e;
+  e.mutable_all_vouchers_sent();
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> CloseTicket(const v1::CloseTicket& c, S state, Ctx ctx) {
+  if (absl::Status s = CheckText("close_ticket.notes", c.notes(), true, kMaxLongText); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  v1::TicketClosed* out = e.mutable_ticket_closed();
+  out->set_notes(c.notes());
+  out->set_transferred_to_us_queue(c.transfer_to_us_queue());
+  out->set_queue(c.transfer_to_us_queue() ? ctx.reference->proto().car_booking().us_queue()
+                                          : state.car_booking().queue());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> UpdateTracker(const v1::UpdateUsProductionTracker& c, S, Ctx ctx) {
+  if (absl::Status s = CheckText("update_tracker.tracker_ref", c.tracker_ref(), false); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_tracker_updated()->set_tracker_ref(c.tracker_ref());
+  e.mutable_tracker_updated()->set_date(absl::FormatTime("%Y-%m-%d", ctx.now, absl::UTCTimeZone()));
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> AddNote(const v1::AddCaseNote& c, S, Ctx) {
+  if (absl::Status s = CheckText("add_note.text", c.text(), true, kMaxLongText); !s.ok()) return s;
+  Ev e;
+  e.mutable_note_added()->set_text(c.text());
+  return One(std::move(e));
+}
+
+absl::StatusOr<Events> CancelCase(const v1::CancelCase& c, S, Ctx) {
+  if (absl::Status s = CheckText("cancel_case.reason", c.reason(), true, kMaxLongText); !s.ok()) {
+    return s;
+  }
+  Ev e;
+  e.mutable_cancelled()->set_reason(c.reason());
+  return One(std::move(e));
+}
+
+// The desk: agents, Tech-SPOCs and supervisors work a case; approving an
+// offline booking is the Tech-SPOC's and cancelling a case a supervisor's.
+const std::vector<std::string>& Desk() {
+  static const auto* const kDesk = new std::vector<std::string>{kRoleAgent, kRoleTechSpoc, kRoleSupervisor};
+  return *kDesk;
+}
+
+const Steps_& Table() {
+  static const auto* const kSteps = [] {
+    const std::vector<Stage> closed = {v1::CLOSED_ON_IL,     v1::REFUSED_BY_TECH_SPOC,
+                                       v1::QUOTE_DECLINED,   v1::QUOTE_UNANSWERED,
+                                       v1::COMPLETED,        v1::CANCELLED};
+    // add_note and cancel_case: any stage of an open case.
+    const std::vector<Stage> open = Steps_::StagesBut(closed);
+    return new Steps_({
+        .type = v1::WORKFLOW_MANUAL_CAR_BOOKING,
+        .closed = closed,
+        .steps = {
+            {Cmd::kReceiveRequest, {v1::CAR_BOOKING_STAGE_UNSPECIFIED}, Desk(),
+             "a request opens a new case once", Steps_::On(&Cmd::receive_request, &ReceiveRequest)},
+            {Cmd::kIdentifyCar, {v1::REQUEST_RECEIVED}, Desk(),
+             "the car is identified right after the request is received",
+             Steps_::On(&Cmd::identify_car, &IdentifyCar)},
+            {Cmd::kRecordIlCheck, {v1::CAR_IDENTIFIED}, Desk(),
+             "the IL platform is checked right after the car is identified and a demo trip made",
+             Steps_::On(&Cmd::record_il_check, &RecordIlCheck)},
+            {Cmd::kGuideCustomer, {v1::AVAILABLE_ON_IL}, Desk(),
+             "the customer is guided to book on IL right after the IL check finds the car available",
+             Steps_::On(&Cmd::guide_customer, &GuideCustomer)},
+            {Cmd::kCreateTripForCustomer, {v1::AVAILABLE_ON_IL, v1::CUSTOMER_GUIDED}, Desk(),
+             "support creates the trip on the customer's account right after the IL check finds "
+             "the car available, or when a customer guided to book needs help",
+             Steps_::On(&Cmd::create_trip_for_customer, &CreateTripForCustomer)},
+            {Cmd::kEmailCustomerCarAdded, {v1::TRIP_READY_FOR_CUSTOMER}, Desk(),
+             "the customer is told the car was added right after support creates the trip on "
+             "their account",
+             Steps_::On(&Cmd::email_customer_car_added, &EmailCustomerCarAdded)},
+            {Cmd::kDecideTechSpocApproval, {v1::AWAITING_TECH_SPOC}, {kRoleTechSpoc},
+             "Tech-SPOC approval is asked when the car is not available on IL, and decided once",
+             Steps_::On(&Cmd::decide_tech_spoc_approval, &DecideApproval)},
+            {Cmd::kRecordVendorSearch, {v1::OFFLINE_APPROVED}, Desk(),
+             "no offline booking without Tech-SPOC approval: the vendor search comes right after it",
+             Steps_::On(&Cmd::record_vendor_search, &RecordVendorSearch)},
+            {Cmd::kSendQuote, {v1::VENDOR_FOUND}, Desk(),
+             "a quote follows the vendor search (right after it, once)",
+             Steps_::On(&Cmd::send_quote, &SendQuote)},
+            {Cmd::kRecordCustomerResponse, {v1::QUOTE_SENT}, Desk(),
+             "the customer answers the quote that was sent, once",
+             Steps_::On(&Cmd::record_customer_response, &RecordCustomerResponse)},
+            {Cmd::kConfirmBooking, {v1::QUOTE_ACCEPTED}, Desk(),
+             "a booking is made only after Tech-SPOC approval and the customer's confirmation of "
+             "the quote: it is confirmed right after the customer accepts it",
+             Steps_::On(&Cmd::confirm_booking, &ConfirmBooking)},
+            {Cmd::kCreateVoucher, {v1::BOOKING_CONFIRMED}, Desk(),
+             "no voucher before a confirmed booking: the voucher is created right after it",
+             Steps_::On(&Cmd::create_voucher, &CreateVoucher)},
+            {Cmd::kVerifyBooking, {v1::VOUCHER_CREATED}, Desk(),
+             "the booking is verified in the IL database right after the voucher is created",
+             Steps_::On(&Cmd::verify_booking, &VerifyBooking)},
+            {Cmd::kFileMis, {v1::BOOKING_VERIFIED}, Desk(),
+             "the MIS is filed right after the booking is verified by Trip ID",
+             Steps_::On(&Cmd::file_mis, &FileMis)},
+            {Cmd::kSendConfirmationEmail, {v1::MIS_FILED}, Desk(),
+             "the confirmation email goes right after the MIS is filed",
+             Steps_::On(&Cmd::send_confirmation_email, &SendConfirmationEmail)},
+            {Cmd::kMarkAllVouchersSent, {v1::CONFIRMATION_EMAILED}, Desk(),
+             "vouchers are marked sent right after the confirmation email",
+             Steps_::On(&Cmd::mark_all_vouchers_sent, &MarkAllVouchersSent)},
+            {Cmd::kCloseTicket, {v1::CUSTOMER_GUIDED, v1::CUSTOMER_EMAILED, v1::VOUCHERS_SENT}, Desk(),
+             "the ticket closes once the customer was guided to book or told the car was added "
+             "(IL), or once all vouchers are sent (offline)",
+             Steps_::On(&Cmd::close_ticket, &CloseTicket)},
+            {Cmd::kUpdateTracker, {v1::TICKET_CLOSED}, Desk(),
+             "the US Production Tracker is updated right after the ticket is closed",
+             Steps_::On(&Cmd::update_tracker, &UpdateTracker)},
+            {Cmd::kChargeServiceFee, {v1::TRACKER_UPDATED}, Desk(),
+             "no fee before the US Production Tracker is updated: the fee is charged right after it",
+             Steps_::On(&Cmd::charge_service_fee, &ChargeFee)},
+            {Cmd::kAddNote, open, Desk(), "notes are added to an open case",
+             Steps_::On(&Cmd::add_note, &AddNote)},
+            {Cmd::kCancelCase, open, {kRoleSupervisor}, "an open case is cancelled, once",
+             Steps_::On(&Cmd::cancel_case, &CancelCase)},
+        },
+    });
+  }();
+  return *kSteps;
+}
+
 Stage StageOf(const v1::CaseState& state) {
   return state.exists() ? state.car_booking().stage() : v1::CAR_BOOKING_STAGE_UNSPECIFIED;
 }
@@ -475,198 +609,20 @@ absl::flat_hash_set<std::string> CarBookingTemplateFields() {
 }
 
 std::vector<std::string> ManualCarBookingWorkflow::AllowedCommands(Stage stage) {
-  if (IsTerminal(stage)) return {};
-  std::vector<std::string> names = Steps().Allowed(stage);
-  if (stage != v1::CAR_BOOKING_STAGE_UNSPECIFIED) {
-    names.push_back(NameOf(Cmd::kAddNote));
-    names.push_back(NameOf(Cmd::kCancelCase));
-  }
-  return names;
+  return Table().Allowed(stage);
 }
 
-bool ManualCarBookingWorkflow::IsTerminal(Stage stage) {
-  switch (stage) {
-    case v1::CLOSED_ON_IL:
-    case v1::REFUSED_BY_TECH_SPOC:
-    case v1::QUOTE_DECLINED:
-    case v1::QUOTE_UNANSWERED:
-    case v1::COMPLETED:
-    case v1::CANCELLED:
-      return true;
-    default:
-      return false;
-  }
+bool ManualCarBookingWorkflow::IsTerminal(Stage stage) { return Table().IsClosed(stage); }
+
+std::vector<StepDeclaration> ManualCarBookingWorkflow::Steps() const {
+  return Table().Declarations();
 }
 
 absl::StatusOr<Events> ManualCarBookingWorkflow::Decide(const v1::CaseCommand& command,
                                                         const v1::CaseState& state,
                                                         const DecisionContext& ctx) const {
-  const Cmd& cmd = command.car_booking();
-  if (cmd.command_case() == Cmd::COMMAND_NOT_SET) {
-    return absl::InvalidArgumentError("command.car_booking: no command is set");
-  }
   if (ctx.reference == nullptr) return absl::InternalError("no reference data in the context");
-  if (state.exists() && state.workflow() != v1::WORKFLOW_MANUAL_CAR_BOOKING) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "case ", state.case_id(), " is a ", v1::Workflow_Name(state.workflow()),
-        " case; it takes no car booking commands"));
-  }
-  const Stage stage = StageOf(state);
-  if (IsTerminal(stage)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("case ", state.case_id(), " is closed (", StageName(stage), "): ",
-                     NameOf(cmd.command_case()), " refused: a closed case takes no more commands"));
-  }
-  const bool anytime = cmd.command_case() == Cmd::kAddNote || cmd.command_case() == Cmd::kCancelCase;
-  if (anytime && stage == v1::CAR_BOOKING_STAGE_UNSPECIFIED) {
-    return Refuse(state, stage, cmd.command_case(), "the case must be opened with receive_request");
-  }
-  if (!anytime) {
-    const Steps_::Step* step = Steps().Find(cmd.command_case());
-    if (step == nullptr) return absl::InternalError("a command without a step rule");
-    if (!Steps().Allows(cmd.command_case(), stage)) {
-      return Refuse(state, stage, cmd.command_case(), step->rule);
-    }
-  }
-
-  const v1::ManualCarBookingState& car = state.car_booking();
-  switch (cmd.command_case()) {
-    case Cmd::kReceiveRequest:
-      return ReceiveRequest(cmd.receive_request(), ctx);
-    case Cmd::kIdentifyCar:
-      return IdentifyCar(cmd.identify_car(), ctx);
-    case Cmd::kRecordIlCheck: {
-      if (absl::Status s = CheckText("record_il_check.il_search_ref",
-                                     cmd.record_il_check().il_search_ref(), false);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_il_check_recorded()->set_available(cmd.record_il_check().available());
-      e.mutable_il_check_recorded()->set_il_search_ref(cmd.record_il_check().il_search_ref());
-      return One(std::move(e));
-    }
-    case Cmd::kGuideCustomer: {
-      if (absl::Status s =
-              CheckText("guide_customer.note", cmd.guide_customer().note(), false, kMaxLongText);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_customer_guided()->set_note(cmd.guide_customer().note());
-      return One(std::move(e));
-    }
-    case Cmd::kCreateTripForCustomer: {
-      if (absl::Status s = CheckText("create_trip_for_customer.trip_id",
-                                     cmd.create_trip_for_customer().trip_id(), true);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_trip_created_for_customer()->set_trip_id(cmd.create_trip_for_customer().trip_id());
-      return One(std::move(e));
-    }
-    case Cmd::kEmailCustomerCarAdded: {
-      absl::StatusOr<v1::RenderedEmail> email = Render(
-          state, *ctx.reference, ctx.reference->proto().car_booking().car_added_template_id());
-      if (!email.ok()) return email.status();
-      Ev e;
-      *e.mutable_customer_emailed_car_added()->mutable_email() = *std::move(email);
-      return One(std::move(e));
-    }
-    case Cmd::kDecideTechSpocApproval:
-      return DecideApproval(cmd.decide_tech_spoc_approval(), ctx);
-    case Cmd::kRecordVendorSearch:
-      return RecordVendorSearch(cmd.record_vendor_search(), ctx);
-    case Cmd::kSendQuote:
-      return SendQuote(cmd.send_quote(), state, *ctx.reference);
-    case Cmd::kRecordCustomerResponse:
-      return RecordCustomerResponse(cmd.record_customer_response());
-    case Cmd::kConfirmBooking:
-      return ConfirmBooking(cmd.confirm_booking(), state, ctx);
-    case Cmd::kCreateVoucher: {
-      if (absl::Status s = CheckText("create_voucher.voucher_number",
-                                     cmd.create_voucher().voucher_number(), true);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_voucher_created()->set_voucher_number(cmd.create_voucher().voucher_number());
-      return One(std::move(e));
-    }
-    case Cmd::kVerifyBooking:
-      return VerifyBooking(cmd.verify_booking(), state);
-    case Cmd::kFileMis:
-      return FileMis(cmd.file_mis(), state);
-    case Cmd::kSendConfirmationEmail: {
-      absl::StatusOr<v1::RenderedEmail> email = Render(
-          state, *ctx.reference, ctx.reference->proto().car_booking().confirmation_template_id());
-      if (!email.ok()) return email.status();
-      // The approver who was looped in on the quote sees the confirmation.
-      if (!car.quote().approver_email().empty()) email->add_cc(car.quote().approver_email());
-      Ev e;
-      *e.mutable_confirmation_email_sent()->mutable_email() = *std::move(email);
-      return One(std::move(e));
-    }
-    case Cmd::kMarkAllVouchersSent: {
-      Ev e;
-      e.mutable_all_vouchers_sent();
-      return One(std::move(e));
-    }
-    case Cmd::kCloseTicket: {
-      if (absl::Status s =
-              CheckText("close_ticket.notes", cmd.close_ticket().notes(), true, kMaxLongText);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      v1::TicketClosed* out = e.mutable_ticket_closed();
-      out->set_notes(cmd.close_ticket().notes());
-      out->set_transferred_to_us_queue(cmd.close_ticket().transfer_to_us_queue());
-      out->set_queue(cmd.close_ticket().transfer_to_us_queue()
-                         ? ctx.reference->proto().car_booking().us_queue()
-                         : car.queue());
-      return One(std::move(e));
-    }
-    case Cmd::kUpdateTracker: {
-      if (absl::Status s =
-              CheckText("update_tracker.tracker_ref", cmd.update_tracker().tracker_ref(), false);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_tracker_updated()->set_tracker_ref(cmd.update_tracker().tracker_ref());
-      e.mutable_tracker_updated()->set_date(absl::FormatTime("%Y-%m-%d", ctx.now, absl::UTCTimeZone()));
-      return One(std::move(e));
-    }
-    case Cmd::kChargeServiceFee:
-      return ChargeFee(cmd.charge_service_fee(), state, ctx);
-    case Cmd::kAddNote: {
-      if (absl::Status s = CheckText("add_note.text", cmd.add_note().text(), true, kMaxLongText);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_note_added()->set_text(cmd.add_note().text());
-      return One(std::move(e));
-    }
-    case Cmd::kCancelCase: {
-      if (ctx.actor.role != kRoleSupervisor) {
-        return Denied("cancelling a case", kRoleSupervisor, ctx.actor);
-      }
-      if (absl::Status s =
-              CheckText("cancel_case.reason", cmd.cancel_case().reason(), true, kMaxLongText);
-          !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_cancelled()->set_reason(cmd.cancel_case().reason());
-      return One(std::move(e));
-    }
-    case Cmd::COMMAND_NOT_SET:
-      break;
-  }
-  return absl::InvalidArgumentError("command.car_booking: no command is set");
+  return Table().Decide(command.car_booking(), state, StageOf(state), ctx);
 }
 
 void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,

@@ -23,6 +23,7 @@ class ManualCarBookingWorkflow final : public Workflow {
   const google::protobuf::EnumDescriptor& Stages() const override {
     return *v1::CarBookingStage_descriptor();
   }
+  std::vector<StepDeclaration> Steps() const override;
   bool Owns(const v1::CaseCommand& command) const override {
     return command.has_car_booking();
   }

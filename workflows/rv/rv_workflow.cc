@@ -29,36 +29,12 @@ constexpr int kMaxPassengers = 60;
 constexpr int kMaxRentalDays = 365;
 
 using Steps_ = StepTable<Cmd, Stage>;
-
-const Steps_& Steps() {
-  static const auto* const kSteps = new Steps_({
-      {Cmd::kSaveReservation,
-       {v1::RV_STAGE_UNSPECIFIED, v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED},
-       "a reservation is saved or edited until its rental agreement opens (and a tour's voucher "
-       "cannot be edited or deleted in RA Open or RA Close)"},
-      {Cmd::kTakeDeposit, {v1::RV_QUOTE, v1::RV_RESERVED, v1::RV_RA_OPEN},
-       "deposits are taken on a quote, a reservation or an open rental agreement"},
-      {Cmd::kCancelReservation, {v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED},
-       "only a lead, quote or reservation whose RA has not opened can be cancelled"},
-      {Cmd::kOpenRentalAgreement, {v1::RV_RESERVED},
-       "A reservation is required in order to open a RA. Walk-up RAs are not allowed"},
-      {Cmd::kExtendRentalAgreement, {v1::RV_RA_OPEN}, "only an open rental agreement is extended"},
-      {Cmd::kAdjustCharges, {v1::RV_RA_OPEN},
-       "customer-service adjustments are made on an open rental agreement"},
-      {Cmd::kCloseRentalAgreement, {v1::RV_RA_OPEN}, "only an open rental agreement is closed"},
-      {Cmd::kAddNote,
-       {v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED, v1::RV_RESERVATION_CANCELLED, v1::RV_RA_OPEN,
-        v1::RV_RA_CLOSED},
-       "notes are added to a case that exists"},
-  });
-  return *kSteps;
-}
+using S = const v1::CaseState&;
+using Ctx = const DecisionContext&;
 
 std::string NameOf(Cmd::CommandCase command) { return Steps_::Name(command); }
 
-std::string StageName(Stage stage) {
-  return stage == v1::RV_STAGE_UNSPECIFIED ? "NOT_OPENED" : v1::RvStage_Name(stage);
-}
+std::string StageName(Stage stage) { return Steps_::StageName(stage); }
 
 v1::CaseEvent Wrap(Ev event) {
   v1::CaseEvent out;
@@ -66,11 +42,11 @@ v1::CaseEvent Wrap(Ev event) {
   return out;
 }
 
+const Steps_& Table();
+
 // A counter agent's refusal: the case, where it stands, and the rule.
-absl::Status Refuse(const v1::CaseState& state, absl::string_view command, absl::string_view rule) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ",
-                   StageName(state.rv().stage()), ": ", command, " refused: ", rule));
+absl::Status Refuse(S state, absl::string_view command, absl::string_view rule) {
+  return Table().Refusal(state, state.rv().stage(), command, rule);
 }
 
 std::string Amount(int64_t cents) {
@@ -504,8 +480,8 @@ absl::Status ApplyOptions(const v1::RvReference& ref, const v1::CaseState& state
   return absl::OkStatus();
 }
 
-absl::StatusOr<Events> SaveReservation(v1::SaveRvReservation r, const v1::CaseState& state,
-                                       const DecisionContext& ctx) {
+absl::StatusOr<Events> SaveReservation(const v1::SaveRvReservation& given, S state, Ctx ctx) {
+  v1::SaveRvReservation r = given;
   const v1::RvReference& ref = ctx.reference->proto().rv();
   const v1::RvState& rv = state.rv();
   const std::string cmd = "save_reservation";
@@ -1171,6 +1147,66 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   return Events{Wrap(std::move(e))};
 }
 
+absl::StatusOr<Events> TakeDeposit(const v1::TakeRvDeposit& c, S state, Ctx ctx) {
+  const v1::RvDeposit& deposit = c.deposit();
+  if (absl::Status s = CheckDeposit("take_deposit.deposit", deposit,
+                                    CaseCurrency(state.rv(), ctx.reference->proto().rv()));
+      !s.ok()) {
+    return s;
+  }
+  return Events{DepositTaken(deposit, state.rv().deposits_total(), state.rv().stage() == v1::RV_RA_OPEN)};
+}
+
+absl::StatusOr<Events> AddNote(const v1::AddRvNote& c, S, Ctx) {
+  if (absl::Status s = CheckFreeText("add_note.text", c.text(), true); !s.ok()) return s;
+  Ev e;
+  e.mutable_note_added()->set_text(c.text());
+  return Events{Wrap(std::move(e))};
+}
+
+// The counter: agents and supervisors; the finer limits (unfettered saves,
+// adjustment amounts) are the reference data's, checked by the handlers.
+const std::vector<std::string>& Counter() {
+  static const auto* const kCounter = new std::vector<std::string>{kRoleAgent, kRoleSupervisor};
+  return *kCounter;
+}
+
+const Steps_& Table() {
+  static const auto* const kSteps = new Steps_({
+      .type = v1::WORKFLOW_RV_RENTAL,
+      .closed = {v1::RV_RESERVATION_CANCELLED, v1::RV_RA_CLOSED},
+      .steps = {
+          {Cmd::kSaveReservation,
+           {v1::RV_STAGE_UNSPECIFIED, v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED}, Counter(),
+           "a reservation is saved or edited until its rental agreement opens (and a tour's "
+           "voucher cannot be edited or deleted in RA Open or RA Close)",
+           Steps_::On(&Cmd::save_reservation, &SaveReservation)},
+          {Cmd::kTakeDeposit, {v1::RV_QUOTE, v1::RV_RESERVED, v1::RV_RA_OPEN}, Counter(),
+           "deposits are taken on a quote, a reservation or an open rental agreement",
+           Steps_::On(&Cmd::take_deposit, &TakeDeposit)},
+          {Cmd::kCancelReservation, {v1::RV_LEAD, v1::RV_QUOTE, v1::RV_RESERVED}, Counter(),
+           "only a lead, quote or reservation whose RA has not opened can be cancelled",
+           Steps_::On(&Cmd::cancel_reservation, &CancelReservation)},
+          {Cmd::kOpenRentalAgreement, {v1::RV_RESERVED}, Counter(),
+           "A reservation is required in order to open a RA. Walk-up RAs are not allowed",
+           Steps_::On(&Cmd::open_rental_agreement, &OpenRentalAgreement)},
+          {Cmd::kExtendRentalAgreement, {v1::RV_RA_OPEN}, Counter(),
+           "only an open rental agreement is extended",
+           Steps_::On(&Cmd::extend_rental_agreement, &ExtendRentalAgreement)},
+          {Cmd::kAdjustCharges, {v1::RV_RA_OPEN}, Counter(),
+           "customer-service adjustments are made on an open rental agreement",
+           Steps_::On(&Cmd::adjust_charges, &AdjustCharges)},
+          {Cmd::kCloseRentalAgreement, {v1::RV_RA_OPEN}, Counter(),
+           "only an open rental agreement is closed",
+           Steps_::On(&Cmd::close_rental_agreement, &CloseRentalAgreement)},
+          // A note is kept on any case that exists, closed or not.
+          {Cmd::kAddNote, Steps_::StagesBut({}), Counter(), "notes are added to a case that exists",
+           Steps_::On(&Cmd::add_note, &AddNote)},
+      },
+  });
+  return *kSteps;
+}
+
 }  // namespace
 
 std::string UnitStream(absl::string_view vehicle_number) {
@@ -1195,68 +1231,18 @@ bool IsPoBox(absl::string_view line) {
 }
 
 std::vector<std::string> RvRentalWorkflow::AllowedCommands(Stage stage) {
-  return Steps().Allowed(stage);
+  return Table().Allowed(stage);
 }
 
-bool RvRentalWorkflow::IsTerminal(Stage stage) {
-  return stage == v1::RV_RESERVATION_CANCELLED || stage == v1::RV_RA_CLOSED;
-}
+bool RvRentalWorkflow::IsTerminal(Stage stage) { return Table().IsClosed(stage); }
+
+std::vector<StepDeclaration> RvRentalWorkflow::Steps() const { return Table().Declarations(); }
 
 absl::StatusOr<std::vector<v1::CaseEvent>> RvRentalWorkflow::Decide(
     const v1::CaseCommand& command, const v1::CaseState& state,
     const DecisionContext& ctx) const {
-  const Cmd& cmd = command.rv();
-  if (cmd.command_case() == Cmd::COMMAND_NOT_SET) {
-    return absl::InvalidArgumentError("command.rv: no command is set");
-  }
   if (ctx.reference == nullptr) return absl::InternalError("no reference data");
-  if (state.exists() && state.workflow() != v1::WORKFLOW_RV_RENTAL) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("case ", state.case_id(), " is not an RV rental case"));
-  }
-  const Stage stage = state.rv().stage();
-  if (!Steps().Allows(cmd.command_case(), stage)) {
-    const Steps_::Step* step = Steps().Find(cmd.command_case());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "case ", state.case_id().empty() ? "(new)" : state.case_id(), " is ", StageName(stage),
-        ": ", NameOf(cmd.command_case()), " refused: ",
-        step != nullptr ? step->rule : "not a step of this workflow", ". Allowed now: ",
-        absl::StrJoin(AllowedCommands(stage), ", ")));
-  }
-  switch (cmd.command_case()) {
-    case Cmd::kSaveReservation:
-      return SaveReservation(cmd.save_reservation(), state, ctx);
-    case Cmd::kTakeDeposit: {
-      const v1::RvDeposit& deposit = cmd.take_deposit().deposit();
-      if (absl::Status s = CheckDeposit("take_deposit.deposit", deposit,
-                                        CaseCurrency(state.rv(), ctx.reference->proto().rv()));
-          !s.ok()) {
-        return s;
-      }
-      return Events{DepositTaken(deposit, state.rv().deposits_total(), stage == v1::RV_RA_OPEN)};
-    }
-    case Cmd::kCancelReservation:
-      return CancelReservation(cmd.cancel_reservation(), state, ctx);
-    case Cmd::kOpenRentalAgreement:
-      return OpenRentalAgreement(cmd.open_rental_agreement(), state, ctx);
-    case Cmd::kExtendRentalAgreement:
-      return ExtendRentalAgreement(cmd.extend_rental_agreement(), state, ctx);
-    case Cmd::kAdjustCharges:
-      return AdjustCharges(cmd.adjust_charges(), state, ctx);
-    case Cmd::kCloseRentalAgreement:
-      return CloseRentalAgreement(cmd.close_rental_agreement(), state, ctx);
-    case Cmd::kAddNote: {
-      if (absl::Status s = CheckFreeText("add_note.text", cmd.add_note().text(), true); !s.ok()) {
-        return s;
-      }
-      Ev e;
-      e.mutable_note_added()->set_text(cmd.add_note().text());
-      return Events{Wrap(std::move(e))};
-    }
-    case Cmd::COMMAND_NOT_SET:
-      break;
-  }
-  return absl::InvalidArgumentError("command.rv: no command is set");
+  return Table().Decide(command.rv(), state, state.rv().stage(), ctx);
 }
 
 void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,

@@ -30,6 +30,7 @@ class RvRentalWorkflow final : public Workflow {
   const google::protobuf::EnumDescriptor& Stages() const override {
     return *v1::RvStage_descriptor();
   }
+  std::vector<StepDeclaration> Steps() const override;
   bool Owns(const v1::CaseCommand& command) const override { return command.has_rv(); }
   bool Owns(const v1::CaseEvent& event) const override { return event.has_rv(); }
 
