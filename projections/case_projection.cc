@@ -15,6 +15,20 @@ std::string InvertedTime(const google::protobuf::Timestamp& ts) {
 
 }  // namespace
 
+std::string CaseNotesPrefix(absl::string_view case_id) {
+  std::string prefix(case_id);
+  prefix.push_back('\0');
+  return prefix;
+}
+
+std::string CaseNoteKey(absl::string_view case_id, uint64_t number) {
+  std::string key = CaseNotesPrefix(case_id);
+  uint64_t v = UINT64_MAX - number;
+  std::string inverted(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) inverted[i] = static_cast<char>(v & 0xff);
+  return key + inverted;
+}
+
 std::string CaseIndexPrefix(char kind, absl::string_view value) {
   std::string prefix(1, kind);
   prefix.push_back('|');
@@ -45,8 +59,19 @@ absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::C
   const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
   absl::StatusOr<RowCache<v1::CaseState>::Entry*> entry = states_.Get(txn, case_id);
   if (!entry.ok()) return entry.status();
-  (*entry)->row.set_case_id(std::string(case_id));
-  return registry_.Apply((*entry)->row, record);
+  v1::CaseState& state = (*entry)->row;
+  state.set_case_id(std::string(case_id));
+  const uint64_t notes_before = state.header().note_count();
+  if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
+  // The notes this record added are the header's last ones; each gets its
+  // own row, so the state stays small however many a case has.
+  const auto& latest = state.header().latest_notes();
+  for (const v1::CaseNote& note : latest) {
+    if (note.number() > notes_before) {
+      txn.Put(kCaseNotesFamily, CaseNoteKey(case_id, note.number()), note.SerializeAsString());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CaseProjection::Flush(ViewTxn& txn) {

@@ -14,6 +14,12 @@ namespace tripdesk::projections {
 
 inline constexpr char kCaseStateFamily[] = "case_state";
 inline constexpr char kCaseIndexFamily[] = "case_index";
+// Every note of every case: <case id>\0<inverted note number, 8 bytes>, so
+// a prefix scan lists one case's notes newest first.
+inline constexpr char kCaseNotesFamily[] = "case_notes";
+
+std::string CaseNotesPrefix(absl::string_view case_id);
+std::string CaseNoteKey(absl::string_view case_id, uint64_t number);
 
 // Index keys: <kind>|<value>\0<inverted updated-at, 8 bytes>|<case id>, so a
 // prefix scan lists one value's cases most recently updated first. Kinds:
@@ -31,9 +37,9 @@ class CaseProjection final : public Projection {
           return CaseIndexKeys(registry_.View(state));
         }) {}
   std::string name() const override { return "cases"; }
-  int version() const override { return 2; }
+  int version() const override { return 3; }
   std::vector<std::string> families() const override {
-    return {kCaseStateFamily, kCaseIndexFamily};
+    return {kCaseStateFamily, kCaseIndexFamily, kCaseNotesFamily};
   }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;

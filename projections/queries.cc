@@ -161,6 +161,45 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   return response;
 }
 
+absl::StatusOr<v1::ListNotesResponse> CaseQueries::ListNotes(const v1::ListNotesRequest& request) const {
+  absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  absl::StatusOr<v1::CaseState> state = LoadState(request.case_id());
+  if (!state.ok()) return state.status();
+  const std::string prefix = CaseNotesPrefix(request.case_id());
+  std::string start = prefix;
+  std::string skip;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
+    if (!key.ok()) return key.status();
+    start = skip = *key;
+  }
+  v1::ListNotesResponse response;
+  response.set_note_count(state->header().note_count());
+  absl::Status failure;
+  std::string last_key;
+  bool more = false;
+  absl::Status scan = views_->Scan(
+      family_(kCaseNotesFamily), prefix, start, [&](absl::string_view key, absl::string_view value) {
+        if (key == skip) return true;
+        if (response.notes_size() >= static_cast<int>(*page_size)) {
+          more = true;
+          return false;
+        }
+        if (!response.add_notes()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          failure = absl::DataLossError(absl::StrCat("a note of case ", request.case_id(),
+                                                     " does not decode; rebuild the views"));
+          return false;
+        }
+        last_key = std::string(key);
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (!failure.ok()) return failure;
+  if (more && !last_key.empty()) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  return response;
+}
+
 absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_view case_id) const {
   if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
   absl::StatusOr<std::optional<std::string>> stored = views_->Get(family_(kReservationFamily), case_id);

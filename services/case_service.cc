@@ -173,6 +173,13 @@ grpc::ServerUnaryReactor* CaseService::ListCases(grpc::CallbackServerContext* co
                [&] { return queries_->ListCases(*request); });
 }
 
+grpc::ServerUnaryReactor* CaseService::ListNotes(grpc::CallbackServerContext* context,
+                                                 const v1::ListNotesRequest* request,
+                                                 v1::ListNotesResponse* response) {
+  return Serve(context, "ListNotes", request->min_position(), response,
+               [&] { return queries_->ListNotes(*request); });
+}
+
 grpc::ServerUnaryReactor* CaseService::GetReservation(grpc::CallbackServerContext* context,
                                                       const v1::GetReservationRequest* request,
                                                       v1::ReservationView* response) {

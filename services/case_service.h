@@ -37,6 +37,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* context,
                                       const v1::ListCasesRequest* request,
                                       v1::ListCasesResponse* response) override;
+  grpc::ServerUnaryReactor* ListNotes(grpc::CallbackServerContext* context,
+                                      const v1::ListNotesRequest* request,
+                                      v1::ListNotesResponse* response) override;
   grpc::ServerUnaryReactor* GetReservation(grpc::CallbackServerContext* context,
                                            const v1::GetReservationRequest* request,
                                            v1::ReservationView* response) override;

@@ -79,7 +79,7 @@ void CommandRunner::Execute(CaseCommandRequest request, Done done) {
     done(s);
     return;
   }
-  if (registry_.ForCommand(request.command) == nullptr) {
+  if (!registry_.Knows(request.command)) {
     done(absl::InvalidArgumentError("command: no workflow command is set"));
     return;
   }
@@ -165,13 +165,6 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
                                             " does not exist; open it with OpenCase")));
     return;
   }
-  const workflows::Workflow* workflow = registry_.ForCommand(request->command);
-  if (state->exists() && state->workflow() != workflow->type()) {
-    refuse(absl::FailedPreconditionError(absl::StrCat(
-        "case ", request->case_id, " is a ", v1::Workflow_Name(state->workflow()),
-        " case; a ", v1::Workflow_Name(workflow->type()), " command does not apply to it")));
-    return;
-  }
   if (request->expected_revision.has_value() && state->revision() != *request->expected_revision) {
     refuse(absl::AbortedError(absl::StrCat("case ", request->case_id, " is at revision ",
                                            state->revision(), ", not the expected ",
@@ -179,7 +172,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     return;
   }
   workflows::DecisionContext context{clock_->Now(), request->actor, reference_.get(), {}};
-  for (const std::string& name : workflow->SharedStreams(request->command, *state, context)) {
+  for (const std::string& name : registry_.SharedStreams(request->command, *state, context)) {
     absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
     if (!shared.ok()) {
       done(shared.status());
@@ -188,7 +181,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     context.shared.push_back(*std::move(shared));
   }
   absl::StatusOr<std::vector<v1::CaseEvent>> events =
-      workflow->Decide(request->command, *state, context);
+      registry_.Decide(request->command, *state, context);
   if (!events.ok()) {
     refuse(events.status());
     return;
@@ -232,10 +225,10 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
                                     : eventstore::ExpectedRevision::NoStream();
   std::vector<eventstore::StreamAppend> shared_streams;
   for (const v1::CaseEvent& event : *events) {
-    stream.events.push_back({workflow->EventType(event), event.SerializeAsString()});
+    stream.events.push_back({registry_.EventType(event), event.SerializeAsString()});
     // Shared streams go in the same batch, each guarded by the revision the
     // decision read: two cases racing for one unit cannot both commit.
-    for (workflows::SharedAppend& effect : workflow->SharedEffects(*state, event)) {
+    for (workflows::SharedAppend& effect : registry_.SharedEffects(*state, event)) {
       auto it = std::find_if(shared_streams.begin(), shared_streams.end(),
                              [&](const eventstore::StreamAppend& a) { return a.stream == effect.stream; });
       if (it == shared_streams.end()) {
@@ -247,7 +240,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
                            : eventstore::ExpectedRevision::NoStream();
       }
       it->events.push_back(
-          {workflow->SharedEventType(effect.event), effect.event.SerializeAsString()});
+          {registry_.SharedEventType(effect.event), effect.event.SerializeAsString()});
     }
   }
   for (eventstore::StreamAppend& shared : shared_streams) append.streams.push_back(std::move(shared));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "workflows/car_booking/car_booking_workflow.h"
+#include "workflows/case_steps.h"
 #include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
 
@@ -42,6 +43,7 @@ WorkflowRegistry::WorkflowRegistry() {
   for (const auto& w : workflows_) {
     for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
   }
+  for (StepDeclaration& step : CaseSteps::Steps()) steps_.push_back(std::move(step));
 }
 
 std::vector<std::string> WorkflowRegistry::RolesForCommand(absl::string_view key) const {
@@ -101,6 +103,56 @@ const Workflow* WorkflowRegistry::ForCommand(const v1::CaseCommand& command) con
     if (w->Owns(command)) return w.get();
   }
   return nullptr;
+}
+
+bool WorkflowRegistry::Knows(const v1::CaseCommand& command) const {
+  return command.has_common() ? command.common().command_case() != v1::CaseStepCommand::COMMAND_NOT_SET
+                              : ForCommand(command) != nullptr;
+}
+
+absl::StatusOr<std::vector<v1::CaseEvent>> WorkflowRegistry::Decide(
+    const v1::CaseCommand& command, const v1::CaseState& state,
+    const DecisionContext& context) const {
+  if (command.has_common()) {
+    const Workflow* workflow = ForType(state.workflow());
+    if (!state.exists() || workflow == nullptr) {
+      return CaseSteps::Decide(command.common(), v1::CaseState(), *workflows_.front(), context);
+    }
+    return CaseSteps::Decide(command.common(), state, *workflow, context);
+  }
+  const Workflow* workflow = ForCommand(command);
+  if (workflow == nullptr) return absl::InvalidArgumentError("command: no workflow command is set");
+  if (state.exists() && state.workflow() != workflow->type()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case ", state.case_id(), " is a ", v1::Workflow_Name(state.workflow()), " case; a ",
+        v1::Workflow_Name(workflow->type()), " command does not apply to it"));
+  }
+  return workflow->Decide(command, state, context);
+}
+
+std::vector<std::string> WorkflowRegistry::SharedStreams(const v1::CaseCommand& command,
+                                                         const v1::CaseState& state,
+                                                         const DecisionContext& context) const {
+  const Workflow* workflow = ForCommand(command);
+  return workflow != nullptr ? workflow->SharedStreams(command, state, context)
+                             : std::vector<std::string>();
+}
+
+std::vector<SharedAppend> WorkflowRegistry::SharedEffects(const v1::CaseState& state,
+                                                          const v1::CaseEvent& event) const {
+  const Workflow* workflow = ForEvent(event);
+  return workflow != nullptr ? workflow->SharedEffects(state, event) : std::vector<SharedAppend>();
+}
+
+std::string WorkflowRegistry::EventType(const v1::CaseEvent& event) const {
+  if (event.has_common()) return CaseSteps::EventType(event.common());
+  const Workflow* workflow = ForEvent(event);
+  return workflow != nullptr ? workflow->EventType(event) : "Unknown";
+}
+
+std::string WorkflowRegistry::SharedEventType(const v1::SharedEvent& event) const {
+  const Workflow* workflow = ForSharedEvent(event);
+  return workflow != nullptr ? workflow->SharedEventType(event) : "Unknown";
 }
 
 const Workflow* WorkflowRegistry::ForEvent(const v1::CaseEvent& event) const {
@@ -166,7 +218,8 @@ absl::Status WorkflowRegistry::Apply(v1::CaseState& state,
                                             record.stream(), "@", record.revision(),
                                             ") does not decode as a case event"));
   }
-  if (ForEvent(event) == nullptr) {
+  if (ForEvent(event) == nullptr &&
+      !(event.has_common() && state.exists() && ForType(state.workflow()) != nullptr)) {
     return absl::DataLossError(absl::StrCat("record at position ", record.position(),
                                             " belongs to no known workflow"));
   }
@@ -184,7 +237,7 @@ absl::Status WorkflowRegistry::Apply(v1::CaseState& state,
 
 void WorkflowRegistry::ApplyEvent(v1::CaseState& state, const v1::CaseEvent& event,
                                   const EventMeta& meta) const {
-  const Workflow* workflow = ForEvent(event);
+  const Workflow* workflow = event.has_common() ? ForType(state.workflow()) : ForEvent(event);
   if (workflow == nullptr) return;
   const google::protobuf::Timestamp at = ToProto(meta.recorded_at);
   if (!state.exists()) {
@@ -196,7 +249,11 @@ void WorkflowRegistry::ApplyEvent(v1::CaseState& state, const v1::CaseEvent& eve
   state.set_revision(meta.revision);
   state.set_last_position(meta.position);
   *state.mutable_updated_at() = at;
-  workflow->Evolve(state, event, meta);
+  if (event.has_common()) {
+    CaseSteps::Evolve(state, event.common(), meta, *workflow);
+  } else {
+    workflow->Evolve(state, event, meta);
+  }
 }
 
 v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
@@ -208,8 +265,20 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   *view.mutable_created_at() = state.created_at();
   *view.mutable_updated_at() = state.updated_at();
   view.set_assigned_agent(state.assigned_agent());
-  *view.mutable_notes() = state.notes();
-  if (const Workflow* w = ForType(state.workflow())) w->FillView(state, view);
+  const v1::CaseHeader& header = state.header();
+  *view.mutable_notes() = header.latest_notes();
+  view.set_note_count(header.note_count());
+  view.set_priority(header.priority() == v1::CASE_PRIORITY_UNSPECIFIED ? v1::CASE_PRIORITY_NORMAL
+                                                                       : header.priority());
+  *view.mutable_tags() = header.tags();
+  if (const Workflow* w = ForType(state.workflow())) {
+    w->FillView(state, view);
+    view.set_status(CaseSteps::Status(state, *w));
+    for (std::string& step : CaseSteps::Allowed(view.status())) {
+      view.add_allowed_case_steps(std::move(step));
+    }
+  }
+  if (!header.queue().empty()) view.set_queue(header.queue());
   return view;
 }
 

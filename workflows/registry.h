@@ -33,7 +33,26 @@ class WorkflowRegistry {
   // Every workflow tripdesk knows.
   static const WorkflowRegistry& Default();
 
+  // The workflow of a workflow's command (null for a step every case has:
+  // CaseCommand.common).
   const Workflow* ForCommand(const v1::CaseCommand& command) const;
+  // Whether a command is set and some workflow (or the common steps) takes it.
+  bool Knows(const v1::CaseCommand& command) const;
+
+  // The one decision path: a workflow's command by its workflow, a common
+  // step by the case steps (case_steps.h) on a case of any workflow.
+  absl::StatusOr<std::vector<v1::CaseEvent>> Decide(const v1::CaseCommand& command,
+                                                    const v1::CaseState& state,
+                                                    const DecisionContext& context) const;
+  // The shared streams to fold before deciding, and what a decided event
+  // puts on them (see Workflow).
+  std::vector<std::string> SharedStreams(const v1::CaseCommand& command, const v1::CaseState& state,
+                                         const DecisionContext& context) const;
+  std::vector<SharedAppend> SharedEffects(const v1::CaseState& state,
+                                          const v1::CaseEvent& event) const;
+  // The record types of a case event and a shared event.
+  std::string EventType(const v1::CaseEvent& event) const;
+  std::string SharedEventType(const v1::SharedEvent& event) const;
   const Workflow* ForEvent(const v1::CaseEvent& event) const;
   const Workflow* ForType(v1::Workflow type) const;
   // Whether `state` names a stage of `type`'s workflow (of any workflow for

@@ -39,7 +39,7 @@ class StepTable {
     Handler handler;
   };
   struct Options {
-    v1::Workflow type;
+    v1::Workflow type;  // WORKFLOW_UNSPECIFIED: steps of a case of any workflow
     // The stages a case ends in.
     std::vector<Stage> closed;
     std::vector<Step> steps;
@@ -75,7 +75,9 @@ class StepTable {
     if (step == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("command.", WorkflowField(), ": no command is set"));
     }
-    if (state.exists() && state.workflow() != options_.type) {
+    // The steps every case has (type unspecified) apply to any workflow.
+    if (options_.type != v1::WORKFLOW_UNSPECIFIED && state.exists() &&
+        state.workflow() != options_.type) {
       return absl::FailedPreconditionError(
           absl::StrCat("case ", state.case_id(), " is a ", v1::Workflow_Name(state.workflow()),
                        " case; ", Name(step->command), " is a ", v1::Workflow_Name(options_.type),

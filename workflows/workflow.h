@@ -85,14 +85,24 @@ struct EventMeta {
   std::string actor_id;
 };
 
+// How many of a case's notes its state and view keep (the rest: ListNotes).
+inline constexpr int kLatestNotes = 3;
+
 // Adds a note to the case as the event's actor wrote it (nothing when empty):
-// the fold of every workflow's notes, reasons and comments.
+// the fold of every workflow's notes, reasons and comments. The header
+// counts them and keeps the last few; the notes view keeps them all.
 inline void AppendNote(v1::CaseState& state, const EventMeta& meta, absl::string_view text) {
   if (text.empty()) return;
-  v1::CaseNote* n = state.add_notes();
+  v1::CaseHeader& header = *state.mutable_header();
+  header.set_note_count(header.note_count() + 1);
+  v1::CaseNote* n = header.add_latest_notes();
   *n->mutable_at() = ToProto(meta.recorded_at);
   n->set_author(meta.actor_id);
   n->set_text(std::string(text));
+  n->set_number(header.note_count());
+  if (header.latest_notes_size() > kLatestNotes) {
+    header.mutable_latest_notes()->DeleteSubrange(0, header.latest_notes_size() - kLatestNotes);
+  }
 }
 
 class Workflow {
@@ -118,6 +128,14 @@ class Workflow {
   // Folds one of its events into the workflow's part of `state`.
   virtual void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
                       const EventMeta& meta) const = 0;
+
+  // Whether the case reached one of its end stages.
+  virtual bool IsClosed(const v1::CaseState& state) const = 0;
+  // How the shared cancel step (case_steps.h) applies: empty when any open
+  // stage may be cancelled, else the rule naming the workflow's own way.
+  virtual std::string CancelRule(const v1::CaseState& /*state*/) const { return ""; }
+  // Folds a shared cancel into the workflow's state (its cancelled stage).
+  virtual void OnCancelled(v1::CaseState& /*state*/, const EventMeta& /*meta*/) const {}
 
   // The workflow's part of the case view: state name, open, customer,
   // allowed commands...

@@ -16,6 +16,7 @@
 #include "eventstore/event_store.h"
 #include "projections/case_projection.h"
 #include "projections/projection_runner.h"
+#include "projections/queries.h"
 #include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
 #include "tests/testing/car_booking_commands.h"
@@ -167,6 +168,78 @@ void BM_RebuildAllViews(benchmark::State& state) {
   state.counters["peak_rss_mib"] = hwm_after;
   state.counters["peak_growth_mib"] = hwm_after - hwm_before;
 }
+// GetCase on a case with N notes: the notes have their own rows, so the
+// case's state (and the answer) stays the same size however many it has.
+// A log holding one car booking with `notes` notes, and its case view
+// built: made once per size (the benchmark function runs several times).
+struct NotesFixture {
+  std::unique_ptr<eventstore::EventStore> log;
+  std::unique_ptr<projections::ViewStore> views;
+  std::unique_ptr<projections::ProjectionRunner> runner;
+};
+
+NotesFixture* CaseWithNotes(int notes) {
+  static std::map<int, NotesFixture*> built;
+  if (built.contains(notes)) return built[notes];
+  const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
+  auto* f = new NotesFixture();
+  eventstore::Options options;
+  options.path = absl::StrCat(BenchDir(), "/notes-log-", notes);
+  options.unsafe_no_sync = true;
+  auto log = eventstore::EventStore::Open(options);
+  if (!log.ok()) std::abort();
+  f->log = *std::move(log);
+  const std::vector<v1::CaseEvent> booking = OneBooking(*Reference());
+  auto append = [&](const v1::CaseEvent& e) {
+    eventstore::AppendRequest request;
+    request.actor = {"agent-7", "agent"};
+    request.streams.push_back({"case-N", eventstore::ExpectedRevision::Any(),
+                               {{registry.EventType(e), e.SerializeAsString()}}});
+    if (!f->log->Append(std::move(request)).ok()) std::abort();
+  };
+  append(booking.front());
+  for (int i = 0; i < notes; ++i) {
+    v1::CaseEvent note;
+    note.mutable_common()->mutable_note_added()->set_text(absl::StrCat("called the customer back, ", i));
+    append(note);
+  }
+  std::vector<std::unique_ptr<projections::Projection>> views;
+  views.push_back(std::make_unique<projections::CaseProjection>(registry));
+  auto store = projections::ViewStore::Open(absl::StrCat(BenchDir(), "/notes-views-", notes),
+                                            projections::ProjectionRunner::Families(views));
+  if (!store.ok()) std::abort();
+  f->views = *std::move(store);
+  f->runner = std::make_unique<projections::ProjectionRunner>(f->log.get(), f->views.get(),
+                                                              std::move(views));
+  if (!f->runner->Start().ok() ||
+      !f->runner->WaitFor(static_cast<uint64_t>(notes) + 1, absl::Now() + absl::Minutes(5)).ok()) {
+    std::abort();
+  }
+  return built[notes] = f;
+}
+
+// GetCase on a case with N notes: the notes have their own rows, so the
+// case's state (and the answer) stays the same size however many it has.
+void BM_GetCaseWithNotes(benchmark::State& state) {
+  const int notes = static_cast<int>(state.range(0));
+  NotesFixture* f = CaseWithNotes(notes);
+  projections::CaseQueries queries(f->views.get(), workflows::WorkflowRegistry::Default(),
+                                   [&](absl::string_view base) { return f->runner->ServingFamily(base); });
+  size_t bytes = 0;
+  for (auto _ : state) {
+    absl::StatusOr<v1::CaseView> view = queries.GetCase("N");
+    if (!view.ok() || view->note_count() != static_cast<uint64_t>(notes)) {
+      state.SkipWithError(view.ok() ? absl::StrCat("note_count ", view->note_count()).c_str()
+                                    : std::string(view.status().message()).c_str());
+      break;
+    }
+    bytes = view->ByteSizeLong();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.counters["view_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_GetCaseWithNotes)->Arg(0)->Arg(10000)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_RebuildAllViews)
     ->Arg(250000)
     ->Arg(1000000)

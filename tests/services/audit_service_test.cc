@@ -32,7 +32,8 @@ class AuditServiceTest : public ::testing::Test {
   void SetUp() override { Start(); }
 
   void Start() {
-    server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
+    server_ = std::make_unique<testing::ServerProcess>(
+        dir_.Sub("data"), std::vector<std::string>{"--rate_limit_per_second=0"});  // thousands of commands
     channel_ = server_->Connect();
     ASSERT_NE(channel_, nullptr);
     cases_ = v1::CaseService::NewStub(channel_);

@@ -510,6 +510,66 @@ TEST_F(CaseServiceTest, DescribeWorkflowsAnswersTheDeclaredStepsTheServerEnforce
   EXPECT_TRUE(Submit("C9", testing::Approval(true), &reply, kTechSpoc).ok());
 }
 
+// The steps every case has, over gRPC: one path with the workflows'
+// commands, refusals that write nothing, and notes paged newest first while
+// the view keeps a count and the last three.
+TEST_F(CaseServiceTest, CaseStepsAndNotesPagedNewestFirst) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(Open("N1", testing::Request(pick_, drop_), &reply).ok());
+  auto step = [&](const std::function<void(v1::CaseStepCommand&)>& fill, const Who& who) {
+    v1::SubmitCommandRequest request;
+    request.set_case_id("N1");
+    fill(*request.mutable_command()->mutable_common());
+    grpc::ClientContext context;
+    Identify(context, who);
+    return cases_->SubmitCommand(&context, request, &reply);
+  };
+  for (int i = 1; i <= 7; ++i) {
+    ASSERT_TRUE(step([&](auto& c) { c.mutable_add_note()->set_text(absl::StrCat("note ", i)); }, kAgent).ok());
+  }
+  EXPECT_EQ(reply.view().note_count(), 7u);
+  ASSERT_EQ(reply.view().notes_size(), 3);
+  EXPECT_EQ(reply.view().notes(2).text(), "note 7");
+  ASSERT_TRUE(step([](auto& c) { c.mutable_assign()->set_agent("bob"); }, kAgent).ok());
+  EXPECT_EQ(reply.view().assigned_agent(), "bob");
+  const uint64_t before = LastPosition();
+  grpc::Status refused = step([](auto& c) { c.mutable_cancel()->set_reason("dup"); }, kAgent);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("common.cancel needs the supervisor role"));
+  // Assigning the agent it has is already done: OK, nothing written.
+  ASSERT_TRUE(step([](auto& c) { c.mutable_assign()->set_agent("bob"); }, kAgent).ok());
+  EXPECT_EQ(LastPosition(), before);
+
+  auto list = [&](const std::string& token, v1::ListNotesResponse* page) {
+    v1::ListNotesRequest request;
+    request.set_case_id("N1");
+    request.set_page_size(3);
+    request.set_page_token(token);
+    request.set_min_position(before);
+    grpc::ClientContext context;
+    Identify(context, Who{"dan", "dashboard"});
+    return cases_->ListNotes(&context, request, page);
+  };
+  std::vector<std::string> texts;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListNotesResponse page;
+    ASSERT_TRUE(list(token, &page).ok());
+    EXPECT_EQ(page.note_count(), 7u);
+    for (const v1::CaseNote& n : page.notes()) texts.push_back(n.text());
+    token = page.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_THAT(texts, ElementsAre("note 7", "note 6", "note 5", "note 4", "note 3", "note 2", "note 1"));
+  v1::ListNotesResponse bad;
+  EXPECT_EQ(list("not-a-token", &bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const v1::CaseView view = GetCase("N1", before);
+  EXPECT_EQ(view.note_count(), 7u);
+  EXPECT_EQ(view.notes_size(), 3);
+}
+
 TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
   v1::CommandReply reply;
   CarCommand request = testing::Request(pick_, drop_);

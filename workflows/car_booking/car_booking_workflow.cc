@@ -639,6 +639,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
       car.set_stage(v1::REQUEST_RECEIVED);
       *car.mutable_request() = e.request_received().request();
       car.set_queue(e.request_received().request().queue());
+      state.mutable_header()->set_queue(car.queue());
       break;
     case Ev::kCarIdentified: {
       const v1::CarIdentified& c = e.car_identified();
@@ -722,6 +723,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
     case Ev::kTicketClosed:
       note(e.ticket_closed().notes());
       car.set_queue(e.ticket_closed().queue());
+      state.mutable_header()->set_queue(car.queue());
       car.set_ticket_transferred_to_us_queue(e.ticket_closed().transferred_to_us_queue());
       if (car.stage() == v1::CUSTOMER_EMAILED || car.stage() == v1::CUSTOMER_GUIDED) {
         close(v1::CLOSED_ON_IL);
@@ -743,11 +745,21 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
       break;
     case Ev::kCancelled:
       note(e.cancelled().reason());
+      state.mutable_header()->set_cancelled(true);
       close(v1::CANCELLED);
       break;
     case Ev::EVENT_NOT_SET:
       break;
   }
+}
+
+bool ManualCarBookingWorkflow::IsClosed(const v1::CaseState& state) const {
+  return IsTerminal(StageOf(state));
+}
+
+void ManualCarBookingWorkflow::OnCancelled(v1::CaseState& state, const EventMeta& meta) const {
+  state.mutable_car_booking()->set_stage(v1::CANCELLED);
+  *state.mutable_car_booking()->mutable_closed_at() = ToProto(meta.recorded_at);
 }
 
 void ManualCarBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) const {

@@ -34,6 +34,8 @@ class ManualCarBookingWorkflow final : public Workflow {
       const DecisionContext& context) const override;
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
+  bool IsClosed(const v1::CaseState& state) const override;
+  void OnCancelled(v1::CaseState& state, const EventMeta& meta) const override;
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
   std::string CommandName(const v1::CaseCommand& command) const override;

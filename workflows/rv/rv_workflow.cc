@@ -1236,6 +1236,11 @@ std::vector<std::string> RvRentalWorkflow::AllowedCommands(Stage stage) {
 
 bool RvRentalWorkflow::IsTerminal(Stage stage) { return Table().IsClosed(stage); }
 
+std::string RvRentalWorkflow::CancelRule(const v1::CaseState&) const {
+  return "an RV case is cancelled with rv.cancel_reservation, where the seed's penalty window "
+         "applies";
+}
+
 std::vector<StepDeclaration> RvRentalWorkflow::Steps() const { return Table().Declarations(); }
 
 absl::StatusOr<std::vector<v1::CaseEvent>> RvRentalWorkflow::Decide(
@@ -1283,6 +1288,7 @@ void RvRentalWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
       break;
     case Ev::kReservationCancelled:
       rv.set_stage(v1::RV_RESERVATION_CANCELLED);
+      state.mutable_header()->set_cancelled(true);
       *rv.mutable_cancellation() = e.reservation_cancelled();
       if (e.reservation_cancelled().has_penalty()) {
         *rv.mutable_voucher_value() = e.reservation_cancelled().penalty();

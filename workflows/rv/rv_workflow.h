@@ -39,6 +39,8 @@ class RvRentalWorkflow final : public Workflow {
       const DecisionContext& context) const override;
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
+  bool IsClosed(const v1::CaseState& state) const override { return IsTerminal(state.rv().stage()); }
+  std::string CancelRule(const v1::CaseState& state) const override;
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
