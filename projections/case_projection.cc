@@ -1,5 +1,7 @@
 #include "projections/case_projection.h"
 
+#include "workflows/streams.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace tripdesk::projections {
@@ -56,7 +58,7 @@ absl::string_view CaseIdOfIndexKey(absl::string_view key) {
 
 absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::CaseEvent&,
                                    ViewTxn& txn) {
-  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   absl::StatusOr<RowCache<v1::CaseState>::Entry*> entry = states_.Get(txn, case_id);
   if (!entry.ok()) return entry.status();
   v1::CaseState& state = (*entry)->row;

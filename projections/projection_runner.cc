@@ -1,5 +1,7 @@
 #include "projections/projection_runner.h"
 
+#include "workflows/streams.h"
+
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -277,7 +279,7 @@ absl::Status ProjectionRunner::ApplyPage(const std::vector<eventstore::Record>& 
   ViewTxn txn(views_);
   std::vector<uint64_t> advanced(slots_.size(), 0);
   for (const eventstore::Record& record : records) {
-    if (!absl::StartsWith(record.stream(), "case-")) {
+    if (!workflows::IsCaseStream(record.stream())) {
       for (size_t i = 0; i < slots_.size(); ++i) {
         if (slots_[i].checkpoint < record.position()) advanced[i] = record.position();
       }

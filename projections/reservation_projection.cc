@@ -1,5 +1,7 @@
 #include "projections/reservation_projection.h"
 
+#include "workflows/streams.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace tripdesk::projections {
@@ -7,7 +9,7 @@ namespace tripdesk::projections {
 absl::Status ReservationProjection::Apply(const v1::RecordEnvelope& record,
                                           const v1::CaseEvent& event, ViewTxn& txn) {
   if (!event.has_car_booking()) return absl::OkStatus();
-  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   absl::StatusOr<RowCache<v1::ReservationView>::Entry*> entry = rows_.Get(txn, case_id);
   if (!entry.ok()) return entry.status();
   v1::ReservationView& view = (*entry)->row;

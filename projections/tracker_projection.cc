@@ -1,5 +1,7 @@
 #include "projections/tracker_projection.h"
 
+#include "workflows/streams.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace tripdesk::projections {
@@ -11,7 +13,7 @@ std::string TrackerRowKey(absl::string_view date, absl::string_view case_id) {
 absl::Status TrackerProjection::Apply(const v1::RecordEnvelope& record,
                                       const v1::CaseEvent& event, ViewTxn& txn) {
   if (!event.has_car_booking()) return absl::OkStatus();
-  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   absl::StatusOr<RowCache<v1::TrackerRow>::Entry*> entry = drafts_.Get(txn, case_id);
   if (!entry.ok()) return entry.status();
   v1::TrackerRow& row = (*entry)->row;

@@ -1,5 +1,7 @@
 #include "projections/unit_rental_projection.h"
 
+#include "workflows/streams.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace tripdesk::projections {
@@ -21,7 +23,7 @@ absl::Status UnitRentalProjection::Apply(const v1::RecordEnvelope& record,
       !e.has_rental_agreement_closed()) {
     return absl::OkStatus();
   }
-  const absl::string_view case_id = absl::string_view(record.stream()).substr(5);
+  const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   absl::StatusOr<RowCache<v1::UnitRentalRow>::Entry*> entry = by_case_.Get(txn, case_id);
   if (!entry.ok()) return entry.status();
   v1::UnitRentalRow& row = (*entry)->row;

@@ -343,7 +343,7 @@ grpc::ServerWriteReactor<v1::CardNumberScanProgress>* AuditService::ScanForCardN
         f.set_position(r.position());
         f.set_stream(r.stream());
         f.set_revision(r.revision());
-        f.set_case_id(workflows::CaseIdOfStream(r.stream()));
+        f.set_case_id(std::string(workflows::CaseIdOfStream(r.stream())));
         f.set_event_type(r.event_type());
         *f.mutable_recorded_at() = r.recorded_at();
         for (std::string& field : fields) f.add_fields(std::move(field));

@@ -3,10 +3,15 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/grpc_status.h"
 #include "services/identity.h"
+#include "workflows/validation.h"
 
 namespace tripdesk::services {
 namespace {
@@ -178,6 +183,40 @@ grpc::ServerUnaryReactor* CaseService::ListNotes(grpc::CallbackServerContext* co
                                                  v1::ListNotesResponse* response) {
   return Serve(context, "ListNotes", request->min_position(), response,
                [&] { return queries_->ListNotes(*request); });
+}
+
+absl::StatusOr<v1::FindCaseByReferenceResponse> CaseService::FindByReference(
+    const v1::FindCaseByReferenceRequest& request) const {
+  const std::string value = absl::AsciiStrToUpper(request.value());
+  if (absl::Status s = workflows::CheckText("value", value, true); !s.ok()) return s;
+  const std::vector<std::string> known = registry_.ReferenceKinds();
+  std::vector<std::string> kinds = known;
+  if (!request.kind().empty()) {
+    if (std::find(known.begin(), known.end(), request.kind()) == known.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("kind: '", request.kind(),
+                                                     "' is not a kind of reference; one of ",
+                                                     absl::StrJoin(known, ", ")));
+    }
+    kinds = {request.kind()};
+  }
+  v1::FindCaseByReferenceResponse response;
+  for (const std::string& kind : kinds) {
+    absl::StatusOr<v1::SharedState> shared = runner_->LoadShared(workflows::ReferenceStream(kind, value));
+    if (!shared.ok()) return shared.status();
+    if (shared->exists()) *response.add_holders() = shared->reference();
+  }
+  if (response.holders().empty()) {
+    return absl::NotFoundError(absl::StrCat("no case holds or held ", value, " as ",
+                                            absl::StrJoin(kinds, " or ")));
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* CaseService::FindCaseByReference(
+    grpc::CallbackServerContext* context, const v1::FindCaseByReferenceRequest* request,
+    v1::FindCaseByReferenceResponse* response) {
+  return Serve(context, "FindCaseByReference", 0, response,
+               [&] { return FindByReference(*request); });
 }
 
 grpc::ServerUnaryReactor* CaseService::GetReservation(grpc::CallbackServerContext* context,

@@ -40,6 +40,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListNotes(grpc::CallbackServerContext* context,
                                       const v1::ListNotesRequest* request,
                                       v1::ListNotesResponse* response) override;
+  grpc::ServerUnaryReactor* FindCaseByReference(grpc::CallbackServerContext* context,
+                                                const v1::FindCaseByReferenceRequest* request,
+                                                v1::FindCaseByReferenceResponse* response) override;
   grpc::ServerUnaryReactor* GetReservation(grpc::CallbackServerContext* context,
                                            const v1::GetReservationRequest* request,
                                            v1::ReservationView* response) override;
@@ -68,6 +71,8 @@ class CaseService final : public v1::CaseService::CallbackService {
   template <typename Response, typename Query>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, absl::string_view rpc,
                                   uint64_t min_position, Response* response, Query query);
+  absl::StatusOr<v1::FindCaseByReferenceResponse> FindByReference(
+      const v1::FindCaseByReferenceRequest& request) const;
   // Identity, authorization and read-your-writes for the queries.
   absl::StatusOr<workflows::Actor> BeforeQuery(grpc::CallbackServerContext* context,
                                                absl::string_view rpc, uint64_t min_position);

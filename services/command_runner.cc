@@ -66,6 +66,13 @@ absl::StatusOr<v1::SharedState> CommandRunner::CurrentShared(const std::string& 
   return state;
 }
 
+absl::StatusOr<v1::SharedState> CommandRunner::LoadShared(const std::string& stream) const {
+  v1::SharedState state;
+  state.set_stream(stream);
+  if (absl::Status s = CatchUpShared(*store_, registry_, state); !s.ok()) return s;
+  return state;
+}
+
 void CommandRunner::Execute(CaseCommandRequest request, Done done) {
   // Every field of every command, before anything is decided (see
   // workflows/field_rules.h): nothing malformed reaches a decider or the log.
@@ -193,6 +200,24 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     AnswerUnwritten(request, attempt, verified, CaseCommandResult{state, outcome, {}}, done);
     return;
   }
+  // Unique references the events claim or release: read their streams, so
+  // the claim is refused naming the holder, or guarded in the same batch.
+  const workflows::WorkflowRegistry::ReferencePlan plan = registry_.PlanReferences(*state, *events);
+  for (const std::string& name : plan.Streams()) {
+    if (context.Shared(name) != nullptr) continue;
+    absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
+    if (!shared.ok()) {
+      done(shared.status());
+      return;
+    }
+    context.shared.push_back(*std::move(shared));
+  }
+  absl::StatusOr<std::vector<workflows::SharedAppend>> references =
+      registry_.ReferenceAppends(plan, request->case_id, context);
+  if (!references.ok()) {
+    refuse(references.status());
+    return;
+  }
   if (request->preview) {
     // The case as the events would leave it; the revision and positions
     // stay what the log has.
@@ -224,25 +249,28 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   stream.expected = state->exists() ? eventstore::ExpectedRevision::Exact(state->revision())
                                     : eventstore::ExpectedRevision::NoStream();
   std::vector<eventstore::StreamAppend> shared_streams;
+  // Shared streams go in the same batch, each guarded by the revision the
+  // decision read: two cases racing for one unit or one reference cannot
+  // both commit.
+  auto add_shared = [&](workflows::SharedAppend& effect) {
+    auto it = std::find_if(shared_streams.begin(), shared_streams.end(),
+                           [&](const eventstore::StreamAppend& a) { return a.stream == effect.stream; });
+    if (it == shared_streams.end()) {
+      const v1::SharedState* read = context.Shared(effect.stream);
+      it = shared_streams.emplace(shared_streams.end());
+      it->stream = effect.stream;
+      it->expected = read != nullptr && read->exists()
+                         ? eventstore::ExpectedRevision::Exact(read->revision())
+                         : eventstore::ExpectedRevision::NoStream();
+    }
+    it->events.push_back(
+        {registry_.SharedEventType(effect.event), effect.event.SerializeAsString()});
+  };
   for (const v1::CaseEvent& event : *events) {
     stream.events.push_back({registry_.EventType(event), event.SerializeAsString()});
-    // Shared streams go in the same batch, each guarded by the revision the
-    // decision read: two cases racing for one unit cannot both commit.
-    for (workflows::SharedAppend& effect : registry_.SharedEffects(*state, event)) {
-      auto it = std::find_if(shared_streams.begin(), shared_streams.end(),
-                             [&](const eventstore::StreamAppend& a) { return a.stream == effect.stream; });
-      if (it == shared_streams.end()) {
-        const v1::SharedState* read = context.Shared(effect.stream);
-        it = shared_streams.emplace(shared_streams.end());
-        it->stream = effect.stream;
-        it->expected = read != nullptr && read->exists()
-                           ? eventstore::ExpectedRevision::Exact(read->revision())
-                           : eventstore::ExpectedRevision::NoStream();
-      }
-      it->events.push_back(
-          {registry_.SharedEventType(effect.event), effect.event.SerializeAsString()});
-    }
+    for (workflows::SharedAppend& effect : registry_.SharedEffects(*state, event)) add_shared(effect);
   }
+  for (workflows::SharedAppend& effect : *references) add_shared(effect);
   for (eventstore::StreamAppend& shared : shared_streams) append.streams.push_back(std::move(shared));
   auto decided = std::make_shared<std::vector<v1::CaseEvent>>(*std::move(events));
   store_->AppendAsync(

@@ -80,6 +80,9 @@ class CommandRunner {
   // The case folded from the log, up to `max_revision` when given.
   absl::StatusOr<v1::CaseState> Load(absl::string_view case_id,
                                      std::optional<uint64_t> max_revision = std::nullopt) const;
+  // A shared stream (an RV unit, a reference) folded from the log as it is
+  // now; exists = false when it has no records.
+  absl::StatusOr<v1::SharedState> LoadShared(const std::string& stream) const;
 
  private:
   // `verify`: read the log past the cached state (else trust the cache).

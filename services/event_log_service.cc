@@ -416,7 +416,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(grpc::CallbackServerContext* c
   absl::StatusOr<eventstore::AppendRequest> append = FromProto(*request, *actor);
   for (size_t i = 0; append.ok() && i < append->streams.size(); ++i) {
     // The views trust every record of a case stream to be a decided event.
-    if (absl::StartsWith(append->streams[i].stream, "case-")) {
+    if (workflows::IsCaseStream(append->streams[i].stream)) {
       append = absl::InvalidArgumentError(absl::StrCat(
           "streams[", i, "].stream: case streams are written by workflow commands only"));
     }

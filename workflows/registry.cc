@@ -13,30 +13,6 @@
 
 namespace tripdesk::workflows {
 
-std::string CaseStream(absl::string_view case_id) { return absl::StrCat("case-", case_id); }
-
-std::string CaseIdOfStream(absl::string_view stream) {
-  return absl::StartsWith(stream, "case-") ? std::string(stream.substr(5)) : std::string();
-}
-
-std::string StreamNameHint(absl::string_view stream) {
-  if (!CaseIdOfStream(stream).empty() || absl::StartsWith(stream, rv::UnitStream(""))) return "";
-  return absl::StrCat("streams are named case-<case id> (", CaseStream(stream),
-                      " for case ", stream, ") or unit-<vehicle number> (an RV unit)");
-}
-
-absl::Status CheckCaseId(absl::string_view case_id) {
-  if (case_id.empty()) return absl::InvalidArgumentError("case_id: is required");
-  if (case_id.size() > 64 ||
-      !std::all_of(case_id.begin(), case_id.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
-    return absl::InvalidArgumentError(
-        "case_id: must be 1 to 64 letters, digits, '-' or '_'");
-  }
-  return absl::OkStatus();
-}
-
 WorkflowRegistry::WorkflowRegistry() {
   workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
   workflows_.push_back(std::make_unique<rv::RvRentalWorkflow>());
@@ -144,6 +120,117 @@ std::vector<SharedAppend> WorkflowRegistry::SharedEffects(const v1::CaseState& s
   return workflow != nullptr ? workflow->SharedEffects(state, event) : std::vector<SharedAppend>();
 }
 
+std::vector<v1::CaseReference> WorkflowRegistry::ReferencesOf(const v1::CaseEvent& event) const {
+  std::vector<v1::CaseReference> out;
+  const Workflow* workflow = ForEvent(event);
+  if (workflow == nullptr) return out;
+  // The workflow's event message, then the event set in it.
+  const google::protobuf::Reflection* r = event.GetReflection();
+  const google::protobuf::FieldDescriptor* which =
+      r->GetOneofFieldDescriptor(event, event.GetDescriptor()->oneof_decl(0));
+  if (which == nullptr) return out;
+  const google::protobuf::Message& inner = r->GetMessage(event, which);
+  const google::protobuf::Reflection* ir = inner.GetReflection();
+  const google::protobuf::FieldDescriptor* kind =
+      ir->GetOneofFieldDescriptor(inner, inner.GetDescriptor()->oneof_decl(0));
+  if (kind == nullptr) return out;
+  for (const UniqueReferenceField& declared : workflow->UniqueReferences()) {
+    if (declared.event != kind->name()) continue;
+    const google::protobuf::Message& body = ir->GetMessage(inner, kind);
+    const google::protobuf::FieldDescriptor* field = body.GetDescriptor()->FindFieldByName(declared.field);
+    if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) continue;
+    const std::string value = absl::AsciiStrToUpper(body.GetReflection()->GetString(body, field));
+    if (value.empty()) continue;
+    v1::CaseReference& ref = out.emplace_back();
+    ref.set_kind(declared.kind);
+    ref.set_value(value);
+  }
+  return out;
+}
+
+std::vector<std::string> WorkflowRegistry::ReferenceKinds() const {
+  std::vector<std::string> kinds;
+  for (const auto& w : workflows_) {
+    for (const UniqueReferenceField& f : w->UniqueReferences()) {
+      if (std::find(kinds.begin(), kinds.end(), f.kind) == kinds.end()) kinds.push_back(f.kind);
+    }
+  }
+  return kinds;
+}
+
+std::vector<std::string> WorkflowRegistry::ReferencePlan::Streams() const {
+  std::vector<std::string> out;
+  for (const auto* list : {&claims, &releases}) {
+    for (const v1::CaseReference& r : *list) out.push_back(ReferenceStream(r.kind(), r.value()));
+  }
+  return out;
+}
+
+WorkflowRegistry::ReferencePlan WorkflowRegistry::PlanReferences(
+    const v1::CaseState& before, const std::vector<v1::CaseEvent>& events) const {
+  ReferencePlan plan;
+  auto held = [](const v1::CaseState& s, const v1::CaseReference& r) {
+    for (const v1::CaseReference& h : s.header().references()) {
+      if (h.kind() == r.kind() && h.value() == r.value()) return true;
+    }
+    return false;
+  };
+  v1::CaseState after = before;
+  EventMeta meta{before.revision(), before.last_position(), FromProto(before.updated_at()), ""};
+  for (const v1::CaseEvent& event : events) {
+    for (v1::CaseReference& ref : ReferencesOf(event)) {
+      if (!held(after, ref)) plan.claims.push_back(std::move(ref));
+    }
+    ApplyEvent(after, event, meta);
+  }
+  const Workflow* workflow = ForType(after.workflow());
+  if (workflow == nullptr || !before.exists()) return plan;
+  const v1::CaseStatus was = CaseSteps::Status(before, *workflow);
+  const v1::CaseStatus now = CaseSteps::Status(after, *workflow);
+  const bool releases = now == v1::CASE_STATUS_CANCELLED ||
+                        (now == v1::CASE_STATUS_CLOSED && workflow->ReleasesReferencesWhenClosed());
+  if (was == v1::CASE_STATUS_OPEN && releases) {
+    for (const v1::CaseReference& ref : after.header().references()) plan.releases.push_back(ref);
+  }
+  return plan;
+}
+
+absl::StatusOr<std::vector<SharedAppend>> WorkflowRegistry::ReferenceAppends(
+    const ReferencePlan& plan, const std::string& case_id, const DecisionContext& context) const {
+  std::vector<SharedAppend> out;
+  for (const v1::CaseReference& ref : plan.claims) {
+    const std::string stream = ReferenceStream(ref.kind(), ref.value());
+    const v1::SharedState* read = context.Shared(stream);
+    if (read != nullptr && read->reference().held() && read->reference().case_id() != case_id) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          ref.kind(), " ", ref.value(), " is held by case ", read->reference().case_id(),
+          ", which is open; no two open cases may share it"));
+    }
+    if (read != nullptr && read->reference().held()) continue;  // this case's already
+    SharedAppend& claim = out.emplace_back();
+    claim.stream = stream;
+    v1::ReferenceClaimed* c = claim.event.mutable_reference()->mutable_claimed();
+    c->set_kind(ref.kind());
+    c->set_value(ref.value());
+    c->set_case_id(case_id);
+  }
+  for (const v1::CaseReference& ref : plan.releases) {
+    const std::string stream = ReferenceStream(ref.kind(), ref.value());
+    const v1::SharedState* read = context.Shared(stream);
+    const bool claimed_now = std::any_of(plan.claims.begin(), plan.claims.end(), [&](const auto& c) {
+      return c.kind() == ref.kind() && c.value() == ref.value();
+    });
+    if (!claimed_now && (read == nullptr || !read->reference().held() ||
+                         read->reference().case_id() != case_id)) {
+      continue;  // not this case's to release
+    }
+    SharedAppend& release = out.emplace_back();
+    release.stream = stream;
+    release.event.mutable_reference()->mutable_released()->set_case_id(case_id);
+  }
+  return out;
+}
+
 std::string WorkflowRegistry::EventType(const v1::CaseEvent& event) const {
   if (event.has_common()) return CaseSteps::EventType(event.common());
   const Workflow* workflow = ForEvent(event);
@@ -151,6 +238,9 @@ std::string WorkflowRegistry::EventType(const v1::CaseEvent& event) const {
 }
 
 std::string WorkflowRegistry::SharedEventType(const v1::SharedEvent& event) const {
+  if (event.has_reference()) {
+    return event.reference().has_claimed() ? "ReferenceClaimed" : "ReferenceReleased";
+  }
   const Workflow* workflow = ForSharedEvent(event);
   return workflow != nullptr ? workflow->SharedEventType(event) : "Unknown";
 }
@@ -197,6 +287,21 @@ absl::Status WorkflowRegistry::ApplyShared(v1::SharedState& state,
                                            const v1::RecordEnvelope& record) const {
   v1::SharedEvent event;
   const Workflow* workflow = nullptr;
+  if (event.ParseFromString(record.payload()) && event.has_reference()) {
+    state.set_stream(record.stream());
+    state.set_exists(true);
+    state.set_revision(record.revision());
+    v1::ReferenceState& ref = *state.mutable_reference();
+    if (event.reference().has_claimed()) {
+      ref.set_kind(event.reference().claimed().kind());
+      ref.set_value(event.reference().claimed().value());
+      ref.set_case_id(event.reference().claimed().case_id());
+      ref.set_held(true);
+    } else {
+      ref.set_held(false);
+    }
+    return absl::OkStatus();
+  }
   if (!event.ParseFromString(record.payload()) ||
       (workflow = ForSharedEvent(event)) == nullptr) {
     return absl::DataLossError(absl::StrCat("record at position ", record.position(), " (",
@@ -228,8 +333,8 @@ absl::Status WorkflowRegistry::Apply(v1::CaseState& state,
   meta.position = record.position();
   meta.recorded_at = FromProto(record.recorded_at());
   meta.actor_id = record.actor_id();
-  if (state.case_id().empty() && absl::StartsWith(record.stream(), "case-")) {
-    state.set_case_id(record.stream().substr(5));
+  if (state.case_id().empty() && IsCaseStream(record.stream())) {
+    state.set_case_id(std::string(CaseIdOfStream(record.stream())));
   }
   ApplyEvent(state, event, meta);
   return absl::OkStatus();
@@ -251,8 +356,15 @@ void WorkflowRegistry::ApplyEvent(v1::CaseState& state, const v1::CaseEvent& eve
   *state.mutable_updated_at() = at;
   if (event.has_common()) {
     CaseSteps::Evolve(state, event.common(), meta, *workflow);
-  } else {
-    workflow->Evolve(state, event, meta);
+    return;
+  }
+  workflow->Evolve(state, event, meta);
+  for (v1::CaseReference& ref : ReferencesOf(event)) {
+    bool known = false;
+    for (const v1::CaseReference& h : state.header().references()) {
+      known = known || (h.kind() == ref.kind() && h.value() == ref.value());
+    }
+    if (!known) *state.mutable_header()->add_references() = std::move(ref);
   }
 }
 
@@ -279,6 +391,7 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
     }
   }
   if (!header.queue().empty()) view.set_queue(header.queue());
+  *view.mutable_references() = header.references();
   return view;
 }
 

@@ -14,19 +14,10 @@
 #include "absl/status/statusor.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "tripdesk/v1/log.pb.h"
+#include "workflows/streams.h"
 #include "workflows/workflow.h"
 
 namespace tripdesk::workflows {
-
-// Case streams are named case-<case id>.
-std::string CaseStream(absl::string_view case_id);
-// The case id of a case stream's name; empty for any other stream.
-std::string CaseIdOfStream(absl::string_view stream);
-// For a stream with no events: when its name is not a case's or a shared
-// thing's (a bare case id, say), how streams are named; else empty.
-std::string StreamNameHint(absl::string_view stream);
-// Checks a case id: 1 to 64 characters of [A-Za-z0-9_-].
-absl::Status CheckCaseId(absl::string_view case_id);
 
 class WorkflowRegistry {
  public:
@@ -50,6 +41,27 @@ class WorkflowRegistry {
                                          const DecisionContext& context) const;
   std::vector<SharedAppend> SharedEffects(const v1::CaseState& state,
                                           const v1::CaseEvent& event) const;
+  // The unique external references `event` carries (letters upper-cased).
+  std::vector<v1::CaseReference> ReferencesOf(const v1::CaseEvent& event) const;
+  // The kinds of reference every workflow declares.
+  std::vector<std::string> ReferenceKinds() const;
+  // What a decision does to unique references: the ones its events claim
+  // and, when they close or cancel the case, the ones it releases.
+  struct ReferencePlan {
+    std::vector<v1::CaseReference> claims;
+    std::vector<v1::CaseReference> releases;
+    // The reference streams to read before appending.
+    std::vector<std::string> Streams() const;
+  };
+  ReferencePlan PlanReferences(const v1::CaseState& before,
+                               const std::vector<v1::CaseEvent>& events) const;
+  // The claims and releases to append, each guarded by the reference stream
+  // as read (in `context.shared`); ALREADY_EXISTS naming the holder when
+  // another open case holds a reference the events claim.
+  absl::StatusOr<std::vector<SharedAppend>> ReferenceAppends(const ReferencePlan& plan,
+                                                             const std::string& case_id,
+                                                             const DecisionContext& context) const;
+
   // The record types of a case event and a shared event.
   std::string EventType(const v1::CaseEvent& event) const;
   std::string SharedEventType(const v1::SharedEvent& event) const;

@@ -77,6 +77,15 @@ struct StepDeclaration {
   bool opens = false;
 };
 
+// A field of one of a workflow's events that holds a unique external
+// reference: no two open cases may carry the same value (see
+// ReferenceClaimed in cases.proto).
+struct UniqueReferenceField {
+  std::string kind;   // e.g. "confirmation_number"
+  std::string event;  // the event's field in the workflow's event message, e.g. "booking_confirmed"
+  std::string field;  // the field of that event, e.g. "confirmation_number"
+};
+
 // What the log says about an event beyond its payload.
 struct EventMeta {
   uint64_t revision = 0;
@@ -134,6 +143,11 @@ class Workflow {
   // How the shared cancel step (case_steps.h) applies: empty when any open
   // stage may be cancelled, else the rule naming the workflow's own way.
   virtual std::string CancelRule(const v1::CaseState& /*state*/) const { return ""; }
+  // The fields of its events that are unique external references.
+  virtual std::vector<UniqueReferenceField> UniqueReferences() const { return {}; }
+  // Whether a case that reaches an end stage releases its references (a
+  // cancelled one always does).
+  virtual bool ReleasesReferencesWhenClosed() const { return true; }
   // Folds a shared cancel into the workflow's state (its cancelled stage).
   virtual void OnCancelled(v1::CaseState& /*state*/, const EventMeta& /*meta*/) const {}
 

@@ -279,10 +279,11 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   ASSERT_TRUE(status.ok());
   EXPECT_TRUE(clean.done());
   EXPECT_FALSE(clean.has_problem());
-  EXPECT_EQ(clean.records_checked(), 16u);
+  // The booking's 16 events, and its confirmation number claimed and released.
+  EXPECT_EQ(clean.records_checked(), 18u);
   auto [ok_code, ok_out] = Cli("audit verify");
   EXPECT_EQ(ok_code, "exited 0") << ok_out;
-  EXPECT_THAT(ok_out, HasSubstr("OK: 16 records verified"));
+  EXPECT_THAT(ok_out, HasSubstr("OK: 18 records verified"));
 
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   {
@@ -326,7 +327,7 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
 // names their positions, cases and fields, never the digits, and the CLI
 // exits 3; an admin or auditor may run it, an agent may not.
 TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithoutPrintingThem) {
-  DriveOffline("S1");  // 16 clean records
+  DriveOffline("S1");  // 16 clean records, and its confirmation number's claim and release
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   {
     eventstore::Options options;
@@ -362,10 +363,12 @@ TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithout
   }
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_TRUE(last.done());
-  EXPECT_EQ(last.records_scanned(), 19u);
+  // The booking's 16 events and its reference's claim and release, then the
+  // three appended.
+  EXPECT_EQ(last.records_scanned(), 21u);
   EXPECT_EQ(last.findings(), 3u);
   ASSERT_EQ(findings.size(), 3u);
-  EXPECT_EQ(findings[0].position(), 17u);
+  EXPECT_EQ(findings[0].position(), 19u);
   EXPECT_EQ(findings[0].case_id(), "S1");
   EXPECT_EQ(findings[0].revision(), 16u);
   EXPECT_THAT(findings[0].fields(), ::testing::ElementsAre("car_booking.note_added.text"));
@@ -379,7 +382,7 @@ TEST_F(AuditServiceTest, ScanFindsCardNumbersWrittenBeforeTheyWereRefusedWithout
 
   const auto [exit, out] = Cli("admin scan-card-numbers", "admin");
   EXPECT_EQ(exit, "exited 3") << out;
-  EXPECT_THAT(out, HasSubstr("19 records scanned, 3 hold what looks like a card number"));
+  EXPECT_THAT(out, HasSubstr("21 records scanned, 3 hold what looks like a card number"));
   EXPECT_THAT(out, HasSubstr("rv.reservation_saved.renter.name, rv.reservation_saved.renter.address.city"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("1111")));
 
@@ -427,7 +430,7 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
 
   auto [code, out] = Cli("admin rebuild --view=tracker", "admin");
   EXPECT_EQ(code, "exited 0") << out;
-  EXPECT_THAT(out, HasSubstr("tracker: 16 of 16 (done)"));
+  EXPECT_THAT(out, HasSubstr("tracker: 18 of 18 (done)"));
   auto [unknown_code, unknown_out] = Cli("admin rebuild --view=nope", "admin");
   EXPECT_EQ(unknown_code, "exited 1");
   EXPECT_THAT(unknown_out, HasSubstr("error: NOT_FOUND: no view named 'nope'"));

@@ -2,6 +2,7 @@
 // branches to the end, the views after each step, refusals that write
 // nothing, idempotent retries and views rebuilt from the log.
 #include <filesystem>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -568,6 +569,78 @@ TEST_F(CaseServiceTest, CaseStepsAndNotesPagedNewestFirst) {
   const v1::CaseView view = GetCase("N1", before);
   EXPECT_EQ(view.note_count(), 7u);
   EXPECT_EQ(view.notes_size(), 3);
+}
+
+// A confirmation number is a unique reference: two cases racing to confirm
+// the same one, exactly one wins and the other is refused naming it with
+// nothing written; cancelling the winner releases it; FindCaseByReference
+// and the CLI answer who holds it.
+TEST_F(CaseServiceTest, TwoCasesRacingForOneConfirmationNumberOneWins) {
+  v1::CommandReply reply;
+  for (const std::string id : {"U1", "U2"}) {
+    ASSERT_TRUE(Open(id, testing::Request(pick_, drop_), &reply).ok());
+    for (const CarCommand& c :
+         {testing::Identify(pick_, drop_), testing::IlCheck(false)}) {
+      MustSubmit(id, c);
+    }
+    MustSubmit(id, testing::Approval(true), kTechSpoc);
+    for (const CarCommand& c : {testing::VendorSearch(), testing::Quote(),
+                                testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED)}) {
+      MustSubmit(id, c);
+    }
+  }
+  const uint64_t before = LastPosition();
+  CarCommand booking = testing::Booking();
+  booking.mutable_confirm_booking()->set_confirmation_number("race-77");
+  grpc::Status results[2];
+  v1::CommandReply replies[2];
+  {
+    std::thread a([&] { results[0] = Submit("U1", booking, &replies[0]); });
+    std::thread b([&] { results[1] = Submit("U2", booking, &replies[1]); });
+    a.join();
+    b.join();
+  }
+  ASSERT_NE(results[0].ok(), results[1].ok()) << results[0].error_message() << " / "
+                                              << results[1].error_message();
+  const int won = results[0].ok() ? 0 : 1;
+  const std::string winner = won == 0 ? "U1" : "U2";
+  const std::string loser = won == 0 ? "U2" : "U1";
+  EXPECT_EQ(results[1 - won].error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(results[1 - won].error_message(),
+              HasSubstr("confirmation_number RACE-77 is held by case " + winner));
+  // The winner's event and its claim; nothing of the loser's.
+  EXPECT_EQ(LastPosition(), before + 2);
+  EXPECT_EQ(replies[won].view().references_size(), 1);
+  EXPECT_EQ(GetCase(loser, LastPosition()).car_booking_stage(), v1::QUOTE_ACCEPTED);
+
+  auto find = [&](const std::string& value, const std::string& kind, v1::FindCaseByReferenceResponse* out) {
+    v1::FindCaseByReferenceRequest request;
+    request.set_value(value);
+    request.set_kind(kind);
+    grpc::ClientContext context;
+    Identify(context, kAgent);
+    return cases_->FindCaseByReference(&context, request, out);
+  };
+  v1::FindCaseByReferenceResponse found;
+  ASSERT_TRUE(find("Race-77", "", &found).ok());
+  ASSERT_EQ(found.holders_size(), 1);
+  EXPECT_EQ(found.holders(0).case_id(), winner);
+  EXPECT_EQ(found.holders(0).kind(), "confirmation_number");
+  EXPECT_TRUE(found.holders(0).held());
+  EXPECT_EQ(find("NOPE-1", "", &found).error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status bad_kind = find("RACE-77", "pnr", &found);
+  EXPECT_EQ(bad_kind.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_kind.error_message(), HasSubstr("confirmation_number"));
+
+  // Cancelling the winner releases the number; the other case takes it.
+  CarCommand cancel;
+  cancel.mutable_cancel_case()->set_reason("customer booked elsewhere");
+  MustSubmit(winner, cancel, kSupervisor);
+  ASSERT_TRUE(find("RACE-77", "confirmation_number", &found).ok());
+  EXPECT_FALSE(found.holders(0).held());
+  EXPECT_TRUE(Submit(loser, booking, &reply).ok());
+  ASSERT_TRUE(find("RACE-77", "", &found).ok());
+  EXPECT_EQ(found.holders(0).case_id(), loser);
 }
 
 TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {

@@ -320,10 +320,11 @@ TEST_F(RvServiceTest, StreamNamesAndThePositionToWaitFor) {
   ASSERT_TRUE(Open("S1", testing::Retail(Day(0), Day(1)), &reply).ok());
   const int64_t due = reply.reservation().rv().balance().minor_units();
   reply = MustSubmit("S1", testing::OpenRa("304359", due));
-  // The command wrote the unit's stream too: its last position is at or
-  // after the case's own last record, and waiting for it shows the unit out.
+  // The command wrote the unit's stream too (and claimed the RA number on
+  // its reference stream): its last position is at or after the case's own
+  // last record, and waiting for it shows the unit out.
   EXPECT_GE(reply.last_position(), reply.view().last_position());
-  EXPECT_EQ(reply.last_position() - reply.first_position() + 1, 3u);
+  EXPECT_EQ(reply.last_position() - reply.first_position() + 1, 4u);
   EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304360"));
 
   for (const std::string& stream : {std::string("case-S1"), std::string("unit-304359")}) {

@@ -70,23 +70,26 @@ tripdesk case send_confirmation_email C42
 tripdesk case mark_all_vouchers_sent C42
 tripdesk case close_ticket C42 --notes="booked offline, vouchers sent" --transfer_to_us_queue
 tripdesk case update_tracker C42 --tracker_ref=ROW-77
-tripdesk case charge_service_fee C42     # prints "... log position 16"
-tripdesk case show C42 --min_position=16  # waits until the views include position 16
-tripdesk reservation show C42 --min_position=16
-tripdesk tracker --company=Acme --min_position=16
+tripdesk case charge_service_fee C42     # prints "... log position 18" (its confirmation number claimed and released: 2 more)
+tripdesk case show C42 --min_position=18  # waits until the views include position 18
+tripdesk reservation show C42 --min_position=18
+tripdesk tracker --company=Acme --min_position=18
 # --- END README WALKTHROUGH ---
 
-expect "COMPLETED (closed)" -- tripdesk case show C42 --min_position=16
-expect "K9X2Q7" -- tripdesk reservation show C42 --min_position=16
-expect "USD 25.00" -- tripdesk tracker --company=Acme --min_position=16
+expect "COMPLETED (closed)" -- tripdesk case show C42 --min_position=18
+expect "K9X2Q7" -- tripdesk reservation show C42 --min_position=18
+expect "USD 25.00" -- tripdesk tracker --company=Acme --min_position=18
+# The confirmation number was the case's while it was open, released once it completed.
+expect "no (released)" -- tripdesk case find k9x2q7
+expect "C42" -- tripdesk case find k9x2q7
 # A step out of order is refused, prints its code and exits non-zero.
 if out=$(tripdesk case create_voucher C42 --voucher_number=V-2 2>&1); then
   echo "a command on a closed case succeeded"; exit 1
 fi
 grep -q "FAILED_PRECONDITION" <<<"$out" || { echo "$out"; exit 1; }
-expect '"state":"COMPLETED"' -- tripdesk --json case show C42 --min_position=16
+expect '"state":"COMPLETED"' -- tripdesk --json case show C42 --min_position=18
 # --json writes zero values too: a closed case says "open":false.
-expect '"open":false' -- tripdesk --json case show C42 --min_position=16
+expect '"open":false' -- tripdesk --json case show C42 --min_position=18
 echo "walkthrough: C42 driven from request to fee with the CLI"
 
 # --- BEGIN README RV WALKTHROUGH ---

@@ -42,6 +42,7 @@ ABSL_DECLARE_FLAG(std::string, company);
 ABSL_FLAG(std::string, workflow, "",
           "case open: the workflow of the case ('tripdesk case commands' lists them; the server's "
           "first by default); other commands: the workflow when a name is shared");
+ABSL_FLAG(std::string, kind, "", "case find: the kind of reference (every kind when empty)");
 ABSL_FLAG(bool, preview, false,
           "case commands: show what the command would do (its events, the case after it, an RV "
           "estimate with its alternate-dates columns) and write nothing");
@@ -80,10 +81,18 @@ void PrintCase(const v1::CaseView& v) {
     t.Add({"queue", v.queue()});
   }
   t.Add({"agent", v.assigned_agent()});
+  t.Add({"status", absl::StrCat(v1::CaseStatus_Name(v.status()), ", priority ",
+                                v1::CasePriority_Name(v.priority()))});
+  if (!v.tags().empty()) t.Add({"tags", absl::StrJoin(v.tags(), ", ")});
+  for (const v1::CaseReference& r : v.references()) t.Add({r.kind(), r.value()});
   t.Add({"revision", absl::StrCat(v.revision(), " (log position ", v.last_position(), ")")});
   t.Add({"created", Time(v.created_at())});
   t.Add({"updated", Time(v.updated_at())});
   t.Add({"next", absl::StrJoin(v.allowed_commands(), ", ")});
+  t.Add({"any case", absl::StrJoin(v.allowed_case_steps(), ", ")});
+  t.Add({"notes", absl::StrCat(v.note_count(), v.note_count() > static_cast<uint64_t>(v.notes_size())
+                                                   ? " (the last shown; tripdesk case notes CASE_ID)"
+                                                   : "")});
   std::cout << t.Render();
   for (const v1::CaseNote& n : v.notes()) {
     std::cout << "note " << Time(n.at()) << " " << n.author() << ": " << n.text() << "\n";
@@ -219,6 +228,13 @@ absl::StatusOr<CommandField> FindCommand(const std::string& name,
   }
   if (found.empty()) {
     return absl::NotFoundError(absl::StrCat("no case command '", name, "'"));
+  }
+  // A name shared with a step every case has means that step (it applies
+  // to a case of any workflow); --workflow picks a workflow's own.
+  if (found.size() > 1 && wanted.empty()) {
+    for (const CommandField& f : found) {
+      if (f.workflow->message_type() == v1::CaseStepCommand::descriptor()) return f;
+    }
   }
   if (found.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -430,6 +446,58 @@ int CaseShow(const Context& ctx, const Args& args) {
     std::cout << ToJsonLine(view) << "\n";
   } else {
     PrintCase(view);
+  }
+  return 0;
+}
+
+int CaseFind(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk case find REFERENCE [--kind=confirmation_number|ra_number|...]\n";
+    return 2;
+  }
+  v1::FindCaseByReferenceRequest request;
+  request.set_value(args[0]);
+  request.set_kind(absl::GetFlag(FLAGS_kind));
+  v1::FindCaseByReferenceResponse response;
+  grpc::Status status =
+      CallCases(ctx, &v1::CaseService::Stub::FindCaseByReference, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(response) << "\n";
+    return 0;
+  }
+  Table t({"KIND", "REFERENCE", "CASE", "HELD"});
+  for (const v1::ReferenceState& h : response.holders()) {
+    t.Add({h.kind(), h.value(), h.case_id(), h.held() ? "yes" : "no (released)"});
+  }
+  std::cout << t.Render();
+  return 0;
+}
+
+int CaseNotes(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk case notes CASE_ID [--page_size=N] [--page_token=T]\n";
+    return 2;
+  }
+  v1::ListNotesRequest request;
+  request.set_case_id(args[0]);
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  v1::ListNotesResponse response;
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::ListNotes, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    std::cout << ToJsonLine(response) << "\n";
+    return 0;
+  }
+  std::cout << response.note_count() << " notes, newest first\n";
+  for (const v1::CaseNote& n : response.notes()) {
+    std::cout << "#" << n.number() << " " << Time(n.at()) << " " << n.author() << ": " << n.text()
+              << "\n";
+  }
+  if (!response.next_page_token().empty()) {
+    std::cout << "more: --page_token=" << response.next_page_token() << "\n";
   }
   return 0;
 }

@@ -175,6 +175,8 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"case open", CaseOpen},
           {"case show", CaseShow},
           {"case list", CaseList},
+          {"case find", CaseFind},
+          {"case notes", CaseNotes},
           {"case commands", CaseCommandList},
           {"reservation show", ReservationShow},
           {"tracker", TrackerList},
@@ -221,7 +223,8 @@ int main(int argc, char** argv) {
   }
   const bool case_command = positional.size() >= 2 && positional[0] == "case" &&
                             positional[1] != "show" && positional[1] != "list" &&
-                            positional[1] != "commands";
+                            positional[1] != "commands" && positional[1] != "find" &&
+                            positional[1] != "notes";
   static const std::set<std::string> kCommandFlags = {
       "server", "json", "token", "as", "dev_dir", "tls_ca_file", "tls_cert_file", "tls_key_file",
       "tls_server_name", "command_id", "case_id", "expected_revision", "preview",

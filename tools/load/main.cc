@@ -89,6 +89,12 @@ v1::Place At(const std::string& location, absl::Time t) {
   return p;
 }
 
+// A case's own confirmation number (4 to 20 letters, digits or '-'): no
+// two open cases may share one.
+std::string ConfirmationNumberOf(const std::string& case_id) {
+  return absl::StrCat("L-", absl::Hex(std::hash<std::string>()(case_id)));
+}
+
 // The commands of one case of a branch, in order.
 std::vector<Step> Script(bool offline) {
   const absl::Time pick = absl::Now() + absl::Hours(24 * 14);
@@ -444,6 +450,11 @@ class Generator {
         rv.mutable_close_rental_agreement()->set_odometer(odometer_[run.unit] + 150);
         rv.mutable_close_rental_agreement()->set_generator_tenths(generator_[run.unit] + 15);
       }
+    }
+    if (command.car_booking().has_confirm_booking()) {
+      // Confirmation numbers are unique among open cases: one per case.
+      command.mutable_car_booking()->mutable_confirm_booking()->set_confirmation_number(
+          ConfirmationNumberOf(run.case_id));
     }
     if (run.next == 0) {
       call->open.set_case_id(run.case_id);

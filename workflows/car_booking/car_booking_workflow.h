@@ -35,6 +35,9 @@ class ManualCarBookingWorkflow final : public Workflow {
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
+  std::vector<UniqueReferenceField> UniqueReferences() const override {
+    return {{"confirmation_number", "booking_confirmed", "confirmation_number"}};
+  }
   void OnCancelled(v1::CaseState& state, const EventMeta& meta) const override;
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;

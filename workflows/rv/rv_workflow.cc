@@ -13,6 +13,7 @@
 #include "workflows/rv/rv_money.h"
 #include "workflows/rv/rv_reference.h"
 #include "workflows/step_table.h"
+#include "workflows/streams.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::workflows::rv {
@@ -1209,9 +1210,6 @@ const Steps_& Table() {
 
 }  // namespace
 
-std::string UnitStream(absl::string_view vehicle_number) {
-  return absl::StrCat("unit-", vehicle_number);
-}
 
 bool IsPoBox(absl::string_view line) {
   std::string upper = absl::AsciiStrToUpper(line);

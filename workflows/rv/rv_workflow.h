@@ -17,8 +17,6 @@
 
 namespace tripdesk::workflows::rv {
 
-// unit-<vehicle number>
-std::string UnitStream(absl::string_view vehicle_number);
 
 // Whether an address line names a post-office box ("P.O. Box 12", "PO BOX",
 // "Post Office Box").
@@ -41,6 +39,9 @@ class RvRentalWorkflow final : public Workflow {
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override { return IsTerminal(state.rv().stage()); }
   std::string CancelRule(const v1::CaseState& state) const override;
+  std::vector<UniqueReferenceField> UniqueReferences() const override {
+    return {{"ra_number", "rental_agreement_opened", "ra_number"}};
+  }
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
