@@ -2,7 +2,10 @@
 
 #include "workflows/streams.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "projections/search_text.h"
 
 namespace tripdesk::projections {
 namespace {
@@ -41,13 +44,25 @@ std::string CaseIndexPrefix(char kind, absl::string_view value) {
 
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& view) {
   const std::string suffix = absl::StrCat(InvertedTime(view.updated_at()), "|", view.case_id());
-  std::vector<std::string> keys = {
-      absl::StrCat(CaseIndexPrefix('u', ""), suffix),
-      absl::StrCat(CaseIndexPrefix('s', view.state()), suffix),
-      absl::StrCat(CaseIndexPrefix('w', v1::Workflow_Name(view.workflow())), suffix),
-      absl::StrCat(CaseIndexPrefix('a', view.assigned_agent()), suffix),
+  std::vector<std::string> keys;
+  auto add = [&](char kind, absl::string_view value) {
+    std::string key = absl::StrCat(CaseIndexPrefix(kind, value), suffix);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };
-  if (!view.queue().empty()) keys.push_back(absl::StrCat(CaseIndexPrefix('q', view.queue()), suffix));
+  add('u', "");
+  add('s', view.state());
+  add('w', v1::Workflow_Name(view.workflow()));
+  add('a', view.assigned_agent());
+  add('p', v1::CasePriority_Name(view.priority()));
+  if (!view.queue().empty()) add('q', view.queue());
+  for (const std::string& word : SearchWords(view.customer().name())) add('n', word);
+  if (!view.customer().email().empty()) add('n', FoldForSearch(view.customer().email()));
+  if (!view.client_company().empty()) add('c', FoldForSearch(view.client_company()));
+  for (const v1::CaseReference& r : view.references()) add('r', FoldForSearch(r.value()));
+  if (!view.ticket_ref().empty()) add('r', FoldForSearch(view.ticket_ref()));
+  if (!view.destination().empty()) add('d', FoldForSearch(view.destination()));
+  for (const std::string& tag : view.tags()) add('t', tag);
+  if (!view.travel_from().empty()) add('f', view.travel_from());
   return keys;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "projections/case_projection.h"
+#include "projections/search_text.h"
 #include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
 #include "workflows/validation.h"
@@ -46,6 +47,85 @@ absl::Status CheckDate(absl::string_view field, absl::string_view date) {
   }
   return absl::OkStatus();
 }
+
+// ListCases' filters: which index serves a request, and whether a case
+// matches the rest.
+class CaseFilter {
+ public:
+  explicit CaseFilter(const v1::ListCasesRequest& r)
+      : r_(r),
+        customer_(SearchWords(r.customer())),
+        customer_folded_(FoldForSearch(r.customer())),
+        company_(FoldForSearch(r.client_company())),
+        reference_(FoldForSearch(r.reference())),
+        destination_(FoldForSearch(r.destination())),
+        tag_(FoldForSearch(r.tag())) {}
+
+  bool ByTravelDates() const { return IndexPrefix() == "f|"; }
+
+  // The index, most selective first.
+  std::string IndexPrefix() const {
+    if (!reference_.empty()) return CaseIndexPrefix('r', reference_);
+    if (!customer_.empty()) {
+      return CaseIndexPrefix('n', customer_folded_.find('@') != std::string::npos ? customer_folded_
+                                                                                   : customer_[0]);
+    }
+    if (!tag_.empty()) return CaseIndexPrefix('t', tag_);
+    if (!company_.empty()) return CaseIndexPrefix('c', company_);
+    if (!destination_.empty()) return CaseIndexPrefix('d', destination_);
+    if (!r_.assigned_agent().empty()) return CaseIndexPrefix('a', r_.assigned_agent());
+    if (!r_.queue().empty()) return CaseIndexPrefix('q', r_.queue());
+    if (!r_.state().empty()) return CaseIndexPrefix('s', r_.state());
+    if (!r_.travel_from().empty() || !r_.travel_to().empty()) return "f|";
+    if (r_.priority() != v1::CASE_PRIORITY_UNSPECIFIED) {
+      return CaseIndexPrefix('p', v1::CasePriority_Name(r_.priority()));
+    }
+    if (r_.workflow() != v1::WORKFLOW_UNSPECIFIED) {
+      return CaseIndexPrefix('w', v1::Workflow_Name(r_.workflow()));
+    }
+    return CaseIndexPrefix('u', "");
+  }
+
+  bool Matches(const v1::CaseView& v) const {
+    if (!r_.state().empty() && v.state() != r_.state()) return false;
+    if (!r_.queue().empty() && v.queue() != r_.queue()) return false;
+    if (!r_.assigned_agent().empty() && v.assigned_agent() != r_.assigned_agent()) return false;
+    if (r_.workflow() != v1::WORKFLOW_UNSPECIFIED && v.workflow() != r_.workflow()) return false;
+    if (r_.priority() != v1::CASE_PRIORITY_UNSPECIFIED && v.priority() != r_.priority()) return false;
+    if (!company_.empty() && FoldForSearch(v.client_company()) != company_) return false;
+    if (!destination_.empty() && FoldForSearch(v.destination()) != destination_) return false;
+    if (!tag_.empty() && std::find(v.tags().begin(), v.tags().end(), tag_) == v.tags().end()) {
+      return false;
+    }
+    if (!reference_.empty() && FoldForSearch(v.ticket_ref()) != reference_ &&
+        std::none_of(v.references().begin(), v.references().end(),
+                     [&](const v1::CaseReference& ref) { return FoldForSearch(ref.value()) == reference_; })) {
+      return false;
+    }
+    if (!customer_.empty() && FoldForSearch(v.customer().email()) != customer_folded_) {
+      const std::vector<std::string> name = SearchWords(v.customer().name());
+      for (const std::string& word : customer_) {
+        if (std::find(name.begin(), name.end(), word) == name.end()) return false;
+      }
+    }
+    if (!r_.travel_from().empty() && (v.travel_from().empty() || v.travel_from() < r_.travel_from())) {
+      return false;
+    }
+    if (!r_.travel_to().empty() && (v.travel_from().empty() || v.travel_from() > r_.travel_to())) {
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  const v1::ListCasesRequest& r_;
+  const std::vector<std::string> customer_;
+  const std::string customer_folded_;
+  const std::string company_;
+  const std::string reference_;
+  const std::string destination_;
+  const std::string tag_;
+};
 
 // Stop examining rows after this many per returned row: a selective filter
 // on a large view returns a short page and a token rather than scan it all.
@@ -87,29 +167,38 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   }
   for (const auto& [field, value] : {std::pair{"state", request.state()},
                                      std::pair{"queue", request.queue()},
-                                     std::pair{"assigned_agent", request.assigned_agent()}}) {
+                                     std::pair{"assigned_agent", request.assigned_agent()},
+                                     std::pair{"customer", request.customer()},
+                                     std::pair{"client_company", request.client_company()},
+                                     std::pair{"reference", request.reference()},
+                                     std::pair{"destination", request.destination()},
+                                     std::pair{"tag", request.tag()}}) {
     if (absl::Status s = workflows::CheckText(field, value, false); !s.ok()) return s;
+  }
+  if (absl::Status s = workflows::FirstError({CheckDate("travel_from", request.travel_from()),
+                                              CheckDate("travel_to", request.travel_to())});
+      !s.ok()) {
+    return s;
+  }
+  if (!v1::CasePriority_IsValid(request.priority())) {
+    return absl::InvalidArgumentError("priority: not a CasePriority");
   }
   if (!request.state().empty()) {
     if (absl::Status s = registry_.CheckStageName(request.workflow(), request.state()); !s.ok()) {
       return s;
     }
   }
+  const CaseFilter filter(request);
   // The most selective index the request allows; the other filters are
-  // checked on each case.
-  std::string prefix;
-  if (!request.state().empty()) {
-    prefix = CaseIndexPrefix('s', request.state());
-  } else if (!request.assigned_agent().empty()) {
-    prefix = CaseIndexPrefix('a', request.assigned_agent());
-  } else if (!request.queue().empty()) {
-    prefix = CaseIndexPrefix('q', request.queue());
-  } else if (request.workflow() != v1::WORKFLOW_UNSPECIFIED) {
-    prefix = CaseIndexPrefix('w', v1::Workflow_Name(request.workflow()));
-  } else {
-    prefix = CaseIndexPrefix('u', "");
-  }
+  // checked on each case. A travel date range is a range of the trip-start
+  // index (cases listed by that date, then most recently updated).
+  const std::string prefix = filter.IndexPrefix();
   std::string start = prefix;
+  std::string stop;  // scan no further than keys below this one (a date range)
+  if (filter.ByTravelDates()) {
+    if (!request.travel_from().empty()) start = CaseIndexPrefix('f', request.travel_from());
+    if (!request.travel_to().empty()) stop = CaseIndexPrefix('f', absl::StrCat(request.travel_to(), "~"));
+  }
   std::string skip;
   if (!request.page_token().empty()) {
     absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
@@ -127,6 +216,7 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   absl::Status scan = views_->Scan(
       family_(kCaseIndexFamily), prefix, start, [&](absl::string_view key, absl::string_view) {
         if (key == skip) return true;
+        if (!stop.empty() && key >= stop) return false;
         if (response.cases_size() >= static_cast<int>(*page_size) ||
             examined >= kScanFactor * *page_size) {
           more = true;
@@ -140,16 +230,10 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
           return false;
         }
         if (since && workflows::FromProto(view->updated_at()) < updated_since) {
-          return false;  // the index is newest first: the rest are older
+          // An index listed newest first has only older cases after this one.
+          return filter.ByTravelDates();
         }
-        if ((!request.state().empty() && view->state() != request.state()) ||
-            (!request.queue().empty() && view->queue() != request.queue()) ||
-            (!request.assigned_agent().empty() &&
-             view->assigned_agent() != request.assigned_agent()) ||
-            (request.workflow() != v1::WORKFLOW_UNSPECIFIED &&
-             view->workflow() != request.workflow())) {
-          return true;
-        }
+        if (!filter.Matches(*view)) return true;
         *response.add_cases() = *std::move(view);
         return true;
       });

@@ -643,6 +643,104 @@ TEST_F(CaseServiceTest, TwoCasesRacingForOneConfirmationNumberOneWins) {
   EXPECT_EQ(found.holders(0).case_id(), loser);
 }
 
+// ListCases' search filters: names and emails without regard to case or
+// accents, company, reference, travel dates, destination, priority,
+// assignee and tag, combined, with stable pages.
+TEST_F(CaseServiceTest, SearchFiltersFindCasesByWhatADeskKnows) {
+  struct Trip {
+    std::string id, name, email, company, ticket, drop;
+    int days_ahead;
+  };
+  const std::vector<Trip> trips = {
+      {"S1", "Zoë Müller", "Zoe.Muller@Example.com", "Société Générale", "FD-1", "SFO", 5},
+      {"S2", "ZOE BRANDT", "zb@example.com", "Acme", "FD-2", "SAN", 9},
+      {"S3", "Steven Peters", "sp@example.com", "Acme", "FD-3", "SFO", 20},
+      {"S4", "Anna Müller", "am@example.com", "Globex", "FD-4", "LAS", 40},
+  };
+  uint64_t last = 0;
+  for (const Trip& t : trips) {
+    CarCommand request = testing::Request(pick_ + absl::Hours(24 * t.days_ahead),
+                                          drop_ + absl::Hours(24 * t.days_ahead));
+    v1::ReceiveCarRequest& r = *request.mutable_receive_request();
+    r.mutable_customer()->set_name(t.name);
+    r.mutable_customer()->set_email(t.email);
+    r.set_client_company(t.company);
+    r.set_ticket_ref(t.ticket);
+    r.mutable_drop_off()->set_location(t.drop);
+    v1::CommandReply reply;
+    ASSERT_TRUE(Open(t.id, request, &reply).ok());
+    last = reply.last_position();
+  }
+  auto common = [&](const std::string& id, const std::function<void(v1::CaseStepCommand&)>& fill) {
+    v1::SubmitCommandRequest request;
+    request.set_case_id(id);
+    fill(*request.mutable_command()->mutable_common());
+    grpc::ClientContext context;
+    Identify(context, kAgent);
+    v1::CommandReply reply;
+    EXPECT_TRUE(cases_->SubmitCommand(&context, request, &reply).ok());
+    last = std::max(last, reply.last_position());
+  };
+  common("S2", [](auto& c) { c.mutable_set_priority()->set_priority(v1::CASE_PRIORITY_URGENT); });
+  common("S3", [](auto& c) { c.mutable_add_tags()->add_tags("vip"); });
+  common("S1", [](auto& c) { c.mutable_add_tags()->add_tags("VIP"); });
+  common("S4", [](auto& c) { c.mutable_assign()->set_agent("bob"); });
+
+  auto ids = [&](const std::function<void(v1::ListCasesRequest&)>& fill) {
+    v1::ListCasesRequest request;
+    fill(request);
+    v1::ListCasesResponse response;
+    grpc::Status status = ListCases(request, &response, last);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> out;
+    for (const v1::CaseView& v : response.cases()) out.push_back(v.case_id());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using ::testing::IsEmpty;
+  EXPECT_THAT(ids([](auto& r) { r.set_customer("zoe"); }), ElementsAre("S1", "S2"));
+  EXPECT_THAT(ids([](auto& r) { r.set_customer("MÜLLER"); }), ElementsAre("S1", "S4"));
+  EXPECT_THAT(ids([](auto& r) { r.set_customer("zoe muller"); }), ElementsAre("S1"));
+  EXPECT_THAT(ids([](auto& r) { r.set_customer("zoe.muller@example.COM"); }), ElementsAre("S1"));
+  EXPECT_THAT(ids([](auto& r) { r.set_client_company("societe generale"); }), ElementsAre("S1"));
+  EXPECT_THAT(ids([](auto& r) { r.set_client_company("ACME"); }), ElementsAre("S2", "S3"));
+  EXPECT_THAT(ids([](auto& r) { r.set_reference("fd-3"); }), ElementsAre("S3"));
+  EXPECT_THAT(ids([](auto& r) { r.set_destination("sfo"); }), ElementsAre("S1", "S3"));
+  EXPECT_THAT(ids([](auto& r) { r.set_priority(v1::CASE_PRIORITY_URGENT); }), ElementsAre("S2"));
+  EXPECT_THAT(ids([](auto& r) { r.set_tag("vip"); }), ElementsAre("S1", "S3"));
+  EXPECT_THAT(ids([](auto& r) { r.set_assigned_agent("bob"); }), ElementsAre("S4"));
+  EXPECT_THAT(ids([](auto& r) { r.set_tag("vip"); r.set_client_company("acme"); }), ElementsAre("S3"));
+  EXPECT_THAT(ids([](auto& r) { r.set_customer("nobody"); }), IsEmpty());
+  const std::string from = absl::FormatTime("%Y-%m-%d", pick_ + absl::Hours(24 * 8), absl::UTCTimeZone());
+  const std::string to = absl::FormatTime("%Y-%m-%d", pick_ + absl::Hours(24 * 25), absl::UTCTimeZone());
+  EXPECT_THAT(ids([&](auto& r) { r.set_travel_from(from); r.set_travel_to(to); }), ElementsAre("S2", "S3"));
+  EXPECT_THAT(ids([&](auto& r) { r.set_travel_from(from); r.set_destination("SFO"); }), ElementsAre("S3"));
+
+  // Pages of one: each case once, in the same order as one page.
+  v1::ListCasesRequest all;
+  all.set_customer("müller");
+  v1::ListCasesResponse one_page;
+  ASSERT_TRUE(ListCases(all, &one_page, last).ok());
+  std::vector<std::string> paged;
+  all.set_page_size(1);
+  for (int i = 0; i < 5; ++i) {
+    v1::ListCasesResponse page;
+    ASSERT_TRUE(ListCases(all, &page, last).ok());
+    for (const v1::CaseView& v : page.cases()) paged.push_back(v.case_id());
+    if (page.next_page_token().empty()) break;
+    all.set_page_token(page.next_page_token());
+  }
+  std::vector<std::string> whole;
+  for (const v1::CaseView& v : one_page.cases()) whole.push_back(v.case_id());
+  EXPECT_EQ(paged, whole);
+  EXPECT_EQ(whole.size(), 2u);
+
+  v1::ListCasesRequest bad;
+  bad.set_travel_from("2026-13-01");
+  v1::ListCasesResponse ignored;
+  EXPECT_EQ(ListCases(bad, &ignored, last).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
   v1::CommandReply reply;
   CarCommand request = testing::Request(pick_, drop_);

@@ -593,6 +593,14 @@ const Steps_& Table() {
   return *kSteps;
 }
 
+// The place's local date (YYYY-MM-DD); empty when it has no time.
+std::string LocalDate(const v1::Place& place) {
+  if (!place.has_time()) return "";
+  absl::TimeZone zone = absl::UTCTimeZone();
+  absl::LoadTimeZone(place.zone(), &zone);  // checked when the request was taken
+  return absl::FormatTime("%Y-%m-%d", FromProto(place.time()), zone);
+}
+
 Stage StageOf(const v1::CaseState& state) {
   return state.exists() ? state.car_booking().stage() : v1::CAR_BOOKING_STAGE_UNSPECIFIED;
 }
@@ -773,6 +781,9 @@ void ManualCarBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView
   view.set_channel(car.request().channel());
   view.set_ticket_ref(car.request().ticket_ref());
   view.set_queue(car.queue());
+  view.set_travel_from(LocalDate(car.request().pick_up()));
+  view.set_travel_to(LocalDate(car.request().drop_off()));
+  view.set_destination(car.request().drop_off().location());
   for (std::string& name : AllowedCommands(stage)) view.add_allowed_commands(std::move(name));
 }
 

@@ -1369,6 +1369,10 @@ void RvRentalWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) 
   view.mutable_customer()->set_phone(!renter.cell_phone().empty() ? renter.cell_phone()
                                                                   : renter.home_phone());
   view.set_queue(rv.reservation().booking_location());
+  view.set_client_company(rv.reservation().voucher().it_code());  // a tour's operator
+  view.set_travel_from(rv.reservation().pick_up().date());
+  view.set_travel_to(rv.reservation().drop_off().date());
+  view.set_destination(rv.reservation().drop_off().location());
   for (std::string& name : AllowedCommands(rv.stage())) view.add_allowed_commands(std::move(name));
 }
 
