@@ -2,7 +2,6 @@
 
 #include "absl/time/civil_time.h"
 #include "projections/unit_rental_projection.h"
-#include "workflows/rv/rv_workflow.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -11,7 +10,6 @@
 #include "absl/time/time.h"
 #include "projections/case_projection.h"
 #include "projections/search_text.h"
-#include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
 #include "workflows/validation.h"
 
@@ -285,28 +283,14 @@ absl::StatusOr<v1::ListNotesResponse> CaseQueries::ListNotes(const v1::ListNotes
 }
 
 absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_view case_id) const {
-  if (absl::Status s = workflows::CheckCaseId(case_id); !s.ok()) return s;
-  absl::StatusOr<std::optional<std::string>> stored = views_->Get(family_(kReservationFamily), case_id);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) {
-    // An RV case's reservation and RA are read from its folded state.
-    absl::StatusOr<v1::CaseState> state = LoadState(case_id);
-    if (state.ok() && state->workflow() == v1::WORKFLOW_RV_RENTAL) {
-      v1::ReservationView view;
-      view.set_case_id(std::string(case_id));
-      view.set_revision(state->revision());
-      view.set_car_class(state->rv().reservation().class_code());
-      *view.mutable_rv() = workflows::rv::RvRentalWorkflow::Detail(state->rv());
-      return view;
-    }
-    if (!state.ok() && state.status().code() != absl::StatusCode::kNotFound) return state.status();
+  // The booking is the workflow's, read from the case's folded state.
+  absl::StatusOr<v1::CaseState> state = LoadState(case_id);
+  if (!state.ok()) return state.status();
+  std::optional<v1::ReservationView> view = registry_.Reservation(*state);
+  if (!view.has_value()) {
     return absl::NotFoundError(absl::StrCat("case ", case_id, " has no reservation"));
   }
-  v1::ReservationView view;
-  if (!view.ParseFromString(**stored)) {
-    return absl::DataLossError(absl::StrCat("views: reservation of ", case_id, " does not decode"));
-  }
-  return view;
+  return *std::move(view);
 }
 
 absl::StatusOr<v1::ListAvailableUnitsResponse> CaseQueries::ListAvailableUnits(

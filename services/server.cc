@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "projections/case_projection.h"
-#include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
 #include "projections/unit_rental_projection.h"
 
@@ -52,7 +51,6 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
   std::vector<std::unique_ptr<projections::Projection>> views;
   views.push_back(std::make_unique<projections::CaseProjection>(registry));
-  views.push_back(std::make_unique<projections::ReservationProjection>());
   views.push_back(std::make_unique<projections::TrackerProjection>());
   views.push_back(std::make_unique<projections::UnitRentalProjection>());
   absl::StatusOr<std::unique_ptr<projections::ViewStore>> view_store =

@@ -17,7 +17,6 @@
 #include "projections/case_projection.h"
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
-#include "projections/reservation_projection.h"
 #include "projections/tracker_projection.h"
 #include "tests/testing/car_booking_commands.h"
 #include "workflows/registry.h"
@@ -146,7 +145,6 @@ void BM_RebuildAllViews(benchmark::State& state) {
     const workflows::WorkflowRegistry& registry = workflows::WorkflowRegistry::Default();
     std::vector<std::unique_ptr<projections::Projection>> views;
     views.push_back(std::make_unique<projections::CaseProjection>(registry));
-    views.push_back(std::make_unique<projections::ReservationProjection>());
     views.push_back(std::make_unique<projections::TrackerProjection>());
     auto store = projections::ViewStore::Open(
         absl::StrCat(BenchDir(), "/views-", events, "-", run++),

@@ -425,7 +425,8 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
     if (progress.done()) done.insert(progress.view());
   }
   ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(done, (std::set<std::string>{"cases", "reservations", "tracker", "unit_rentals"}));
+  // (A booking is read from its case through its workflow: no view of its own.)
+  EXPECT_EQ(done, (std::set<std::string>{"cases", "tracker", "unit_rentals"}));
   EXPECT_EQ(views(), before);
 
   auto [code, out] = Cli("admin rebuild --view=tracker", "admin");

@@ -667,10 +667,12 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
       break;
     case Ev::kCustomerGuided:
       car.set_stage(v1::CUSTOMER_GUIDED);
+      car.set_platform(v1::BOOKING_PLATFORM_IL);
       note(e.customer_guided().note());
       break;
     case Ev::kTripCreatedForCustomer:
       car.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
+      car.set_platform(v1::BOOKING_PLATFORM_IL);
       car.set_trip_id(e.trip_created_for_customer().trip_id());
       break;
     case Ev::kCustomerEmailedCarAdded:
@@ -707,6 +709,7 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
       break;
     case Ev::kBookingConfirmed:
       car.set_stage(v1::BOOKING_CONFIRMED);
+      car.set_platform(e.booking_confirmed().platform());
       *car.mutable_booking() = e.booking_confirmed();
       break;
     case Ev::kVoucherCreated:
@@ -759,6 +762,31 @@ void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent&
     case Ev::EVENT_NOT_SET:
       break;
   }
+}
+
+bool ManualCarBookingWorkflow::FillReservation(const v1::CaseState& state,
+                                               v1::ReservationView& view) const {
+  if (!state.exists()) return false;
+  const v1::ManualCarBookingState& car = state.car_booking();
+  *view.mutable_pick_up() = car.request().pick_up();
+  *view.mutable_drop_off() = car.request().drop_off();
+  view.set_car_class(car.car_class());
+  view.set_car_model(car.car_model());
+  view.set_platform(car.platform());
+  view.set_vendor_code(car.has_booking() ? car.booking().vendor_code() : car.vendor().vendor_code());
+  view.set_vendor_name(car.vendor().vendor_name());
+  if (car.has_quote()) *view.mutable_quote_amount() = car.quote().amount();
+  const v1::BookingConfirmed& b = car.booking();
+  view.set_confirmation_number(b.confirmation_number());
+  view.set_corporate_discount_id(b.corporate_discount_id());
+  view.set_billing_number(b.billing_number());
+  view.set_membership_details(b.membership_details());
+  view.set_manual_reservation_code(b.manual_reservation_code());
+  view.set_voucher_number(car.voucher_number());
+  view.set_trip_id(car.trip_id());
+  view.set_mis_billing(car.mis().billing());
+  view.set_mis_reference(car.mis().mis_reference());
+  return true;
 }
 
 bool ManualCarBookingWorkflow::IsClosed(const v1::CaseState& state) const {

@@ -35,6 +35,7 @@ class ManualCarBookingWorkflow final : public Workflow {
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
+  bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"confirmation_number", "booking_confirmed", "confirmation_number"}};
   }
