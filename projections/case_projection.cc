@@ -45,16 +45,23 @@ std::string CaseIndexPrefix(char kind, absl::string_view value) {
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& view) {
   const std::string suffix = absl::StrCat(InvertedTime(view.updated_at()), "|", view.case_id());
   std::vector<std::string> keys;
+  // Listings: most recently updated first (the key changes with each update).
+  auto add_recent = [&](char kind, absl::string_view value) {
+    keys.push_back(absl::StrCat(CaseIndexPrefix(kind, value), suffix));
+  };
+  // Search: by case id within a value, so the key stays put while the value
+  // does and an update rewrites only the keys whose values changed.
+  const std::string by_id = absl::StrCat("|", view.case_id());
   auto add = [&](char kind, absl::string_view value) {
-    std::string key = absl::StrCat(CaseIndexPrefix(kind, value), suffix);
+    std::string key = absl::StrCat(CaseIndexPrefix(kind, value), by_id);
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };
-  add('u', "");
-  add('s', view.state());
-  add('w', v1::Workflow_Name(view.workflow()));
-  add('a', view.assigned_agent());
+  add_recent('u', "");
+  add_recent('s', view.state());
+  add_recent('w', v1::Workflow_Name(view.workflow()));
+  add_recent('a', view.assigned_agent());
+  if (!view.queue().empty()) add_recent('q', view.queue());
   add('p', v1::CasePriority_Name(view.priority()));
-  if (!view.queue().empty()) add('q', view.queue());
   for (const std::string& word : SearchWords(view.customer().name())) add('n', word);
   if (!view.customer().email().empty()) add('n', FoldForSearch(view.customer().email()));
   if (!view.client_company().empty()) add('c', FoldForSearch(view.client_company()));
@@ -71,7 +78,7 @@ absl::string_view CaseIdOfIndexKey(absl::string_view key) {
   return bar == absl::string_view::npos ? absl::string_view() : key.substr(bar + 1);
 }
 
-absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::CaseEvent&,
+absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                                    ViewTxn& txn) {
   const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   absl::StatusOr<RowCache<v1::CaseState>::Entry*> entry = states_.Get(txn, case_id);
@@ -79,7 +86,7 @@ absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::C
   v1::CaseState& state = (*entry)->row;
   state.set_case_id(std::string(case_id));
   const uint64_t notes_before = state.header().note_count();
-  if (absl::Status s = registry_.Apply(state, record); !s.ok()) return s;
+  if (absl::Status s = registry_.Apply(state, record, event); !s.ok()) return s;
   // The notes this record added are the header's last ones; each gets its
   // own row, so the state stays small however many a case has.
   const auto& latest = state.header().latest_notes();
@@ -96,7 +103,8 @@ absl::Status CaseProjection::Flush(ViewTxn& txn) {
   // page's last ones, once per case.
   return states_.Flush(txn, [&](const std::string&, RowCache<v1::CaseState>::Entry& entry) {
     RowCache<v1::CaseState>::ReplaceKeys(txn, kCaseIndexFamily, entry,
-                                         CaseIndexKeys(registry_.View(entry.row)), "");
+                                         CaseIndexKeys(registry_.View(entry.row)), "",
+                                         /*value_changes=*/false);
     return absl::OkStatus();
   });
 }

@@ -21,13 +21,14 @@ inline constexpr char kCaseNotesFamily[] = "case_notes";
 std::string CaseNotesPrefix(absl::string_view case_id);
 std::string CaseNoteKey(absl::string_view case_id, uint64_t number);
 
-// Index keys: <kind>|<value>\0<inverted updated-at, 8 bytes>|<case id>, so a
-// prefix scan lists one value's cases most recently updated first. Kinds:
-// u (all), s (state), w (workflow), q (queue), a (assigned agent),
-// p (priority), n (a word of the customer's name, or the email), c (client
-// company), r (an external reference or the ticket), d (destination),
-// t (tag), f (the trip's first day, so a range scan lists a date range).
-// Text values are folded (search_text.h).
+// Index keys. Listings, most recently updated first:
+// <kind>|<value>\0<inverted updated-at, 8 bytes>|<case id> for u (all),
+// s (state), w (workflow), q (queue), a (assigned agent). Search, by case
+// id within a value (the key changes only when the value does):
+// <kind>|<value>\0|<case id> for p (priority), n (a word of the customer's
+// name, or the email), c (client company), r (an external reference or the
+// ticket), d (destination), t (tag), f (the trip's first day, so a range
+// scan lists a date range). Text values are folded (search_text.h).
 std::string CaseIndexPrefix(char kind, absl::string_view value);
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& view);
 // The case id at the end of an index key.

@@ -60,6 +60,9 @@ class CaseFilter {
         tag_(FoldForSearch(r.tag())) {}
 
   bool ByTravelDates() const { return IndexPrefix() == "f|"; }
+  // Whether the index serving the request lists the most recently updated
+  // first (listings) rather than by value and case id (search).
+  bool NewestFirst() const { return std::string("uswaq").find(IndexPrefix()[0]) != std::string::npos; }
 
   // The index, most selective first.
   std::string IndexPrefix() const {
@@ -229,7 +232,7 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
         }
         if (since && workflows::FromProto(view->updated_at()) < updated_since) {
           // An index listed newest first has only older cases after this one.
-          return filter.ByTravelDates();
+          return !filter.NewestFirst();
         }
         if (!filter.Matches(*view)) return true;
         *response.add_cases() = *std::move(view);

@@ -90,14 +90,20 @@ class RowCache {
   }
 
   // Points `entry.stored_keys` at `keys` in `family`: deletes the stored
-  // keys that are gone, puts every one of `keys` with `value`.
+  // keys that are gone, puts `keys` with `value` (only the new ones when
+  // `value` never changes, as for index keys).
   static void ReplaceKeys(ViewTxn& txn, absl::string_view family, Entry& entry,
-                          std::vector<std::string> keys, absl::string_view value) {
+                          std::vector<std::string> keys, absl::string_view value,
+                          bool value_changes = true) {
     const absl::flat_hash_set<absl::string_view> kept(keys.begin(), keys.end());
+    const absl::flat_hash_set<absl::string_view> had(entry.stored_keys.begin(),
+                                                     entry.stored_keys.end());
     for (const std::string& old : entry.stored_keys) {
       if (!kept.contains(old)) txn.Delete(family, old);
     }
-    for (const std::string& key : keys) txn.Put(family, key, std::string(value));
+    for (const std::string& key : keys) {
+      if (value_changes || !had.contains(key)) txn.Put(family, key, std::string(value));
+    }
     entry.stored_keys = std::move(keys);
   }
 

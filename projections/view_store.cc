@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "eventstore/rocksdb_logger.h"
+#include "eventstore/rocksdb_status.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -16,13 +17,9 @@
 namespace tripdesk::projections {
 namespace {
 
+// The log's conversion (eventstore/rocksdb_status.h), saying it was the views.
 absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view doing) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat("views: ", doing, ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
-  if (s.IsIOError()) return absl::UnavailableError(message);
-  return absl::InternalError(message);
+  return eventstore::FromRocksDb(s, absl::StrCat("views: ", doing));
 }
 
 class RocksDbViewStore final : public ViewStore {

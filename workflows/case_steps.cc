@@ -159,7 +159,16 @@ void Sorted(google::protobuf::RepeatedPtrField<std::string>& tags) { std::sort(t
 
 std::vector<StepDeclaration> CaseSteps::Steps() { return Table().Declarations(); }
 
-std::vector<std::string> CaseSteps::Allowed(v1::CaseStatus status) { return Table().Allowed(status); }
+const std::vector<std::string>& CaseSteps::Allowed(v1::CaseStatus status) {
+  static const auto* const kByStatus = [] {
+    auto* by_status = new std::vector<std::vector<std::string>>();
+    for (int s = 0; s <= v1::CaseStatus_MAX; ++s) {
+      by_status->push_back(Table().Allowed(static_cast<v1::CaseStatus>(s)));
+    }
+    return by_status;
+  }();
+  return (*kByStatus)[v1::CaseStatus_IsValid(status) ? status : 0];
+}
 
 v1::CaseStatus CaseSteps::Status(const v1::CaseState& state, const Workflow& workflow) {
   if (!state.exists()) return v1::CASE_STATUS_UNSPECIFIED;

@@ -38,7 +38,7 @@ class CaseSteps {
                      const Workflow& workflow);
   static std::string EventType(const v1::CaseStepEvent& event);
   // The allowed commands of a case at `status`, by name.
-  static std::vector<std::string> Allowed(v1::CaseStatus status);
+  static const std::vector<std::string>& Allowed(v1::CaseStatus status);
 };
 
 }  // namespace tripdesk::workflows

@@ -20,6 +20,27 @@ WorkflowRegistry::WorkflowRegistry() {
     for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
   }
   for (StepDeclaration& step : CaseSteps::Steps()) steps_.push_back(std::move(step));
+  const google::protobuf::Descriptor* root = v1::CaseEvent::descriptor();
+  for (const auto& w : workflows_) {
+    for (const UniqueReferenceField& declared : w->UniqueReferences()) {
+      for (int i = 0; i < root->field_count(); ++i) {
+        const google::protobuf::FieldDescriptor* workflow = root->field(i);
+        const google::protobuf::FieldDescriptor* event =
+            workflow->message_type()->FindFieldByName(declared.event);
+        const google::protobuf::FieldDescriptor* field =
+            event != nullptr && event->message_type() != nullptr
+                ? event->message_type()->FindFieldByName(declared.field)
+                : nullptr;
+        v1::CaseEvent probe;
+        probe.GetReflection()->MutableMessage(&probe, workflow);
+        if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+            !w->Owns(probe)) {
+          continue;
+        }
+        reference_fields_.push_back({workflow, event, field, declared.kind});
+      }
+    }
+  }
 }
 
 std::vector<std::string> WorkflowRegistry::RolesForCommand(absl::string_view key) const {
@@ -122,28 +143,17 @@ std::vector<SharedAppend> WorkflowRegistry::SharedEffects(const v1::CaseState& s
 
 std::vector<v1::CaseReference> WorkflowRegistry::ReferencesOf(const v1::CaseEvent& event) const {
   std::vector<v1::CaseReference> out;
-  const Workflow* workflow = ForEvent(event);
-  if (workflow == nullptr) return out;
-  // The workflow's event message, then the event set in it.
-  const google::protobuf::Reflection* r = event.GetReflection();
-  const google::protobuf::FieldDescriptor* which =
-      r->GetOneofFieldDescriptor(event, event.GetDescriptor()->oneof_decl(0));
-  if (which == nullptr) return out;
-  const google::protobuf::Message& inner = r->GetMessage(event, which);
-  const google::protobuf::Reflection* ir = inner.GetReflection();
-  const google::protobuf::FieldDescriptor* kind =
-      ir->GetOneofFieldDescriptor(inner, inner.GetDescriptor()->oneof_decl(0));
-  if (kind == nullptr) return out;
-  for (const UniqueReferenceField& declared : workflow->UniqueReferences()) {
-    if (declared.event != kind->name()) continue;
-    const google::protobuf::Message& body = ir->GetMessage(inner, kind);
-    const google::protobuf::FieldDescriptor* field = body.GetDescriptor()->FindFieldByName(declared.field);
-    if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) continue;
-    const std::string value = absl::AsciiStrToUpper(body.GetReflection()->GetString(body, field));
+  for (const ReferenceField& f : reference_fields_) {
+    const google::protobuf::Reflection* r = event.GetReflection();
+    if (!r->HasField(event, f.workflow)) continue;
+    const google::protobuf::Message& inner = r->GetMessage(event, f.workflow);
+    if (!inner.GetReflection()->HasField(inner, f.event)) continue;
+    const google::protobuf::Message& body = inner.GetReflection()->GetMessage(inner, f.event);
+    std::string value = absl::AsciiStrToUpper(body.GetReflection()->GetString(body, f.field));
     if (value.empty()) continue;
     v1::CaseReference& ref = out.emplace_back();
-    ref.set_kind(declared.kind);
-    ref.set_value(value);
+    ref.set_kind(f.kind);
+    ref.set_value(std::move(value));
   }
   return out;
 }
@@ -169,6 +179,12 @@ std::vector<std::string> WorkflowRegistry::ReferencePlan::Streams() const {
 WorkflowRegistry::ReferencePlan WorkflowRegistry::PlanReferences(
     const v1::CaseState& before, const std::vector<v1::CaseEvent>& events) const {
   ReferencePlan plan;
+  // Most decisions neither carry a reference nor hold one to release.
+  if (before.header().references().empty() &&
+      std::all_of(events.begin(), events.end(),
+                  [&](const v1::CaseEvent& e) { return ReferencesOf(e).empty(); })) {
+    return plan;
+  }
   auto held = [](const v1::CaseState& s, const v1::CaseReference& r) {
     for (const v1::CaseReference& h : s.header().references()) {
       if (h.kind() == r.kind() && h.value() == r.value()) return true;
@@ -286,24 +302,9 @@ const Workflow* WorkflowRegistry::ForSharedEvent(const v1::SharedEvent& event) c
 absl::Status WorkflowRegistry::ApplyShared(v1::SharedState& state,
                                            const v1::RecordEnvelope& record) const {
   v1::SharedEvent event;
-  const Workflow* workflow = nullptr;
-  if (event.ParseFromString(record.payload()) && event.has_reference()) {
-    state.set_stream(record.stream());
-    state.set_exists(true);
-    state.set_revision(record.revision());
-    v1::ReferenceState& ref = *state.mutable_reference();
-    if (event.reference().has_claimed()) {
-      ref.set_kind(event.reference().claimed().kind());
-      ref.set_value(event.reference().claimed().value());
-      ref.set_case_id(event.reference().claimed().case_id());
-      ref.set_held(true);
-    } else {
-      ref.set_held(false);
-    }
-    return absl::OkStatus();
-  }
-  if (!event.ParseFromString(record.payload()) ||
-      (workflow = ForSharedEvent(event)) == nullptr) {
+  const bool decoded = event.ParseFromString(record.payload());
+  const Workflow* workflow = decoded ? ForSharedEvent(event) : nullptr;
+  if (!decoded || (workflow == nullptr && !event.has_reference())) {
     return absl::DataLossError(absl::StrCat("record at position ", record.position(), " (",
                                             record.stream(), "@", record.revision(),
                                             ") is not a known shared event"));
@@ -311,7 +312,20 @@ absl::Status WorkflowRegistry::ApplyShared(v1::SharedState& state,
   state.set_stream(record.stream());
   state.set_exists(true);
   state.set_revision(record.revision());
-  workflow->EvolveShared(state, event);
+  if (workflow != nullptr) {
+    workflow->EvolveShared(state, event);
+    return absl::OkStatus();
+  }
+  // A unique reference's claim or release (the registry's own).
+  v1::ReferenceState& ref = *state.mutable_reference();
+  if (event.reference().has_claimed()) {
+    ref.set_kind(event.reference().claimed().kind());
+    ref.set_value(event.reference().claimed().value());
+    ref.set_case_id(event.reference().claimed().case_id());
+    ref.set_held(true);
+  } else {
+    ref.set_held(false);
+  }
   return absl::OkStatus();
 }
 
@@ -323,6 +337,11 @@ absl::Status WorkflowRegistry::Apply(v1::CaseState& state,
                                             record.stream(), "@", record.revision(),
                                             ") does not decode as a case event"));
   }
+  return Apply(state, record, event);
+}
+
+absl::Status WorkflowRegistry::Apply(v1::CaseState& state, const v1::RecordEnvelope& record,
+                                     const v1::CaseEvent& event) const {
   if (ForEvent(event) == nullptr &&
       !(event.has_common() && state.exists() && ForType(state.workflow()) != nullptr)) {
     return absl::DataLossError(absl::StrCat("record at position ", record.position(),
@@ -386,9 +405,7 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   if (const Workflow* w = ForType(state.workflow())) {
     w->FillView(state, view);
     view.set_status(CaseSteps::Status(state, *w));
-    for (std::string& step : CaseSteps::Allowed(view.status())) {
-      view.add_allowed_case_steps(std::move(step));
-    }
+    for (const std::string& step : CaseSteps::Allowed(view.status())) view.add_allowed_case_steps(step);
   }
   if (!header.queue().empty()) view.set_queue(header.queue());
   *view.mutable_references() = header.references();

@@ -84,6 +84,10 @@ class WorkflowRegistry {
   // Folds one stored record of `state`'s case into it. DATA_LOSS if the
   // payload does not decode or belongs to no workflow.
   absl::Status Apply(v1::CaseState& state, const v1::RecordEnvelope& record) const;
+  // The same, for a record whose payload the caller already decoded into
+  // `event` (the views decode each record once).
+  absl::Status Apply(v1::CaseState& state, const v1::RecordEnvelope& record,
+                     const v1::CaseEvent& event) const;
   // Folds a decided (not yet stored) event, as Apply would once stored.
   void ApplyEvent(v1::CaseState& state, const v1::CaseEvent& event, const EventMeta& meta) const;
 
@@ -101,6 +105,15 @@ class WorkflowRegistry {
   WorkflowRegistry();
   std::vector<std::unique_ptr<Workflow>> workflows_;
   std::vector<StepDeclaration> steps_;
+  // The declared unique reference fields, resolved once: the workflow's
+  // event field (in CaseEvent), the event's field in it, the field.
+  struct ReferenceField {
+    const google::protobuf::FieldDescriptor* workflow;
+    const google::protobuf::FieldDescriptor* event;
+    const google::protobuf::FieldDescriptor* field;
+    std::string kind;
+  };
+  std::vector<ReferenceField> reference_fields_;
 };
 
 }  // namespace tripdesk::workflows

@@ -90,9 +90,13 @@ v1::Place At(const std::string& location, absl::Time t) {
 }
 
 // A case's own confirmation number (4 to 20 letters, digits or '-'): no
-// two open cases may share one.
+// two open cases may share one. Letters only, so no run of digits looks
+// like a card number.
 std::string ConfirmationNumberOf(const std::string& case_id) {
-  return absl::StrCat("L-", absl::Hex(std::hash<std::string>()(case_id)));
+  std::string number = "L-";
+  uint64_t h = std::hash<std::string>()(case_id);
+  for (int i = 0; i < 13; ++i, h /= 26) number.push_back(static_cast<char>('A' + h % 26));
+  return number;
 }
 
 // The commands of one case of a branch, in order.
