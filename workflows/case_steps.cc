@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "workflows/step_table.h"
+#include "workflows/streams.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::workflows {
@@ -122,6 +123,20 @@ absl::StatusOr<Events> RemoveTags(const v1::RemoveTags& c, S state, Ctx) {
   return One(std::move(e));
 }
 
+absl::StatusOr<Events> LinkCase(const v1::LinkCase& c, S state, Ctx) {
+  if (absl::Status s = CheckCaseId(c.case_id()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("link_case.", s.message()));
+  }
+  if (c.case_id() == state.case_id()) {
+    return absl::InvalidArgumentError("link_case.case_id: a case is not linked to itself");
+  }
+  const auto& linked = state.header().linked_cases();
+  if (std::find(linked.begin(), linked.end(), c.case_id()) != linked.end()) return Events{};
+  Ev e;
+  e.mutable_linked()->set_case_id(c.case_id());
+  return One(std::move(e));
+}
+
 const std::vector<std::string>& Desk() {
   static const auto* const kDesk = new std::vector<std::string>{kRoleAgent, kRoleTechSpoc, kRoleSupervisor};
   return *kDesk;
@@ -148,6 +163,9 @@ const Steps_& Table() {
           {Cmd::kRemoveTags, {v1::CASE_STATUS_OPEN, v1::CASE_STATUS_CLOSED, v1::CASE_STATUS_CANCELLED},
            Desk(), "a case that exists is untagged, open or closed",
            Steps_::On(&Cmd::remove_tags, &RemoveTags)},
+          {Cmd::kLinkCase, {v1::CASE_STATUS_OPEN, v1::CASE_STATUS_CLOSED, v1::CASE_STATUS_CANCELLED},
+           Desk(), "a case that exists is linked to another, open or closed",
+           Steps_::On(&Cmd::link_case, &LinkCase)},
       },
   });
   return *kSteps;
@@ -229,6 +247,9 @@ void CaseSteps::Evolve(v1::CaseState& state, const v1::CaseStepEvent& event, con
                   tags->end());
       break;
     }
+    case Ev::kLinked:
+      header.add_linked_cases(event.linked().case_id());
+      break;
     case Ev::EVENT_NOT_SET:
       break;
   }

@@ -409,6 +409,7 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   }
   if (!header.queue().empty()) view.set_queue(header.queue());
   *view.mutable_references() = header.references();
+  *view.mutable_linked_cases() = header.linked_cases();
   return view;
 }
 

@@ -79,7 +79,7 @@ TEST(CaseSteps, AssignQueueAndPriorityAreTheSameOnEveryWorkflowAndASatisfiedStep
     EXPECT_EQ(c.View().status(), v1::CASE_STATUS_OPEN);
     EXPECT_THAT(c.View().allowed_case_steps(),
                 ElementsAre("add_note", "cancel", "assign", "transfer_to_queue", "set_priority",
-                            "add_tags", "remove_tags"));
+                            "add_tags", "remove_tags", "link_case"));
   }
 }
 
@@ -123,7 +123,7 @@ TEST(CaseSteps, CancelIsASupervisorsWhereTheWorkflowAllowsItAndEndsTheCase) {
   EXPECT_EQ(view.car_booking_stage(), v1::CANCELLED);
   EXPECT_FALSE(view.open());
   EXPECT_TRUE(view.allowed_commands().empty());
-  EXPECT_THAT(view.allowed_case_steps(), ElementsAre("add_note", "add_tags", "remove_tags"));
+  EXPECT_THAT(view.allowed_case_steps(), ElementsAre("add_note", "add_tags", "remove_tags", "link_case"));
   EXPECT_THAT(car.When(Assign("bob"), kAgent),
               Refused(absl::StatusCode::kFailedPrecondition, "a closed case takes no more commands"));
   EXPECT_THAT(car.When(Note("after the end"), kAgent), Events("NoteAdded"));
@@ -131,6 +131,21 @@ TEST(CaseSteps, CancelIsASupervisorsWhereTheWorkflowAllowsItAndEndsTheCase) {
   // An RV reservation is cancelled its own way, the seed's penalty window.
   EXPECT_THAT(cases[1].When(Cancel("changed plans"), kSupervisor),
               Refused(absl::StatusCode::kFailedPrecondition, "rv.cancel_reservation"));
+}
+
+TEST(CaseSteps, ARelatedCaseIsLinkedOnceAndNotToItself) {
+  CaseUnderTest c = std::move(OneOfEach()[0]);
+  auto link = [](const std::string& id) {
+    return Step([&](auto& s) { s.mutable_link_case()->set_case_id(id); });
+  };
+  EXPECT_THAT(c.When(link("R1"), kAgent), Events("CaseLinked"));
+  EXPECT_THAT(c.When(link("R1"), kAgent), Events());
+  EXPECT_THAT(c.When(link("C1"), kAgent),
+              Refused(absl::StatusCode::kInvalidArgument, "not linked to itself"));
+  EXPECT_THAT(c.When(link("no spaces"), kAgent),
+              Refused(absl::StatusCode::kInvalidArgument, "link_case.case_id"));
+  EXPECT_THAT(c.When(link("C7"), kAgent), Events("CaseLinked"));
+  EXPECT_THAT(c.View().linked_cases(), ElementsAre("R1", "C7"));
 }
 
 TEST(CaseSteps, ApplyOnlyToACaseThatExists) {
