@@ -32,7 +32,7 @@ dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
 # The README shows these blocks line for line.
 readme="$(dirname "$0")/../../README.md"
-for marker in "README WALKTHROUGH" "README RV WALKTHROUGH"; do
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS"; do
   sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
     while IFS= read -r line; do
       grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
@@ -102,8 +102,8 @@ rv7=(--workflow=rv --case_id=RV7 --booking_location=TUS
 tripdesk case open "${rv7[@]}" --save_as=quote --alternate_dates --preview   # F8=EST: nothing written
 tripdesk case open "${rv7[@]}" --save_as=reservation --deposit.amount="USD 250.00" \
   --deposit.card.token=tok_visa_4242 --deposit.card.last4=4242
-tripdesk reservation show RV7 --min_position=18   # the estimate: USD 891.62, balance USD 641.62
-tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=18
+tripdesk reservation show RV7 --min_position=20   # the estimate: USD 891.62, balance USD 641.62
+tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=20
 tripdesk case open_rental_agreement RV7 --vehicle_number=304359 --fuel_eighths=8 \
   --generator_tenths=880 --date_of_birth=1984-12-07 --licence.number=S123456 \
   --licence.region=CA --licence.expires=2030-12-07 \
@@ -113,10 +113,10 @@ tripdesk case extend_rental_agreement RV7 --drop_off.date="$tomorrow" --drop_off
 tripdesk case close_rental_agreement RV7 --odometer=22150 --fuel_eighths=7 \
   --generator_tenths=910 --returned.date="$tomorrow" --returned.time=1700 \
   --settle_to_card.token=tok_visa_4242 --settle_to_card.last4=4242   # two cards paid: choose one
-tripdesk reservation show RV7 --min_position=25   # charges USD 426.52, balance USD -665.10: refunded
+tripdesk reservation show RV7 --min_position=29   # charges USD 426.52, balance USD -665.10: refunded
 # --- END README RV WALKTHROUGH ---
 
-expect "balance       USD -665.10" -- tripdesk reservation show RV7 --min_position=25
+expect "balance       USD -665.10" -- tripdesk reservation show RV7 --min_position=29
 expect "RV_RA_CLOSED" -- tripdesk case show RV7 --min_position=9
 # The unit is free again once its RA closed; a walk-up RA is refused.
 expect "304359" -- tripdesk units available C25 --from_date="$today" --to_date="$tomorrow" --min_position=9
@@ -125,3 +125,32 @@ if out=$(tripdesk case open --workflow=rv --case_id=RV8 --booking_location=TUS -
 fi
 grep -q "INVALID_ARGUMENT" <<<"$out" || { echo "$out"; exit 1; }
 echo "walkthrough: RV7 reserved, rented, extended and closed with a refund with the CLI"
+
+# --- BEGIN README STEPS ---
+tripdesk case open --case_id=C43 --channel=call --customer.name="Zoë Müller" \
+  --customer.email=zoe@example.com --traveller_name="Zoë Müller" --client_company=Acme \
+  --ticket_ref=FD-1002 --queue=Support --requested_car=Compact \
+  --pick_up.location=LAX --pick_up.time="$pickup" --pick_up.zone=America/Los_Angeles \
+  --drop_off.location=SFO --drop_off.time="$dropoff" --drop_off.zone=America/Los_Angeles
+tripdesk case assign C43 --agent=bob
+tripdesk case set_priority C43 --priority=urgent
+tripdesk case add_tags C43 --tags=VIP --tags=late-return
+tripdesk case add_note C43 --text="customer called back"   # the common step (--workflow=car_booking: the workflow's own)
+tripdesk case notes C43 --page_size=20                       # newest first, with a page token
+tripdesk case list --customer=muller --travel_from="$(date -u +%Y-%m-%d)"   # Zoë Müller's cases from today
+tripdesk case list --tag=vip --client_company=acme --priority=urgent
+tripdesk case find K9X2Q7                                    # which case holds (or held) a confirmation or RA number
+# --- END README STEPS ---
+
+# A step already done writes nothing and prints where the case stands.
+last=$(tripdesk case add_tags C43 --tags=vip | sed -n 's/.*log position \([0-9]*\).*/\1/p' | head -1)
+expect "CASE_STATUS_OPEN, priority CASE_PRIORITY_URGENT" -- tripdesk case show C43 --min_position="$last"
+expect "late-return, vip" -- tripdesk case show C43 --min_position="$last"
+expect "#1 " -- tripdesk case notes C43 --min_position="$last"
+expect "customer called back" -- tripdesk case notes C43 --min_position="$last"
+expect "C43" -- tripdesk case list --customer=MÜLLER --min_position="$last"
+expect "C43" -- tripdesk case list --tag=vip --client_company=acme --priority=urgent --min_position="$last"
+if out=$(tripdesk case list --customer=nobody-here --min_position="$last" 2>&1); grep -q "C43" <<<"$out"; then
+  echo "a search for another customer listed C43"; exit 1
+fi
+echo "walkthrough: C43 assigned, prioritised, tagged, noted and found by search with the CLI"

@@ -12,6 +12,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -39,6 +41,14 @@ ABSL_DECLARE_FLAG(std::string, page_token);
 ABSL_DECLARE_FLAG(std::string, from_date);
 ABSL_DECLARE_FLAG(std::string, to_date);
 ABSL_DECLARE_FLAG(std::string, company);
+ABSL_DECLARE_FLAG(std::string, customer);
+ABSL_DECLARE_FLAG(std::string, client_company);
+ABSL_DECLARE_FLAG(std::string, reference);
+ABSL_DECLARE_FLAG(std::string, travel_from);
+ABSL_DECLARE_FLAG(std::string, travel_to);
+ABSL_DECLARE_FLAG(std::string, destination);
+ABSL_DECLARE_FLAG(std::string, priority);
+ABSL_DECLARE_FLAG(std::string, tag);
 ABSL_FLAG(std::string, workflow, "",
           "case open: the workflow of the case ('tripdesk case commands' lists them; the server's "
           "first by default); other commands: the workflow when a name is shared");
@@ -507,6 +517,22 @@ int CaseList(const Context& ctx, const Args&) {
   request.set_state(absl::GetFlag(FLAGS_state));
   request.set_queue(absl::GetFlag(FLAGS_queue));
   request.set_assigned_agent(absl::GetFlag(FLAGS_agent));
+  request.set_customer(absl::GetFlag(FLAGS_customer));
+  request.set_client_company(absl::GetFlag(FLAGS_client_company));
+  request.set_reference(absl::GetFlag(FLAGS_reference));
+  request.set_travel_from(absl::GetFlag(FLAGS_travel_from));
+  request.set_travel_to(absl::GetFlag(FLAGS_travel_to));
+  request.set_destination(absl::GetFlag(FLAGS_destination));
+  request.set_tag(absl::GetFlag(FLAGS_tag));
+  if (const std::string p = absl::AsciiStrToUpper(absl::GetFlag(FLAGS_priority)); !p.empty()) {
+    v1::CasePriority priority;
+    if (!v1::CasePriority_Parse(absl::StartsWith(p, "CASE_PRIORITY_") ? p : "CASE_PRIORITY_" + p,
+                                &priority)) {
+      std::cerr << "error: --priority takes low, normal, high or urgent\n";
+      return 2;
+    }
+    request.set_priority(priority);
+  }
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   request.set_min_position(absl::GetFlag(FLAGS_min_position));

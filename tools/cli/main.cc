@@ -45,6 +45,14 @@ ABSL_FLAG(std::string, state, "", "case list: filter by state, e.g. QUOTE_SENT")
 ABSL_FLAG(std::string, queue, "", "case list: filter by queue");
 ABSL_FLAG(std::string, agent, "", "case list: filter by assigned agent");
 ABSL_FLAG(std::string, updated_since, "", "case list: RFC 3339 time");
+ABSL_FLAG(std::string, customer, "", "case list: a word of the customer's name, or the email");
+ABSL_FLAG(std::string, client_company, "", "case list: client company");
+ABSL_FLAG(std::string, reference, "", "case list: a confirmation or RA number, or the ticket");
+ABSL_FLAG(std::string, travel_from, "", "case list: trips starting on or after, YYYY-MM-DD");
+ABSL_FLAG(std::string, travel_to, "", "case list: trips starting on or before, YYYY-MM-DD");
+ABSL_FLAG(std::string, destination, "", "case list: destination location");
+ABSL_FLAG(std::string, priority, "", "case list: low, normal, high or urgent");
+ABSL_FLAG(std::string, tag, "", "case list: a tag");
 ABSL_FLAG(uint32_t, page_size, 0, "lists: rows per page (0: the server's default)");
 ABSL_FLAG(std::string, page_token, "", "lists: the next_page_token of the previous page");
 ABSL_FLAG(std::string, from_date, "", "tracker: first date, YYYY-MM-DD");
