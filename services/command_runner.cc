@@ -179,14 +179,20 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     return;
   }
   workflows::DecisionContext context{clock_->Now(), request->actor, reference_.get(), {}};
-  for (const std::string& name : registry_.SharedStreams(request->command, *state, context)) {
-    absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
-    if (!shared.ok()) {
-      done(shared.status());
-      return;
+  // Folds the shared streams named into the context (once each).
+  auto read_shared = [&](const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      if (context.Shared(name) != nullptr) continue;
+      absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
+      if (!shared.ok()) {
+        done(shared.status());
+        return false;
+      }
+      context.shared.push_back(*std::move(shared));
     }
-    context.shared.push_back(*std::move(shared));
-  }
+    return true;
+  };
+  if (!read_shared(registry_.SharedStreams(request->command, *state, context))) return;
   absl::StatusOr<std::vector<v1::CaseEvent>> events =
       registry_.Decide(request->command, *state, context);
   if (!events.ok()) {
@@ -203,15 +209,7 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
   // Unique references the events claim or release: read their streams, so
   // the claim is refused naming the holder, or guarded in the same batch.
   const workflows::WorkflowRegistry::ReferencePlan plan = registry_.PlanReferences(*state, *events);
-  for (const std::string& name : plan.Streams()) {
-    if (context.Shared(name) != nullptr) continue;
-    absl::StatusOr<v1::SharedState> shared = CurrentShared(name);
-    if (!shared.ok()) {
-      done(shared.status());
-      return;
-    }
-    context.shared.push_back(*std::move(shared));
-  }
+  if (!read_shared(plan.Streams())) return;
   absl::StatusOr<std::vector<workflows::SharedAppend>> references =
       registry_.ReferenceAppends(plan, request->case_id, context);
   if (!references.ok()) {

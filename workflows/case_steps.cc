@@ -196,16 +196,16 @@ v1::CaseStatus CaseSteps::Status(const v1::CaseState& state, const Workflow& wor
 
 absl::StatusOr<std::vector<v1::CaseEvent>> CaseSteps::Decide(const v1::CaseStepCommand& command,
                                                             const v1::CaseState& state,
-                                                            const Workflow& workflow,
+                                                            const Workflow* workflow,
                                                             const DecisionContext& context) {
-  if (!state.exists()) {
+  if (!state.exists() || workflow == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "command.common: ", Steps_::Name(command.command_case()),
         " applies to a case that exists; a case is opened with its workflow's opening command"));
   }
-  const v1::CaseStatus status = Status(state, workflow);
+  const v1::CaseStatus status = Status(state, *workflow);
   if (command.has_cancel() && status == v1::CASE_STATUS_OPEN) {
-    if (const std::string rule = workflow.CancelRule(state); !rule.empty()) {
+    if (const std::string rule = workflow->CancelRule(state); !rule.empty()) {
       return Table().Refusal(state, status, "cancel", rule);
     }
   }

@@ -25,12 +25,12 @@ class CaseSteps {
   static std::vector<StepDeclaration> Steps();
   // Where a case stands whatever its stage: open, closed or cancelled.
   static v1::CaseStatus Status(const v1::CaseState& state, const Workflow& workflow);
-  // Decides a step on a case of `workflow`; a step already satisfied (the
-  // same agent, queue or priority; tags already there or not there)
-  // decides no events.
+  // Decides a step on a case of `workflow` (null for a case not opened,
+  // which no step applies to); a step already satisfied (the same agent,
+  // queue or priority; tags already there or not there) decides no events.
   static absl::StatusOr<std::vector<v1::CaseEvent>> Decide(const v1::CaseStepCommand& command,
                                                           const v1::CaseState& state,
-                                                          const Workflow& workflow,
+                                                          const Workflow* workflow,
                                                           const DecisionContext& context);
   // Folds one of their events into the header (and a cancel into the
   // workflow's own state).

@@ -111,11 +111,7 @@ absl::StatusOr<std::vector<v1::CaseEvent>> WorkflowRegistry::Decide(
     const v1::CaseCommand& command, const v1::CaseState& state,
     const DecisionContext& context) const {
   if (command.has_common()) {
-    const Workflow* workflow = ForType(state.workflow());
-    if (!state.exists() || workflow == nullptr) {
-      return CaseSteps::Decide(command.common(), v1::CaseState(), *workflows_.front(), context);
-    }
-    return CaseSteps::Decide(command.common(), state, *workflow, context);
+    return CaseSteps::Decide(command.common(), state, ForType(state.workflow()), context);
   }
   const Workflow* workflow = ForCommand(command);
   if (workflow == nullptr) return absl::InvalidArgumentError("command: no workflow command is set");
