@@ -153,4 +153,6 @@ expect "C43" -- tripdesk case list --tag=vip --client_company=acme --priority=ur
 if out=$(tripdesk case list --customer=nobody-here --min_position="$last" 2>&1); grep -q "C43" <<<"$out"; then
   echo "a search for another customer listed C43"; exit 1
 fi
-echo "walkthrough: C43 assigned, prioritised, tagged, noted and found by search with the CLI"
+# A command on a case takes the case as its argument: --case_id is the command's own field.
+expect "C42" -- tripdesk case link_case C43 --case_id=C42
+echo "walkthrough: C43 assigned, prioritised, tagged, noted, linked and found by search with the CLI"

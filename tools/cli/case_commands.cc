@@ -95,6 +95,7 @@ void PrintCase(const v1::CaseView& v) {
                                 v1::CasePriority_Name(v.priority()))});
   if (!v.tags().empty()) t.Add({"tags", absl::StrJoin(v.tags(), ", ")});
   for (const v1::CaseReference& r : v.references()) t.Add({r.kind(), r.value()});
+  if (!v.linked_cases().empty()) t.Add({"linked", absl::StrJoin(v.linked_cases(), ", ")});
   t.Add({"revision", absl::StrCat(v.revision(), " (log position ", v.last_position(), ")")});
   t.Add({"created", Time(v.created_at())});
   t.Add({"updated", Time(v.updated_at())});

@@ -244,9 +244,14 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) == 0) {
       const std::string name = arg.substr(2, arg.find('=') - 2);
-      const bool cli_flag = case_command ? kCommandFlags.contains(name)
-                                         : (absl::FindCommandLineFlag(name) != nullptr ||
-                                            name == "help" || name == "helpfull");
+      // --case_id names the new case of `case open`; a command on a case
+      // takes the case as its argument, so there it is the command's field
+      // (link_case's related case, say).
+      const bool opening = positional.size() >= 2 && positional[1] == "open";
+      const bool cli_flag =
+          case_command ? kCommandFlags.contains(name) && (name != "case_id" || opening)
+                       : (absl::FindCommandLineFlag(name) != nullptr || name == "help" ||
+                          name == "helpfull");
       if (cli_flag) {
         flag_argv.push_back(argv[i]);
       } else {
