@@ -188,318 +188,380 @@ absl::Status ApplyOptions(const v1::RvReference& ref, const v1::CaseState& state
   return absl::OkStatus();
 }
 
-absl::StatusOr<Events> SaveReservation(const v1::SaveRvReservation& given, S state, Ctx ctx) {
-  v1::SaveRvReservation r = given;
-  const v1::RvReference& ref = ctx.reference->proto().rv();
-  const v1::RvState& rv = state.rv();
-  const std::string cmd = "save_reservation";
-  Ev event;
-  v1::RvReservationSaved& out = *event.mutable_reservation_saved();
-  if (rv.stage() == v1::RV_LEAD) out.set_restored_from_lead(RestoreFromLead(rv.lead(), r));
+// save_reservation, phase by phase as the reservation screen is filled in:
+// each phase reads what the ones before it settled, and refuses or goes on.
+class ReservationSave {
+ public:
+  ReservationSave(const v1::SaveRvReservation& given, S state, Ctx ctx)
+      : r_(given), state_(state), ctx_(ctx), ref_(ctx.reference->proto().rv()), rv_(state.rv()),
+        out_(*event_.mutable_reservation_saved()) {}
 
-  absl::StatusOr<const v1::RvLocation*> logged_in = BookingLocation(ref, r.booking_location(), ctx.actor);
-  if (!logged_in.ok()) return logged_in.status();
-  const v1::RvLocation* booking = *logged_in;
-  r.set_booking_location(booking->code());
-  if (absl::Status s = FirstError({CheckRenter(r.renter()),
-                                   CheckFreeText("save_reservation.notes", r.notes(), false)});
-      !s.ok()) {
-    return s;
+  absl::StatusOr<Events> Run() {
+    if (rv_.stage() == v1::RV_LEAD) out_.set_restored_from_lead(RestoreFromLead(rv_.lead(), r_));
+    if (absl::Status s = WhoAndWhat(); !s.ok()) return s;
+    if (r_.save_as() == v1::RV_SAVE_AS_LEAD) return SaveLead();
+    for (absl::Status (ReservationSave::*phase)() :
+         {&ReservationSave::Dates, &ReservationSave::PassengersAndClass,
+          &ReservationSave::VoucherOrRate, &ReservationSave::Miles,
+          &ReservationSave::DepositAndKind, &ReservationSave::Discount}) {
+      if (absl::Status s = (this->*phase)(); !s.ok()) return s;
+    }
+    return Saved();
   }
-  if (!v1::RvSaveAs_IsValid(r.save_as())) {
-    return absl::InvalidArgumentError("save_reservation.save_as: unknown value");
-  }
-  const bool tour = r.has_voucher();
-  const bool was_tour = rv.reservation().has_voucher();
 
-  if (r.unfettered()) {
-    if (tour) {
-      return Refuse(state, cmd, "Tour reservations cannot be saved in Unfettered Res (backdated)");
+ private:
+  static constexpr char kCmd[] = "save_reservation";
+
+  // Who saves where, and what: the login's location, the renter, the kind
+  // of save and an unfettered (back-dating) one's permission.
+  absl::Status WhoAndWhat() {
+    absl::StatusOr<const v1::RvLocation*> logged_in = BookingLocation(ref_, r_.booking_location(), ctx_.actor);
+    if (!logged_in.ok()) return logged_in.status();
+    booking_ = *logged_in;
+    r_.set_booking_location(booking_->code());
+    if (absl::Status s = FirstError({CheckRenter(r_.renter()),
+                                     CheckFreeText("save_reservation.notes", r_.notes(), false)});
+        !s.ok()) {
+      return s;
     }
-    const v1::RvUserLimit* user = FindUser(ref, ctx.actor.id);
-    if (ctx.actor.role != kRoleSupervisor && (user == nullptr || !user->unfettered())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "the Unfettered Res Update needs the supervisor role or unfettered permission; ",
-          ctx.actor.id, " has neither"));
+    if (!v1::RvSaveAs_IsValid(r_.save_as())) {
+      return absl::InvalidArgumentError("save_reservation.save_as: unknown value");
     }
+    tour_ = r_.has_voucher();
+    was_tour_ = rv_.reservation().has_voucher();
+
+    if (r_.unfettered()) {
+      if (tour_) {
+        return Refuse(state_, kCmd, "Tour reservations cannot be saved in Unfettered Res (backdated)");
+      }
+      const v1::RvUserLimit* user = FindUser(ref_, ctx_.actor.id);
+      if (ctx_.actor.role != kRoleSupervisor && (user == nullptr || !user->unfettered())) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "the Unfettered Res Update needs the supervisor role or unfettered permission; ",
+            ctx_.actor.id, " has neither"));
+      }
+    }
+    return absl::OkStatus();
   }
 
   // A lead keeps what is known; the rest of the rules are for a quote or a
   // reservation.
-  if (r.save_as() == v1::RV_SAVE_AS_LEAD) {
-    if (rv.stage() != v1::RV_STAGE_UNSPECIFIED && rv.stage() != v1::RV_LEAD) {
-      return Refuse(state, cmd, "a quote or reservation is not turned back into a lead");
+  absl::StatusOr<Events> SaveLead() {
+    if (rv_.stage() != v1::RV_STAGE_UNSPECIFIED && rv_.stage() != v1::RV_LEAD) {
+      return Refuse(state_, kCmd, "a quote or reservation is not turned back into a lead");
     }
-    if (tour) return Refuse(state, cmd, "a tour reservation is not saved as a lead");
-    if (r.renter().cell_phone().empty() && r.renter().home_phone().empty() &&
-        r.renter().email().empty()) {
+    if (tour_) return Refuse(state_, kCmd, "a tour reservation is not saved as a lead");
+    if (r_.renter().cell_phone().empty() && r_.renter().home_phone().empty() &&
+        r_.renter().email().empty()) {
       return absl::InvalidArgumentError(
           "save_reservation.renter: a lead needs a phone number or an email to call back");
     }
-    for (const auto& [field, m] : {std::pair{"pick_up", &r.pick_up()}, {"drop_off", &r.drop_off()}}) {
+    for (const auto& [field, m] : {std::pair{"pick_up", &r_.pick_up()}, {"drop_off", &r_.drop_off()}}) {
       if (!m->date().empty()) {
         absl::StatusOr<absl::CivilMinute> t =
             ParseMoment(absl::StrCat("save_reservation.", field), *m, "0000");
         if (!t.ok()) return t.status();
-        if (absl::CivilDay(*t) - Today(ctx, m->location()) > kMaxBookingDaysAhead) {
+        if (absl::CivilDay(*t) - Today(ctx_, m->location()) > kMaxBookingDaysAhead) {
           return absl::InvalidArgumentError(absl::StrCat("save_reservation.", field, ".date: ",
                                                          m->date(), " is more than two years ahead"));
         }
       }
     }
-    if (!r.class_code().empty() && FindClass(ref, r.class_code()) == nullptr) {
+    if (!r_.class_code().empty() && FindClass(ref_, r_.class_code()) == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'",
-                       KnownCodes(ref.classes(), kCode)));
+          absl::StrCat("save_reservation.class_code: unknown class '", r_.class_code(), "'",
+                       KnownCodes(ref_.classes(), kCode)));
     }
-    out.set_saved_as(v1::RV_SAVE_AS_LEAD);
-    out.set_booking_location(r.booking_location());
-    *out.mutable_renter() = r.renter();
-    *out.mutable_pick_up() = r.pick_up();
-    *out.mutable_drop_off() = r.drop_off();
-    out.set_passengers(r.passengers());
-    out.set_class_code(r.class_code());
-    out.set_rate_code(r.rate_code());
-    out.set_notes(r.notes());
-    return Events{Wrap(std::move(event))};
+    out_.set_saved_as(v1::RV_SAVE_AS_LEAD);
+    out_.set_booking_location(r_.booking_location());
+    *out_.mutable_renter() = r_.renter();
+    *out_.mutable_pick_up() = r_.pick_up();
+    *out_.mutable_drop_off() = r_.drop_off();
+    out_.set_passengers(r_.passengers());
+    out_.set_class_code(r_.class_code());
+    out_.set_rate_code(r_.rate_code());
+    out_.set_notes(r_.notes());
+    return Events{Wrap(std::move(event_))};
   }
 
-  // Dates, times and locations.
-  absl::StatusOr<const v1::RvLocation*> pick_loc =
-      RentalLocation(ref, "save_reservation.pick_up", r.pick_up().location());
-  if (!pick_loc.ok()) return pick_loc.status();
-  absl::StatusOr<const v1::RvLocation*> drop_loc =
-      RentalLocation(ref, "save_reservation.drop_off", r.drop_off().location());
-  if (!drop_loc.ok()) return drop_loc.status();
-  absl::StatusOr<absl::CivilMinute> pick_up =
-      ParseMoment("save_reservation.pick_up", r.pick_up(), (*pick_loc)->default_pick_up_time());
-  if (!pick_up.ok()) return pick_up.status();
-  absl::StatusOr<absl::CivilMinute> drop_off =
-      ParseMoment("save_reservation.drop_off", r.drop_off(), (*drop_loc)->default_return_time());
-  if (!drop_off.ok()) return drop_off.status();
-  if (*drop_off <= *pick_up) {
-    return absl::InvalidArgumentError("save_reservation.drop_off: the return must be after the pick-up");
-  }
-  // CHOOSE COLUMN 1/2/3 of the alternate-dates estimate: the dates move
-  // with the column taken.
-  if (r.choose_column() != 0 && r.choose_column() != 2) {
-    if (r.choose_column() != 1 && r.choose_column() != 3) {
-      return absl::InvalidArgumentError("save_reservation.choose_column: 1, 2 or 3");
+  // Dates, times and locations (and CHOOSE COLUMN 1/2/3).
+  absl::Status Dates() {
+    absl::StatusOr<const v1::RvLocation*> pick_loc =
+        RentalLocation(ref_, "save_reservation.pick_up", r_.pick_up().location());
+    if (!pick_loc.ok()) return pick_loc.status();
+    absl::StatusOr<const v1::RvLocation*> drop_loc =
+        RentalLocation(ref_, "save_reservation.drop_off", r_.drop_off().location());
+    if (!drop_loc.ok()) return drop_loc.status();
+    absl::StatusOr<absl::CivilMinute> pick_up =
+        ParseMoment("save_reservation.pick_up", r_.pick_up(), (*pick_loc)->default_pick_up_time());
+    if (!pick_up.ok()) return pick_up.status();
+    absl::StatusOr<absl::CivilMinute> drop_off =
+        ParseMoment("save_reservation.drop_off", r_.drop_off(), (*drop_loc)->default_return_time());
+    if (!drop_off.ok()) return drop_off.status();
+    pick_up_ = *pick_up;
+    drop_off_ = *drop_off;
+    if (drop_off_ <= pick_up_) {
+      return absl::InvalidArgumentError("save_reservation.drop_off: the return must be after the pick-up");
     }
-    const int offset = AlternateDatesOffset(ref, ctx.actor.id);
-    if (offset == 0) {
-      return Refuse(state, cmd,
-                    absl::StrCat("alternate dates are off for ", ctx.actor.id,
-                                 ": there is no column ", r.choose_column(), " to choose"));
+    // CHOOSE COLUMN 1/2/3 of the alternate-dates estimate: the dates move
+    // with the column taken.
+    if (r_.choose_column() != 0 && r_.choose_column() != 2) {
+      if (r_.choose_column() != 1 && r_.choose_column() != 3) {
+        return absl::InvalidArgumentError("save_reservation.choose_column: 1, 2 or 3");
+      }
+      const int offset = AlternateDatesOffset(ref_, ctx_.actor.id);
+      if (offset == 0) {
+        return Refuse(state_, kCmd,
+                      absl::StrCat("alternate dates are off for ", ctx_.actor.id,
+                                   ": there is no column ", r_.choose_column(), " to choose"));
+      }
+      const int64_t minutes = int64_t{r_.choose_column() == 1 ? -offset : offset} * 24 * 60;
+      pick_up_ += minutes;
+      drop_off_ += minutes;
+      r_.mutable_pick_up()->set_date(absl::FormatCivilTime(absl::CivilDay(pick_up_)));
+      r_.mutable_drop_off()->set_date(absl::FormatCivilTime(absl::CivilDay(drop_off_)));
     }
-    const int64_t minutes = int64_t{r.choose_column() == 1 ? -offset : offset} * 24 * 60;
-    *pick_up += minutes;
-    *drop_off += minutes;
-    r.mutable_pick_up()->set_date(absl::FormatCivilTime(absl::CivilDay(*pick_up)));
-    r.mutable_drop_off()->set_date(absl::FormatCivilTime(absl::CivilDay(*drop_off)));
-  }
-  const absl::CivilDay today = Today(ctx, r.pick_up().location());
-  if (absl::CivilDay(*pick_up) - today > kMaxBookingDaysAhead) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "save_reservation.pick_up.date: ", r.pick_up().date(), " is more than two years ahead"));
-  }
-  if (RentalDays(*pick_up, *drop_off) > kMaxRentalDays) {
-    return absl::InvalidArgumentError("save_reservation.drop_off: a rental lasts at most 365 days");
-  }
-  const bool date_changed = rv.reservation().pick_up().date() != r.pick_up().date();
-  if (absl::CivilDay(*pick_up) < today && date_changed && !r.unfettered()) {
-    return Refuse(state, cmd,
-                  absl::StrCat("ERROR - Roll Date is earlier than today (pick-up ", r.pick_up().date(),
-                               ", today ", absl::FormatCivilTime(today),
-                               "); back-dating needs the Unfettered Res Update"));
+    const absl::CivilDay today = Today(ctx_, r_.pick_up().location());
+    if (absl::CivilDay(pick_up_) - today > kMaxBookingDaysAhead) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "save_reservation.pick_up.date: ", r_.pick_up().date(), " is more than two years ahead"));
+    }
+    if (RentalDays(pick_up_, drop_off_) > kMaxRentalDays) {
+      return absl::InvalidArgumentError("save_reservation.drop_off: a rental lasts at most 365 days");
+    }
+    const bool date_changed = rv_.reservation().pick_up().date() != r_.pick_up().date();
+    if (absl::CivilDay(pick_up_) < today && date_changed && !r_.unfettered()) {
+      return Refuse(state_, kCmd,
+                    absl::StrCat("ERROR - Roll Date is earlier than today (pick-up ", r_.pick_up().date(),
+                                 ", today ", absl::FormatCivilTime(today),
+                                 "); back-dating needs the Unfettered Res Update"));
+    }
+    return absl::OkStatus();
   }
 
   // Passengers and class.
-  if (r.passengers() <= 0 || r.passengers() > kMaxPassengers) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "save_reservation.passengers: the number of passengers is required (1 to ", kMaxPassengers,
-        ")"));
-  }
-  const v1::RvVehicleClass* vclass = FindClass(ref, r.class_code());
-  if (vclass == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("save_reservation.class_code: unknown class '", r.class_code(), "'",
-                     KnownCodes(ref.classes(), kCode)));
-  }
-  if (vclass->max_passengers() > 0 && r.passengers() > vclass->max_passengers()) {
-    return Refuse(state, cmd,
-                  absl::StrCat(r.passengers(), " passengers exceed the limit of ",
-                               vclass->max_passengers(), " for class ", vclass->code(),
-                               "; choose a larger class"));
-  }
-
-  // Tour voucher, or the retail rate.
-  const v1::RvTourOperator* tour_operator = nullptr;
-  v1::RvTourVoucher voucher = r.voucher();
-  if (tour || was_tour) {
-    if (booking->kind() != v1::RV_LOCATION_TOURS_USA &&
-        booking->kind() != v1::RV_LOCATION_TOURS_CANADA) {
-      return Refuse(state, cmd,
-                    absl::StrCat("To create or edit a reservation with a voucher, the user must be "
-                                 "logged in under the location INT (for USA) or CINT (Canada); you "
-                                 "are at ",
-                                 booking->code()));
+  absl::Status PassengersAndClass() {
+    if (r_.passengers() <= 0 || r_.passengers() > kMaxPassengers) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "save_reservation.passengers: the number of passengers is required (1 to ", kMaxPassengers,
+          ")"));
     }
-    if (!tour) return Refuse(state, cmd, "the tour voucher cannot be removed from a tour reservation");
-    absl::StatusOr<const v1::RvTourOperator*> found =
-        CompleteVoucher(ref, state, r.class_code(), RentalDays(*pick_up, *drop_off), voucher);
-    if (!found.ok()) return found.status();
-    tour_operator = *found;
-    if (r.rate_code().empty()) r.set_rate_code(voucher.rate_code());
-  }
-  if (FindRate(ref, r.rate_code()) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("save_reservation.rate_code: unknown rate product '", r.rate_code(), "'",
-                     KnownCodes(ref.rates(), kCode)));
-  }
-
-  // Estimated miles: hand-edited ones stay until the flag is cleared.
-  int64_t miles = 0;
-  bool edited = false;
-  if (r.has_estimated_miles()) {
-    if (r.estimated_miles() < 0 || r.estimated_miles() > kMaxMiles) {
+    const v1::RvVehicleClass* vclass = FindClass(ref_, r_.class_code());
+    if (vclass == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("save_reservation.estimated_miles: 0 to ", kMaxMiles));
+          absl::StrCat("save_reservation.class_code: unknown class '", r_.class_code(), "'",
+                       KnownCodes(ref_.classes(), kCode)));
     }
-    miles = r.estimated_miles();
-    edited = true;
-  } else if (rv.reservation().miles_edited() && !r.recalculate_miles()) {
-    miles = rv.reservation().estimated_miles();
-    edited = true;
+    if (vclass->max_passengers() > 0 && r_.passengers() > vclass->max_passengers()) {
+      return Refuse(state_, kCmd,
+                    absl::StrCat(r_.passengers(), " passengers exceed the limit of ",
+                                 vclass->max_passengers(), " for class ", vclass->code(),
+                                 "; choose a larger class"));
+    }
+    return absl::OkStatus();
   }
 
-  if (absl::Status opts = ApplyOptions(ref, state, r, out); !opts.ok()) return opts;
+  // A tour's voucher, or the retail rate.
+  absl::Status VoucherOrRate() {
+    voucher_ = r_.voucher();
+    if (tour_ || was_tour_) {
+      if (booking_->kind() != v1::RV_LOCATION_TOURS_USA &&
+          booking_->kind() != v1::RV_LOCATION_TOURS_CANADA) {
+        return Refuse(state_, kCmd,
+                      absl::StrCat("To create or edit a reservation with a voucher, the user must be "
+                                   "logged in under the location INT (for USA) or CINT (Canada); you "
+                                   "are at ",
+                                   booking_->code()));
+      }
+      if (!tour_) return Refuse(state_, kCmd, "the tour voucher cannot be removed from a tour reservation");
+      absl::StatusOr<const v1::RvTourOperator*> found =
+          CompleteVoucher(ref_, state_, r_.class_code(), RentalDays(pick_up_, drop_off_), voucher_);
+      if (!found.ok()) return found.status();
+      tour_operator_ = *found;
+      if (r_.rate_code().empty()) r_.set_rate_code(voucher_.rate_code());
+    }
+    if (FindRate(ref_, r_.rate_code()) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("save_reservation.rate_code: unknown rate product '", r_.rate_code(), "'",
+                       KnownCodes(ref_.rates(), kCode)));
+    }
+    return absl::OkStatus();
+  }
 
-  // Deposit, and quote or reservation.
-  const std::string currency = FindRate(ref, r.rate_code())->currency();
-  const v1::RvDeposit* deposit = nullptr;
-  if (HasDeposit(r.deposit())) {
-    if (absl::Status s = CheckDeposit("save_reservation.deposit", r.deposit(), currency); !s.ok()) {
-      return s;
+  // Estimated miles (hand-edited ones stay until the flag is cleared) and
+  // the options.
+  absl::Status Miles() {
+    if (r_.has_estimated_miles()) {
+      if (r_.estimated_miles() < 0 || r_.estimated_miles() > kMaxMiles) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("save_reservation.estimated_miles: 0 to ", kMaxMiles));
+      }
+      miles_ = r_.estimated_miles();
+      edited_ = true;
+    } else if (rv_.reservation().miles_edited() && !r_.recalculate_miles()) {
+      miles_ = rv_.reservation().estimated_miles();
+      edited_ = true;
     }
-    deposit = &r.deposit();
+
+    if (absl::Status opts = ApplyOptions(ref_, state_, r_, out_); !opts.ok()) return opts;
+    return absl::OkStatus();
   }
-  const int64_t deposits =
-      rv.deposits_total().minor_units() + (deposit ? deposit->amount().minor_units() : 0);
-  v1::RvSaveAs save_as = r.save_as();
-  if (tour) {
-    if (save_as == v1::RV_SAVE_AS_QUOTE) {
-      return Refuse(state, cmd, "a tour reservation is saved as a reservation, not a quotation");
+
+  // The deposit, and whether this is a quote or a reservation.
+  absl::Status DepositAndKind() {
+    const std::string currency = FindRate(ref_, r_.rate_code())->currency();
+    if (HasDeposit(r_.deposit())) {
+      if (absl::Status s = CheckDeposit("save_reservation.deposit", r_.deposit(), currency); !s.ok()) {
+        return s;
+      }
+      deposit_ = &r_.deposit();
     }
-    save_as = v1::RV_SAVE_AS_RESERVATION;
-  } else if (rv.stage() == v1::RV_RESERVED) {
-    if (save_as == v1::RV_SAVE_AS_QUOTE) {
-      return Refuse(state, cmd, "a reservation is not turned back into a quotation");
+    const int64_t deposits =
+        rv_.deposits_total().minor_units() + (deposit_ ? deposit_->amount().minor_units() : 0);
+    save_as_ = r_.save_as();
+    if (tour_) {
+      if (save_as_ == v1::RV_SAVE_AS_QUOTE) {
+        return Refuse(state_, kCmd, "a tour reservation is saved as a reservation, not a quotation");
+      }
+      save_as_ = v1::RV_SAVE_AS_RESERVATION;
+    } else if (rv_.stage() == v1::RV_RESERVED) {
+      if (save_as_ == v1::RV_SAVE_AS_QUOTE) {
+        return Refuse(state_, kCmd, "a reservation is not turned back into a quotation");
+      }
+      save_as_ = v1::RV_SAVE_AS_RESERVATION;
+    } else if (deposits > 0) {
+      if (save_as_ == v1::RV_SAVE_AS_QUOTE) {
+        return Refuse(state_, kCmd, "a deposit was taken, so this is a reservation, not a quotation");
+      }
+      save_as_ = v1::RV_SAVE_AS_RESERVATION;
+    } else if (save_as_ == v1::RV_SAVE_AS_UNSPECIFIED) {
+      return Refuse(state_, kCmd,
+                    "IS THIS A (Q)UOTATION OR A (R)ESERVATION? No deposit was taken: set save_as "
+                    "to RV_SAVE_AS_QUOTE or RV_SAVE_AS_RESERVATION");
     }
-    save_as = v1::RV_SAVE_AS_RESERVATION;
-  } else if (deposits > 0) {
-    if (save_as == v1::RV_SAVE_AS_QUOTE) {
-      return Refuse(state, cmd, "a deposit was taken, so this is a reservation, not a quotation");
+    if (!tour_) {
+      if (r_.renter().cell_phone().empty() && r_.renter().home_phone().empty()) {
+        return Refuse(state_, kCmd, "A phone number is required to save a retail reservation");
+      }
+      if (!HasAddress(r_.renter().address())) {
+        return Refuse(state_, kCmd,
+                      "The address is a required field for a retail reservation (street and city)");
+      }
     }
-    save_as = v1::RV_SAVE_AS_RESERVATION;
-  } else if (save_as == v1::RV_SAVE_AS_UNSPECIFIED) {
-    return Refuse(state, cmd,
-                  "IS THIS A (Q)UOTATION OR A (R)ESERVATION? No deposit was taken: set save_as "
-                  "to RV_SAVE_AS_QUOTE or RV_SAVE_AS_RESERVATION");
-  }
-  if (!tour) {
-    if (r.renter().cell_phone().empty() && r.renter().home_phone().empty()) {
-      return Refuse(state, cmd, "A phone number is required to save a retail reservation");
+    if (save_as_ == v1::RV_SAVE_AS_QUOTE && r_.renter().email().empty()) {
+      return Refuse(state_, kCmd, "If saving as a Quote, an E-Mail Address is required");
     }
-    if (!HasAddress(r.renter().address())) {
-      return Refuse(state, cmd,
-                    "The address is a required field for a retail reservation (street and city)");
+    const int64_t minimum = ref_.control().minimum_reservation_deposit().minor_units();
+    if (save_as_ == v1::RV_SAVE_AS_RESERVATION && !tour_ && !r_.unfettered() && deposits < minimum) {
+      if (booking_->kind() != v1::RV_LOCATION_CENTRAL) {
+        return Refuse(state_, kCmd, absl::StrCat("Minimum Deposit (", Amount(minimum), ") Required"));
+      }
+      if (!r_.confirm_without_deposit()) {
+        return Refuse(state_, kCmd,
+                      absl::StrCat("SAVE RES WITHOUT A MINIMUM DEPOSIT OK? The minimum is ",
+                                   Amount(minimum), "; set confirm_without_deposit to save without it"));
+      }
+      out_.set_saved_without_minimum_deposit(true);
     }
-  }
-  if (save_as == v1::RV_SAVE_AS_QUOTE && r.renter().email().empty()) {
-    return Refuse(state, cmd, "If saving as a Quote, an E-Mail Address is required");
-  }
-  const int64_t minimum = ref.control().minimum_reservation_deposit().minor_units();
-  if (save_as == v1::RV_SAVE_AS_RESERVATION && !tour && !r.unfettered() && deposits < minimum) {
-    if (booking->kind() != v1::RV_LOCATION_CENTRAL) {
-      return Refuse(state, cmd, absl::StrCat("Minimum Deposit (", Amount(minimum), ") Required"));
-    }
-    if (!r.confirm_without_deposit()) {
-      return Refuse(state, cmd,
-                    absl::StrCat("SAVE RES WITHOUT A MINIMUM DEPOSIT OK? The minimum is ",
-                                 Amount(minimum), "; set confirm_without_deposit to save without it"));
-    }
-    out.set_saved_without_minimum_deposit(true);
+    return absl::OkStatus();
   }
 
   // A retail discount: a share of time and mileage and/or an amount.
-  const v1::RvRateProduct* rate = FindRate(ref, r.rate_code());
-  if (r.discount_bp() < 0 || r.discount_bp() > 10000) {
-    return absl::InvalidArgumentError(
-        "save_reservation.discount_bp: 0 to 10000 basis points (100%)");
-  }
-  if (r.has_discount()) {
-    if (absl::Status s = CheckMoney("save_reservation.discount", r.discount()); !s.ok()) return s;
-    if (r.discount().currency() != rate->currency()) {
-      return absl::InvalidArgumentError(absl::StrCat("save_reservation.discount.currency: the rate ",
-                                                     rate->code(), " is in ", rate->currency()));
+  absl::Status Discount() {
+    const v1::RvRateProduct* rate = FindRate(ref_, r_.rate_code());
+    if (r_.discount_bp() < 0 || r_.discount_bp() > 10000) {
+      return absl::InvalidArgumentError(
+          "save_reservation.discount_bp: 0 to 10000 basis points (100%)");
     }
-  }
-  if ((r.discount_bp() > 0 || r.discount().minor_units() > 0) && tour) {
-    return absl::InvalidArgumentError(
-        "save_reservation.discount_bp: a tour's discount goes on its voucher (voucher.discount_bp)");
+    if (r_.has_discount()) {
+      if (absl::Status s = CheckMoney("save_reservation.discount", r_.discount()); !s.ok()) return s;
+      if (r_.discount().currency() != rate->currency()) {
+        return absl::InvalidArgumentError(absl::StrCat("save_reservation.discount.currency: the rate ",
+                                                       rate->code(), " is in ", rate->currency()));
+      }
+    }
+    if ((r_.discount_bp() > 0 || r_.discount().minor_units() > 0) && tour_) {
+      return absl::InvalidArgumentError(
+          "save_reservation.discount_bp: a tour's discount goes on its voucher (voucher.discount_bp)");
+    }
+    return absl::OkStatus();
   }
 
   // The saved reservation and its estimate.
-  out.set_discount_bp(r.discount_bp());
-  if (r.discount().minor_units() > 0) *out.mutable_discount() = r.discount();
-  out.set_saved_as(save_as);
-  out.set_booking_location(r.booking_location());
-  *out.mutable_renter() = r.renter();
-  *out.mutable_pick_up() = MomentOf(*pick_up, r.pick_up().location());
-  *out.mutable_drop_off() = MomentOf(*drop_off, r.drop_off().location());
-  out.set_passengers(r.passengers());
-  out.set_class_code(r.class_code());
-  out.set_rate_code(r.rate_code());
-  out.set_miles_edited(edited);
-  *out.mutable_options() = r.options();
-  out.set_pay_by_card(r.pay_by_card());
-  out.set_auth_code(r.auth_code());
-  out.set_notes(r.notes());
-  if (tour) *out.mutable_voucher() = voucher;
-  out.set_unfettered(r.unfettered());
-  if (edited) out.set_estimated_miles(miles);
+  absl::StatusOr<Events> Saved() {
+    out_.set_discount_bp(r_.discount_bp());
+    if (r_.discount().minor_units() > 0) *out_.mutable_discount() = r_.discount();
+    out_.set_saved_as(save_as_);
+    out_.set_booking_location(r_.booking_location());
+    *out_.mutable_renter() = r_.renter();
+    *out_.mutable_pick_up() = MomentOf(pick_up_, r_.pick_up().location());
+    *out_.mutable_drop_off() = MomentOf(drop_off_, r_.drop_off().location());
+    out_.set_passengers(r_.passengers());
+    out_.set_class_code(r_.class_code());
+    out_.set_rate_code(r_.rate_code());
+    out_.set_miles_edited(edited_);
+    *out_.mutable_options() = r_.options();
+    out_.set_pay_by_card(r_.pay_by_card());
+    out_.set_auth_code(r_.auth_code());
+    out_.set_notes(r_.notes());
+    if (tour_) *out_.mutable_voucher() = voucher_;
+    out_.set_unfettered(r_.unfettered());
+    if (edited_) out_.set_estimated_miles(miles_);
 
-  EstimateInput input = ReservationInput(out);
-  if (tour) {
-    // The voucher estimate: what the tour operator pays.
-    input.rate_code = voucher.rate_code();
-    input.drop_off = input.pick_up + int64_t{voucher.days()} * 24 * 60;
-    if (!edited) input.edited_miles.reset();
-    input.flat_tax_bp = tour_operator->flat_tax_bp();
-    input.discount_bp = voucher.discount_bp();
-    input.discount_cents = voucher.discount().minor_units();
-    input.options.clear();
-    for (const std::string& code : voucher.included_options()) {
-      if (code != "MILES") input.options.emplace_back(code, 1);
+    EstimateInput input = ReservationInput(out_);
+    if (tour_) {
+      // The voucher estimate: what the tour operator pays.
+      input.rate_code = voucher_.rate_code();
+      input.drop_off = input.pick_up + int64_t{voucher_.days()} * 24 * 60;
+      if (!edited_) input.edited_miles.reset();
+      input.flat_tax_bp = tour_operator_->flat_tax_bp();
+      input.discount_bp = voucher_.discount_bp();
+      input.discount_cents = voucher_.discount().minor_units();
+      input.options.clear();
+      for (const std::string& code : voucher_.included_options()) {
+        if (code != "MILES") input.options.emplace_back(code, 1);
+      }
     }
+    if (r_.alternate_dates() && AlternateDatesOffset(ref_, ctx_.actor.id) == 0) {
+      out_.add_warnings(absl::StrCat("ALTERNATE DATES ARE OFF FOR ", ctx_.actor.id));
+    }
+    if (r_.alternate_dates() && AlternateDatesOffset(ref_, ctx_.actor.id) > 0) {
+      absl::StatusOr<std::vector<v1::RvEstimate>> columns = EstimateWithAlternates(ref_, input);
+      if (!columns.ok()) return columns.status();
+      *out_.mutable_estimate() = (*columns)[1];
+      *out_.add_alternates() = (*columns)[0];
+      *out_.add_alternates() = (*columns)[2];
+    } else {
+      absl::StatusOr<v1::RvEstimate> estimate = Estimate(ref_, input);
+      if (!estimate.ok()) return estimate.status();
+      *out_.mutable_estimate() = *std::move(estimate);
+    }
+    out_.set_estimated_miles(out_.estimate().estimated_miles());
+    return WithDeposit(std::move(event_), deposit_, rv_.deposits_total(), false);
   }
-  if (r.alternate_dates() && AlternateDatesOffset(ref, ctx.actor.id) == 0) {
-    out.add_warnings(absl::StrCat("ALTERNATE DATES ARE OFF FOR ", ctx.actor.id));
-  }
-  if (r.alternate_dates() && AlternateDatesOffset(ref, ctx.actor.id) > 0) {
-    absl::StatusOr<std::vector<v1::RvEstimate>> columns = EstimateWithAlternates(ref, input);
-    if (!columns.ok()) return columns.status();
-    *out.mutable_estimate() = (*columns)[1];
-    *out.add_alternates() = (*columns)[0];
-    *out.add_alternates() = (*columns)[2];
-  } else {
-    absl::StatusOr<v1::RvEstimate> estimate = Estimate(ref, input);
-    if (!estimate.ok()) return estimate.status();
-    *out.mutable_estimate() = *std::move(estimate);
-  }
-  out.set_estimated_miles(out.estimate().estimated_miles());
-  return WithDeposit(std::move(event), deposit, rv.deposits_total(), false);
+
+  v1::SaveRvReservation r_;
+  S state_;
+  Ctx ctx_;
+  const v1::RvReference& ref_;
+  const v1::RvState& rv_;
+  Ev event_;
+  v1::RvReservationSaved& out_;  // in event_
+  const v1::RvLocation* booking_ = nullptr;
+  bool tour_ = false;
+  bool was_tour_ = false;
+  absl::CivilMinute pick_up_;
+  absl::CivilMinute drop_off_;
+  const v1::RvTourOperator* tour_operator_ = nullptr;
+  v1::RvTourVoucher voucher_;
+  int64_t miles_ = 0;
+  bool edited_ = false;
+  const v1::RvDeposit* deposit_ = nullptr;  // in r_
+  v1::RvSaveAs save_as_ = v1::RV_SAVE_AS_UNSPECIFIED;
+};
+
+absl::StatusOr<Events> SaveReservation(const v1::SaveRvReservation& given, S state, Ctx ctx) {
+  return ReservationSave(given, state, ctx).Run();
 }
 
 // ---- cancel_reservation ----
