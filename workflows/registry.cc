@@ -56,14 +56,14 @@ std::vector<std::string> WorkflowRegistry::RolesForCommand(absl::string_view key
 
 v1::DescribeWorkflowsResponse WorkflowRegistry::Describe() const {
   v1::DescribeWorkflowsResponse out;
-  for (const auto& w : workflows_) {
+  auto describe = [&](v1::Workflow type, const google::protobuf::EnumDescriptor& stages,
+                      const std::vector<StepDeclaration>& steps) {
     v1::WorkflowDescription* d = out.add_workflows();
-    d->set_workflow(w->type());
-    const google::protobuf::EnumDescriptor& stages = w->Stages();
+    d->set_workflow(type);
     for (int i = 0; i < stages.value_count(); ++i) {
       if (stages.value(i)->number() != 0) d->add_stages(stages.value(i)->name());
     }
-    for (const StepDeclaration& step : w->Steps()) {
+    for (const StepDeclaration& step : steps) {
       d->set_name(step.workflow);
       v1::WorkflowStep* s = d->add_steps();
       s->set_command(step.command);
@@ -72,7 +72,11 @@ v1::DescribeWorkflowsResponse WorkflowRegistry::Describe() const {
       s->set_rule(step.rule);
       s->set_opens(step.opens);
     }
-  }
+  };
+  for (const auto& w : workflows_) describe(w->type(), w->Stages(), w->Steps());
+  // The steps every case has, on a case of any workflow; their "stages" are
+  // the case's status.
+  describe(v1::WORKFLOW_UNSPECIFIED, *v1::CaseStatus_descriptor(), CaseSteps::Steps());
   return out;
 }
 

@@ -42,6 +42,7 @@ done
 # The command list is the server's declared steps, with their roles.
 expect "case save_reservation (or case open)" -- tripdesk case commands
 expect "roles: tech_spoc; after: AWAITING_TECH_SPOC" -- tripdesk case commands
+expect "case link_case --case_id" -- tripdesk case commands   # the steps every case has
 
 # --- BEGIN README WALKTHROUGH ---
 tripdesk case open --case_id=C42 --channel=email \

@@ -40,7 +40,10 @@ TEST(StepDeclarations, EachWorkflowOpensWithOneCommand) {
   ASSERT_GE(described.workflows_size(), 2);
   // The first is the default a client opens.
   EXPECT_EQ(described.workflows(0).name(), "car_booking");
+  // The steps every case has come last and open nothing.
+  EXPECT_EQ(described.workflows().rbegin()->name(), "common");
   for (const v1::WorkflowDescription& w : described.workflows()) {
+    if (w.workflow() == v1::WORKFLOW_UNSPECIFIED) continue;
     std::vector<std::string> opening;
     for (const v1::WorkflowStep& step : w.steps()) {
       if (!step.opens()) continue;
