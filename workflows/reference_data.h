@@ -1,6 +1,8 @@
 // ReferenceData: the business facts the workflows look up (vendors and
-// their manual reservation codes, the fee schedule, email templates),
-// parsed from protobuf text format and checked as a whole before use.
+// their codes, fees, email templates, a fleet's locations and rates),
+// parsed from protobuf text format and checked as a whole before use: each
+// workflow checks its own section (Workflow::CheckReference), and every
+// field named `zone` must be an IANA time zone this machine knows.
 //
 // Immutable after construction; thread-safe to share.
 #ifndef TRIPDESK_WORKFLOWS_REFERENCE_DATA_H_
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -26,22 +29,18 @@ class ReferenceData {
 
   const v1::ReferenceData& proto() const { return data_; }
 
-  const v1::Vendor* FindVendor(absl::string_view code) const;
-  // "ZI (Avis), ZD (Budget), ..." for messages.
-  std::string VendorList() const;
-  // The client company's fee, or the default.
-  const v1::Money& ServiceFeeFor(absl::string_view client_company) const;
-  const v1::EmailTemplate* FindTemplate(absl::string_view id) const;
-  // The time zone of an RV location, loaded with the reference data so a
-  // decision needs no I/O to know a location's local day; UTC for an
-  // unknown code.
-  absl::TimeZone RvZone(absl::string_view location) const;
+  // A zone the data names, loaded with it so a decision needs no I/O to
+  // know a local day; UTC for a name the data does not use.
+  absl::TimeZone Zone(absl::string_view name) const;
 
  private:
   explicit ReferenceData(v1::ReferenceData data) : data_(std::move(data)) {}
   v1::ReferenceData data_;
-  absl::flat_hash_map<std::string, absl::TimeZone> rv_zones_;
+  absl::flat_hash_map<std::string, absl::TimeZone> zones_;
 };
+
+// "reference data: <where>: <problem>", INVALID_ARGUMENT.
+absl::Status InvalidReference(absl::string_view where, absl::string_view problem);
 
 }  // namespace tripdesk::workflows
 

@@ -268,6 +268,13 @@ const Workflow* WorkflowRegistry::ForEvent(const v1::CaseEvent& event) const {
   return nullptr;
 }
 
+absl::Status WorkflowRegistry::CheckReference(const v1::ReferenceData& data) const {
+  for (const auto& w : workflows_) {
+    if (absl::Status s = w->CheckReference(data); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 const Workflow* WorkflowRegistry::ForType(v1::Workflow type) const {
   for (const auto& w : workflows_) {
     if (w->type() == type) return w.get();

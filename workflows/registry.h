@@ -67,6 +67,8 @@ class WorkflowRegistry {
   std::string SharedEventType(const v1::SharedEvent& event) const;
   const Workflow* ForEvent(const v1::CaseEvent& event) const;
   const Workflow* ForType(v1::Workflow type) const;
+  // Every workflow's section of the reference data (ReferenceData runs it).
+  absl::Status CheckReference(const v1::ReferenceData& data) const;
   // Whether `state` names a stage of `type`'s workflow (of any workflow for
   // WORKFLOW_UNSPECIFIED); INVALID_ARGUMENT otherwise, listing the stages.
   absl::Status CheckStageName(v1::Workflow type, absl::string_view state) const;

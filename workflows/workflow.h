@@ -183,6 +183,12 @@ class Workflow {
   virtual std::string SharedEventType(const v1::SharedEvent& /*event*/) const { return "Unknown"; }
   // The command's name as clients know it, e.g. "send_quote".
   virtual std::string CommandName(const v1::CaseCommand& command) const = 0;
+
+  // Its section of the reference data, checked once at load: INVALID_ARGUMENT
+  // naming the entry, so a bad file stops the server before any decision.
+  virtual absl::Status CheckReference(const v1::ReferenceData& /*data*/) const {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace tripdesk::workflows

@@ -18,10 +18,6 @@ TEST(GenericCode, NamesNoWorkflow) {
   const std::map<std::string, std::string> read_models = {
       // The one place workflows are registered.
       {"workflows/registry.cc", "registers each workflow (one line each)"},
-      // The reference data's per-workflow checks and look-ups (vendors and
-      // fees; RV locations, zones and fleet), loaded and checked at start.
-      {"workflows/reference_data.cc", "checks and look-ups of each workflow's reference data"},
-      {"workflows/reference_data.h", "look-ups of each workflow's reference data"},
       // Views and reads one workflow's users asked for.
       {"projections/tracker_projection.cc", "the car booking's US Production Tracker"},
       {"projections/unit_rental_projection.cc", "the RV fleet's rentals by unit"},

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "workflows/car_booking/car_booking_reference.h"
 #include "workflows/step_table.h"
 #include "workflows/templates.h"
 #include "workflows/validation.h"
@@ -52,7 +53,7 @@ TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData*
   const v1::ReceiveCarRequest& r = car.request();
   const std::string vendor_code =
       !car.booking().vendor_code().empty() ? car.booking().vendor_code() : car.vendor().vendor_code();
-  const v1::Vendor* vendor = reference != nullptr ? reference->FindVendor(vendor_code) : nullptr;
+  const v1::Vendor* vendor = reference != nullptr ? FindVendor(reference->proto().car_booking(), vendor_code) : nullptr;
   return TemplateValues{
       {"case_id", state.case_id()},
       {"customer_name", r.customer().name()},
@@ -79,7 +80,7 @@ TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData*
 
 absl::StatusOr<v1::RenderedEmail> Render(const v1::CaseState& state, const ReferenceData& reference,
                                          absl::string_view template_id) {
-  const v1::EmailTemplate* t = reference.FindTemplate(template_id);
+  const v1::EmailTemplate* t = FindTemplate(reference.proto().car_booking(), template_id);
   if (t == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("the designated email template '", template_id, "' is not in the reference data"));
@@ -180,11 +181,11 @@ absl::StatusOr<Events> RecordVendorSearch(const v1::RecordVendorSearch& c, S, Ct
         "record_vendor_search.source: must be VENDOR_SEARCH_SOURCE_GDS or "
         "VENDOR_SEARCH_SOURCE_VENDOR_SITE");
   }
-  const v1::Vendor* vendor = ctx.reference->FindVendor(c.vendor_code());
+  const v1::Vendor* vendor = FindVendor(ctx.reference->proto().car_booking(), c.vendor_code());
   if (vendor == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("record_vendor_search.vendor_code: unknown vendor '",
                                                    c.vendor_code(), "'; known: ",
-                                                   ctx.reference->VendorList()));
+                                                   VendorList(ctx.reference->proto().car_booking())));
   }
   if (absl::Status s = FirstError({
           CheckAcriss("record_vendor_search.car_class", c.car_class()),
@@ -275,11 +276,11 @@ absl::StatusOr<Events> ConfirmBooking(const v1::ConfirmBooking& c, S state, Ctx 
       !s.ok()) {
     return s;
   }
-  const v1::Vendor* vendor = ctx.reference->FindVendor(c.vendor_code());
+  const v1::Vendor* vendor = FindVendor(ctx.reference->proto().car_booking(), c.vendor_code());
   if (vendor == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("confirm_booking.vendor_code: unknown vendor '",
                                                    c.vendor_code(), "'; known: ",
-                                                   ctx.reference->VendorList()));
+                                                   VendorList(ctx.reference->proto().car_booking())));
   }
   const Stage stage = car.stage();
   if (c.vendor_code() != car.vendor().vendor_code()) {
@@ -369,7 +370,8 @@ absl::StatusOr<Events> FileMis(const v1::FileMis& c, S state, Ctx) {
 
 absl::StatusOr<Events> ChargeFee(const v1::ChargeServiceFee& c, S state, Ctx ctx) {
   const v1::Money& scheduled =
-      ctx.reference->ServiceFeeFor(state.car_booking().request().client_company());
+      ServiceFeeFor(ctx.reference->proto().car_booking(),
+                    state.car_booking().request().client_company());
   Ev e;
   v1::ServiceFeeCharged* out = e.mutable_service_fee_charged();
   *out->mutable_scheduled() = scheduled;
@@ -633,135 +635,189 @@ absl::StatusOr<Events> ManualCarBookingWorkflow::Decide(const v1::CaseCommand& c
   return Table().Decide(command.car_booking(), state, StageOf(state), ctx);
 }
 
+namespace {
+
+// Applies one event of the car booking to its state, screen by screen of the
+// seed; each part answers whether the event was one of its own.
+class CarBookingEvolution {
+ public:
+  CarBookingEvolution(v1::CaseState& state, const EventMeta& meta)
+      : state_(state), car_(*state.mutable_car_booking()), meta_(meta) {}
+
+  void Apply(const Ev& e) {
+    if (Request(e) || Quote(e) || Fulfilment(e)) return;
+    CaseEvent(e);
+  }
+
+ private:
+  void Close(Stage stage) {
+    car_.set_stage(stage);
+    *car_.mutable_closed_at() = ToProto(meta_.recorded_at);
+  }
+  void Note(absl::string_view text) { AppendNote(state_, meta_, text); }
+
+  // The request, its car, the IL check and the Tech-SPOC's answer.
+  bool Request(const Ev& e) {
+    switch (e.event_case()) {
+      case Ev::kRequestReceived:
+        car_.set_stage(v1::REQUEST_RECEIVED);
+        *car_.mutable_request() = e.request_received().request();
+        car_.set_queue(e.request_received().request().queue());
+        state_.mutable_header()->set_queue(car_.queue());
+        return true;
+      case Ev::kCarIdentified: {
+        const v1::CarIdentified& c = e.car_identified();
+        car_.set_stage(v1::CAR_IDENTIFIED);
+        car_.set_car_class(c.car_class());
+        car_.set_car_model(c.car_model());
+        car_.set_demo_trip_id(c.demo_trip_id());
+        *car_.mutable_request()->mutable_pick_up() = c.pick_up();
+        *car_.mutable_request()->mutable_drop_off() = c.drop_off();
+        return true;
+      }
+      case Ev::kIlCheckRecorded:
+        car_.set_il_available(e.il_check_recorded().available());
+        car_.set_il_search_ref(e.il_check_recorded().il_search_ref());
+        car_.set_stage(e.il_check_recorded().available() ? v1::AVAILABLE_ON_IL
+                                                         : v1::AWAITING_TECH_SPOC);
+        return true;
+      case Ev::kCustomerGuided:
+        car_.set_stage(v1::CUSTOMER_GUIDED);
+        car_.set_platform(v1::BOOKING_PLATFORM_IL);
+        Note(e.customer_guided().note());
+        return true;
+      case Ev::kTripCreatedForCustomer:
+        car_.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
+        car_.set_platform(v1::BOOKING_PLATFORM_IL);
+        car_.set_trip_id(e.trip_created_for_customer().trip_id());
+        return true;
+      case Ev::kCustomerEmailedCarAdded:
+        car_.set_stage(v1::CUSTOMER_EMAILED);
+        return true;
+      case Ev::kTechSpocApprovalGranted:
+        car_.set_stage(v1::OFFLINE_APPROVED);
+        car_.set_tech_spoc_approver(e.tech_spoc_approval_granted().approver());
+        return true;
+      case Ev::kTechSpocApprovalRefused:
+        car_.set_tech_spoc_approver(e.tech_spoc_approval_refused().approver());
+        Note(e.tech_spoc_approval_refused().reason());
+        Close(v1::REFUSED_BY_TECH_SPOC);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The vendor search and the quote's answer.
+  bool Quote(const Ev& e) {
+    switch (e.event_case()) {
+      case Ev::kVendorSearchRecorded:
+        car_.set_stage(v1::VENDOR_FOUND);
+        *car_.mutable_vendor() = e.vendor_search_recorded();
+        return true;
+      case Ev::kQuoteSent:
+        car_.set_stage(v1::QUOTE_SENT);
+        *car_.mutable_quote() = e.quote_sent();
+        return true;
+      case Ev::kQuoteAccepted:
+        car_.set_stage(v1::QUOTE_ACCEPTED);
+        Note(e.quote_accepted().note());
+        return true;
+      case Ev::kQuoteDeclined:
+        Note(e.quote_declined().note());
+        Close(v1::QUOTE_DECLINED);
+        return true;
+      case Ev::kQuoteUnanswered:
+        Note(e.quote_unanswered().note());
+        Close(v1::QUOTE_UNANSWERED);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Booking, voucher, verification, MIS, emails, ticket, tracker and fee.
+  bool Fulfilment(const Ev& e) {
+    switch (e.event_case()) {
+      case Ev::kBookingConfirmed:
+        car_.set_stage(v1::BOOKING_CONFIRMED);
+        car_.set_platform(e.booking_confirmed().platform());
+        *car_.mutable_booking() = e.booking_confirmed();
+        return true;
+      case Ev::kVoucherCreated:
+        car_.set_stage(v1::VOUCHER_CREATED);
+        car_.set_voucher_number(e.voucher_created().voucher_number());
+        return true;
+      case Ev::kBookingVerified:
+        car_.set_stage(v1::BOOKING_VERIFIED);
+        *car_.mutable_verification() = e.booking_verified();
+        car_.set_trip_id(e.booking_verified().trip_id());
+        return true;
+      case Ev::kMisFiled:
+        car_.set_stage(v1::MIS_FILED);
+        *car_.mutable_mis() = e.mis_filed();
+        return true;
+      case Ev::kConfirmationEmailSent:
+        car_.set_stage(v1::CONFIRMATION_EMAILED);
+        return true;
+      case Ev::kAllVouchersSent:
+        car_.set_stage(v1::VOUCHERS_SENT);
+        return true;
+      case Ev::kTicketClosed:
+        Note(e.ticket_closed().notes());
+        car_.set_queue(e.ticket_closed().queue());
+        state_.mutable_header()->set_queue(car_.queue());
+        car_.set_ticket_transferred_to_us_queue(e.ticket_closed().transferred_to_us_queue());
+        if (car_.stage() == v1::CUSTOMER_EMAILED || car_.stage() == v1::CUSTOMER_GUIDED) {
+          Close(v1::CLOSED_ON_IL);
+        } else {
+          car_.set_stage(v1::TICKET_CLOSED);
+        }
+        return true;
+      case Ev::kTrackerUpdated:
+        car_.set_stage(v1::TRACKER_UPDATED);
+        car_.set_tracker_ref(e.tracker_updated().tracker_ref());
+        car_.set_tracker_date(e.tracker_updated().date());
+        return true;
+      case Ev::kServiceFeeCharged:
+        *car_.mutable_fee() = e.service_fee_charged();
+        Close(v1::COMPLETED);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The workflow's own note and cancel events, from before the shared steps.
+  void CaseEvent(const Ev& e) {
+    switch (e.event_case()) {
+      case Ev::kNoteAdded:
+        Note(e.note_added().text());
+        break;
+      case Ev::kCancelled:
+        Note(e.cancelled().reason());
+        state_.mutable_header()->set_cancelled(true);
+        Close(v1::CANCELLED);
+        break;
+      default:
+        break;
+    }
+  }
+
+  v1::CaseState& state_;
+  v1::ManualCarBookingState& car_;
+  const EventMeta& meta_;
+};
+
+}  // namespace
+
 void ManualCarBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& event,
                                       const EventMeta& meta) const {
-  v1::ManualCarBookingState& car = *state.mutable_car_booking();
-  const Ev& e = event.car_booking();
-  auto close = [&](Stage stage) {
-    car.set_stage(stage);
-    *car.mutable_closed_at() = ToProto(meta.recorded_at);
-  };
-  auto note = [&](absl::string_view text) { AppendNote(state, meta, text); };
-  switch (e.event_case()) {
-    case Ev::kRequestReceived:
-      car.set_stage(v1::REQUEST_RECEIVED);
-      *car.mutable_request() = e.request_received().request();
-      car.set_queue(e.request_received().request().queue());
-      state.mutable_header()->set_queue(car.queue());
-      break;
-    case Ev::kCarIdentified: {
-      const v1::CarIdentified& c = e.car_identified();
-      car.set_stage(v1::CAR_IDENTIFIED);
-      car.set_car_class(c.car_class());
-      car.set_car_model(c.car_model());
-      car.set_demo_trip_id(c.demo_trip_id());
-      *car.mutable_request()->mutable_pick_up() = c.pick_up();
-      *car.mutable_request()->mutable_drop_off() = c.drop_off();
-      break;
-    }
-    case Ev::kIlCheckRecorded:
-      car.set_il_available(e.il_check_recorded().available());
-      car.set_il_search_ref(e.il_check_recorded().il_search_ref());
-      car.set_stage(e.il_check_recorded().available() ? v1::AVAILABLE_ON_IL
-                                                      : v1::AWAITING_TECH_SPOC);
-      break;
-    case Ev::kCustomerGuided:
-      car.set_stage(v1::CUSTOMER_GUIDED);
-      car.set_platform(v1::BOOKING_PLATFORM_IL);
-      note(e.customer_guided().note());
-      break;
-    case Ev::kTripCreatedForCustomer:
-      car.set_stage(v1::TRIP_READY_FOR_CUSTOMER);
-      car.set_platform(v1::BOOKING_PLATFORM_IL);
-      car.set_trip_id(e.trip_created_for_customer().trip_id());
-      break;
-    case Ev::kCustomerEmailedCarAdded:
-      car.set_stage(v1::CUSTOMER_EMAILED);
-      break;
-    case Ev::kTechSpocApprovalGranted:
-      car.set_stage(v1::OFFLINE_APPROVED);
-      car.set_tech_spoc_approver(e.tech_spoc_approval_granted().approver());
-      break;
-    case Ev::kTechSpocApprovalRefused:
-      car.set_tech_spoc_approver(e.tech_spoc_approval_refused().approver());
-      note(e.tech_spoc_approval_refused().reason());
-      close(v1::REFUSED_BY_TECH_SPOC);
-      break;
-    case Ev::kVendorSearchRecorded:
-      car.set_stage(v1::VENDOR_FOUND);
-      *car.mutable_vendor() = e.vendor_search_recorded();
-      break;
-    case Ev::kQuoteSent:
-      car.set_stage(v1::QUOTE_SENT);
-      *car.mutable_quote() = e.quote_sent();
-      break;
-    case Ev::kQuoteAccepted:
-      car.set_stage(v1::QUOTE_ACCEPTED);
-      note(e.quote_accepted().note());
-      break;
-    case Ev::kQuoteDeclined:
-      note(e.quote_declined().note());
-      close(v1::QUOTE_DECLINED);
-      break;
-    case Ev::kQuoteUnanswered:
-      note(e.quote_unanswered().note());
-      close(v1::QUOTE_UNANSWERED);
-      break;
-    case Ev::kBookingConfirmed:
-      car.set_stage(v1::BOOKING_CONFIRMED);
-      car.set_platform(e.booking_confirmed().platform());
-      *car.mutable_booking() = e.booking_confirmed();
-      break;
-    case Ev::kVoucherCreated:
-      car.set_stage(v1::VOUCHER_CREATED);
-      car.set_voucher_number(e.voucher_created().voucher_number());
-      break;
-    case Ev::kBookingVerified:
-      car.set_stage(v1::BOOKING_VERIFIED);
-      *car.mutable_verification() = e.booking_verified();
-      car.set_trip_id(e.booking_verified().trip_id());
-      break;
-    case Ev::kMisFiled:
-      car.set_stage(v1::MIS_FILED);
-      *car.mutable_mis() = e.mis_filed();
-      break;
-    case Ev::kConfirmationEmailSent:
-      car.set_stage(v1::CONFIRMATION_EMAILED);
-      break;
-    case Ev::kAllVouchersSent:
-      car.set_stage(v1::VOUCHERS_SENT);
-      break;
-    case Ev::kTicketClosed:
-      note(e.ticket_closed().notes());
-      car.set_queue(e.ticket_closed().queue());
-      state.mutable_header()->set_queue(car.queue());
-      car.set_ticket_transferred_to_us_queue(e.ticket_closed().transferred_to_us_queue());
-      if (car.stage() == v1::CUSTOMER_EMAILED || car.stage() == v1::CUSTOMER_GUIDED) {
-        close(v1::CLOSED_ON_IL);
-      } else {
-        car.set_stage(v1::TICKET_CLOSED);
-      }
-      break;
-    case Ev::kTrackerUpdated:
-      car.set_stage(v1::TRACKER_UPDATED);
-      car.set_tracker_ref(e.tracker_updated().tracker_ref());
-      car.set_tracker_date(e.tracker_updated().date());
-      break;
-    case Ev::kServiceFeeCharged:
-      *car.mutable_fee() = e.service_fee_charged();
-      close(v1::COMPLETED);
-      break;
-    case Ev::kNoteAdded:
-      note(e.note_added().text());
-      break;
-    case Ev::kCancelled:
-      note(e.cancelled().reason());
-      state.mutable_header()->set_cancelled(true);
-      close(v1::CANCELLED);
-      break;
-    case Ev::EVENT_NOT_SET:
-      break;
-  }
+  CarBookingEvolution(state, meta).Apply(event.car_booking());
+}
+
+absl::Status ManualCarBookingWorkflow::CheckReference(const v1::ReferenceData& data) const {
+  return CheckCarBookingReference(data.car_booking());
 }
 
 bool ManualCarBookingWorkflow::FillReservation(const v1::CaseState& state,

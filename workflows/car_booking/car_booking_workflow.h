@@ -43,6 +43,7 @@ class ManualCarBookingWorkflow final : public Workflow {
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
   std::string CommandName(const v1::CaseCommand& command) const override;
+  absl::Status CheckReference(const v1::ReferenceData& data) const override;
 
   // The commands a case at `stage` accepts, by name.
   static std::vector<std::string> AllowedCommands(v1::CarBookingStage stage);

@@ -113,7 +113,7 @@ std::string CaseCurrency(const v1::RvState& rv, const v1::RvReference& ref) {
 // The day it is at `location`: dates at the counter are local (a 20:00
 // pick-up in Tucson is today there, though tomorrow in UTC).
 absl::CivilDay Today(const DecisionContext& ctx, absl::string_view location) {
-  return absl::ToCivilDay(ctx.now, ctx.reference->RvZone(location));
+  return absl::ToCivilDay(ctx.now, LocationZone(*ctx.reference, location));
 }
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view field, const std::string& value) {

@@ -1,15 +1,26 @@
-// Lookups in the RV reference data by code (locations, classes, rates,
+// Checks of and lookups in the RV reference data by code (locations, classes, rates,
 // options, tour operators, units, user limits). Null when absent.
 #ifndef TRIPDESK_WORKFLOWS_RV_RV_REFERENCE_H_
 #define TRIPDESK_WORKFLOWS_RV_RV_REFERENCE_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "tripdesk/v1/rv.pb.h"
+#include "workflows/reference_data.h"
 
 namespace tripdesk::workflows::rv {
+
+// The RV section as a whole: one fleet currency, codes used once, and every
+// code an entry names defined. INVALID_ARGUMENT naming the entry.
+absl::Status CheckRvReference(const v1::RvReference& rv);
+
+// The time zone of an RV location (UTC for an unknown code): dates at the
+// counter are local.
+absl::TimeZone LocationZone(const ReferenceData& reference, absl::string_view location);
 
 // The entry of `entries` whose `key(entry)` is `code`.
 template <typename Entry, typename Key>

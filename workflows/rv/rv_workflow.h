@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "workflows/rv/rv_reference.h"
 #include "workflows/workflow.h"
 
 namespace tripdesk::workflows::rv {
@@ -46,6 +47,9 @@ class RvRentalWorkflow final : public Workflow {
   bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::string EventType(const v1::CaseEvent& event) const override;
   std::string CommandName(const v1::CaseCommand& command) const override;
+  absl::Status CheckReference(const v1::ReferenceData& data) const override {
+    return CheckRvReference(data.rv());
+  }
 
   std::vector<std::string> SharedStreams(const v1::CaseCommand& command,
                                          const v1::CaseState& state,
