@@ -34,28 +34,12 @@ v1::RvUnitState UnitNow(const v1::RvUnit& unit, const DecisionContext& ctx) {
   return now;
 }
 
-absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
-                                           const v1::CaseState& state, const DecisionContext& ctx) {
-  const v1::RvReference& ref = ctx.reference->proto().rv();
+// The unit is free, of the reserved class, and its generator reading is
+// not below (or, unconfirmed, above) what the unit stream records.
+absl::Status CheckUnitAtPickUp(const v1::OpenRentalAgreement& o, const v1::CaseState& state,
+                               const v1::RvUnit* unit, const v1::RvUnitState& now) {
   const v1::RvState& rv = state.rv();
   const std::string cmd = "open_rental_agreement";
-  const v1::RvUnit* unit = FindUnit(ref, o.vehicle_number());
-  if (unit == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "open_rental_agreement.vehicle_number: '", o.vehicle_number(), "' is not a unit",
-        KnownCodes(ref.units(), [](const auto& u) { return u.vehicle_number(); },
-                   [&](const auto& u) { return u.class_code() == rv.reservation().class_code(); }),
-        " of class ", rv.reservation().class_code()));
-  }
-  if (!o.has_fuel_eighths() || o.fuel_eighths() < 0 || o.fuel_eighths() > 8) {
-    return absl::InvalidArgumentError(
-        "open_rental_agreement.fuel_eighths: the fuel level is required, 0 to 8 eighths");
-  }
-  if (!o.has_generator_tenths() || o.generator_tenths() < 0) {
-    return absl::InvalidArgumentError(
-        "open_rental_agreement.generator_tenths: the generator reading is required");
-  }
-  const v1::RvUnitState now = UnitNow(*unit, ctx);
   if (!now.on_case_id().empty()) {
     return Refuse(state, cmd,
                   absl::StrCat("unit ", unit->vehicle_number(), " is on open rental agreement ",
@@ -78,7 +62,15 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
                                " is above the unit's recorded ", Tenths(now.generator_tenths()),
                                ": is the reading correct? Set confirm_generator_reading"));
   }
-  v1::RvAddress address = HasAddress(o.address()) ? o.address() : rv.reservation().renter().address();
+  return absl::OkStatus();
+}
+
+// The renter's street address (no P.O. box), date of birth and a licence
+// valid today; `address` is the one the agreement will carry.
+absl::Status CheckRenterAtPickUp(const v1::OpenRentalAgreement& o, const v1::CaseState& state,
+                                 const DecisionContext& ctx, const v1::RvAddress& address) {
+  const v1::RvState& rv = state.rv();
+  const std::string cmd = "open_rental_agreement";
   if (absl::Status s = CheckAddress("open_rental_agreement.address", address); !s.ok()) return s;
   if (!HasAddress(address)) {
     return Refuse(state, cmd, "the rental agreement needs the renter's street address and city");
@@ -102,6 +94,36 @@ absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
   if (*expires < today) {
     return Refuse(state, cmd, absl::StrCat("the driver's licence expired on ", o.licence().expires()));
   }
+
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Events> OpenRentalAgreement(const v1::OpenRentalAgreement& o,
+                                           const v1::CaseState& state, const DecisionContext& ctx) {
+  const v1::RvReference& ref = ctx.reference->proto().rv();
+  const v1::RvState& rv = state.rv();
+  const std::string cmd = "open_rental_agreement";
+  const v1::RvUnit* unit = FindUnit(ref, o.vehicle_number());
+  if (unit == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "open_rental_agreement.vehicle_number: '", o.vehicle_number(), "' is not a unit",
+        KnownCodes(ref.units(), [](const auto& u) { return u.vehicle_number(); },
+                   [&](const auto& u) { return u.class_code() == rv.reservation().class_code(); }),
+        " of class ", rv.reservation().class_code()));
+  }
+  if (!o.has_fuel_eighths() || o.fuel_eighths() < 0 || o.fuel_eighths() > 8) {
+    return absl::InvalidArgumentError(
+        "open_rental_agreement.fuel_eighths: the fuel level is required, 0 to 8 eighths");
+  }
+  if (!o.has_generator_tenths() || o.generator_tenths() < 0) {
+    return absl::InvalidArgumentError(
+        "open_rental_agreement.generator_tenths: the generator reading is required");
+  }
+  const v1::RvUnitState now = UnitNow(*unit, ctx);
+  if (absl::Status s = CheckUnitAtPickUp(o, state, unit, now); !s.ok()) return s;
+  const v1::RvAddress address =
+      HasAddress(o.address()) ? o.address() : rv.reservation().renter().address();
+  if (absl::Status s = CheckRenterAtPickUp(o, state, ctx, address); !s.ok()) return s;
 
   // Charges start at the reservation's pick-up, even when picked up later.
   const v1::RvMoment& from = rv.reservation().pick_up();
@@ -231,6 +253,42 @@ absl::StatusOr<Events> AdjustCharges(const v1::AdjustRvCharges& a, const v1::Cas
 
 // ---- close_rental_agreement ----
 
+// The card the refund or balance goes to: the chosen one, else the one card
+// that paid deposits (none: an empty card).
+absl::StatusOr<v1::PaymentCard> SettlementCard(const v1::CloseRentalAgreement& c,
+                                               const v1::CaseState& state) {
+  const v1::RvState& rv = state.rv();
+  const std::string cmd = "close_rental_agreement";
+  v1::PaymentCard card;
+  if (c.has_settle_to_card()) {
+    if (absl::Status s = CheckCard("close_rental_agreement.settle_to_card", c.settle_to_card());
+        !s.ok()) {
+      return s;
+    }
+    card = c.settle_to_card();
+  } else {
+    std::vector<const v1::PaymentCard*> cards;
+    for (const v1::RvDeposit& d : rv.deposits()) {
+      if (!d.has_card()) continue;
+      if (std::none_of(cards.begin(), cards.end(),
+                       [&](const v1::PaymentCard* x) { return x->token() == d.card().token(); })) {
+        cards.push_back(&d.card());
+      }
+    }
+    if (cards.size() > 1) {
+      return Refuse(state, cmd,
+                    absl::StrCat("several cards paid deposits (",
+                                 absl::StrJoin(cards, ", ",
+                                               [](std::string* out, const v1::PaymentCard* x) {
+                                                 absl::StrAppend(out, "...", x->last4());
+                                               }),
+                                 "): choose the card for the refund or balance in settle_to_card"));
+    }
+    if (cards.size() == 1) card = *cards[0];
+  }
+  return card;
+}
+
 absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
                                             const v1::CaseState& state, const DecisionContext& ctx) {
   const v1::RvReference& ref = ctx.reference->proto().rv();
@@ -281,34 +339,8 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   absl::StatusOr<v1::RvEstimate> charges = Estimate(ref, input);
   if (!charges.ok()) return charges.status();
 
-  // The refund or balance goes to the one card used, or the chosen one.
-  v1::PaymentCard card;
-  if (c.has_settle_to_card()) {
-    if (absl::Status s = CheckCard("close_rental_agreement.settle_to_card", c.settle_to_card());
-        !s.ok()) {
-      return s;
-    }
-    card = c.settle_to_card();
-  } else {
-    std::vector<const v1::PaymentCard*> cards;
-    for (const v1::RvDeposit& d : rv.deposits()) {
-      if (!d.has_card()) continue;
-      if (std::none_of(cards.begin(), cards.end(),
-                       [&](const v1::PaymentCard* x) { return x->token() == d.card().token(); })) {
-        cards.push_back(&d.card());
-      }
-    }
-    if (cards.size() > 1) {
-      return Refuse(state, cmd,
-                    absl::StrCat("several cards paid deposits (",
-                                 absl::StrJoin(cards, ", ",
-                                               [](std::string* out, const v1::PaymentCard* x) {
-                                                 absl::StrAppend(out, "...", x->last4());
-                                               }),
-                                 "): choose the card for the refund or balance in settle_to_card"));
-    }
-    if (cards.size() == 1) card = *cards[0];
-  }
+  absl::StatusOr<v1::PaymentCard> card = SettlementCard(c, state);
+  if (!card.ok()) return card.status();
 
   Ev e;
   v1::RentalAgreementClosed& out = *e.mutable_rental_agreement_closed();
@@ -320,7 +352,7 @@ absl::StatusOr<Events> CloseRentalAgreement(const v1::CloseRentalAgreement& c,
   *out.mutable_balance() = MoneyOf(charges->total().minor_units() - rv.deposits_total().minor_units(),
                                    charges->currency());
   *out.mutable_charges() = *std::move(charges);
-  if (!card.token().empty()) *out.mutable_settled_to_card() = card;
+  if (!card->token().empty()) *out.mutable_settled_to_card() = *std::move(card);
   return Events{Wrap(std::move(e))};
 }
 
