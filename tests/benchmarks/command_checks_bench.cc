@@ -5,8 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include "services/command_runner.h"
-#include "tests/testing/car_booking_commands.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/car_booking.h"
+#include "tools/commands/rv.h"
 #include "workflows/field_rules.h"
 
 namespace tripdesk {
@@ -14,13 +14,13 @@ namespace {
 
 v1::CaseCommand CarRequest() {
   const absl::Time pick = absl::FromUnixSeconds(1'800'000'000);
-  return testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72)));
+  return commands::AsCaseCommand(commands::Request(pick, pick + absl::Hours(72)));
 }
 
 v1::CaseCommand RvReservation() {
-  testing::RvCommand save = testing::Retail();
+  commands::RvCommand save = commands::Retail();
   save.mutable_save_reservation()->set_notes("Customer asked for a quiet site; arriving late.");
-  return testing::AsCaseCommand(save);
+  return commands::AsCaseCommand(save);
 }
 
 void BM_CheckCommandFields(benchmark::State& state, v1::CaseCommand (*make)()) {

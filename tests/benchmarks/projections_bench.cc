@@ -18,7 +18,7 @@
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
 #include "projections/tracker_projection.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "workflows/registry.h"
 
 namespace tripdesk {
@@ -74,12 +74,12 @@ std::vector<v1::CaseEvent> OneBooking(const workflows::ReferenceData& reference)
   v1::CaseState state;
   state.set_case_id("T");
   std::vector<v1::CaseEvent> all;
-  std::vector<std::pair<testing::CarCommand, std::string>> steps = {
-      {testing::Request(pick, drop), "agent"}};
-  for (auto& step : testing::OfflineSteps(pick, drop)) steps.push_back(std::move(step));
+  std::vector<std::pair<commands::CarCommand, std::string>> steps = {
+      {commands::Request(pick, drop), "agent"}};
+  for (auto& step : commands::OfflineSteps(pick, drop)) steps.push_back(std::move(step));
   uint64_t revision = 0;
   for (const auto& [command, role] : steps) {
-    const v1::CaseCommand c = testing::AsCaseCommand(command);
+    const v1::CaseCommand c = commands::AsCaseCommand(command);
     auto events = registry.ForCommand(c)->Decide(
         c, state, workflows::DecisionContext{now, {"agent-7", role}, &reference, {}});
     if (!events.ok()) std::abort();

@@ -8,8 +8,8 @@
 
 #include "services/embedded_reference.h"
 #include "services/identity.h"
-#include "tests/testing/car_booking_commands.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/car_booking.h"
+#include "tools/commands/rv.h"
 #include "workflows/field_rules.h"
 #include "workflows/registry.h"
 
@@ -28,11 +28,11 @@ struct Fixture {
     fresh.set_case_id("F1");
     states.push_back(fresh);
     const absl::Time pick = now + absl::Hours(24 * 7);
-    states.push_back(Apply(fresh, testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72)))));
-    v1::CaseState reserved = Apply(fresh, testing::AsCaseCommand(testing::Retail()));
+    states.push_back(Apply(fresh, commands::AsCaseCommand(commands::Request(pick, pick + absl::Hours(72)))));
+    v1::CaseState reserved = Apply(fresh, commands::AsCaseCommand(commands::Retail()));
     states.push_back(reserved);
     const int64_t due = reserved.rv().estimate().total().minor_units() - reserved.rv().deposits_total().minor_units();
-    states.push_back(Apply(reserved, testing::AsCaseCommand(testing::OpenRa("304359", due))));
+    states.push_back(Apply(reserved, commands::AsCaseCommand(commands::OpenRa("304359", due))));
   }
 
   v1::CaseState Apply(v1::CaseState state, const v1::CaseCommand& command) const {

@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
 #include "projections/queries.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/temp_dir.h"
 #include "workflows/registry.h"
 
@@ -57,7 +57,7 @@ class ProjectionRunnerTest : public ::testing::Test {
     for (int i = 0; i < 5; ++i) {
       v1::CaseEvent event;
       *event.mutable_car_booking()->mutable_request_received()->mutable_request() =
-          testing::Request(pick, pick + absl::Hours(24)).receive_request();
+          commands::Request(pick, pick + absl::Hours(24)).receive_request();
       eventstore::AppendRequest request;
       request.streams.push_back({absl::StrCat("case-V", i), eventstore::ExpectedRevision::NoStream(),
                                  {{"CarRequestReceived", event.SerializeAsString()}}});

@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
@@ -25,7 +25,7 @@ namespace tripdesk {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::CarCommand;
+using commands::CarCommand;
 
 class AuditServiceTest : public ::testing::Test {
  protected:
@@ -55,12 +55,12 @@ class AuditServiceTest : public ::testing::Test {
     if (open) {
       v1::OpenCaseRequest request;
       request.set_case_id(case_id);
-      *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+      *request.mutable_command() = commands::AsCaseCommand(std::move(command));
       status = cases_->OpenCase(&context, request, &reply);
     } else {
       v1::SubmitCommandRequest request;
       request.set_case_id(case_id);
-      *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+      *request.mutable_command() = commands::AsCaseCommand(std::move(command));
       status = cases_->SubmitCommand(&context, request, &reply);
     }
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -70,8 +70,8 @@ class AuditServiceTest : public ::testing::Test {
   // Drives a case through the offline branch; the reply of every command.
   std::vector<v1::CommandReply> DriveOffline(const std::string& case_id) {
     std::vector<v1::CommandReply> replies;
-    replies.push_back(Command(case_id, testing::Request(pick_, drop_), true));
-    for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
+    replies.push_back(Command(case_id, commands::Request(pick_, drop_), true));
+    for (const auto& [command, role] : commands::OfflineSteps(pick_, drop_)) {
       replies.push_back(Command(case_id, command, false, role));
     }
     return replies;
@@ -161,7 +161,7 @@ TEST_F(AuditServiceTest, HistoryStreamsEveryRecordWithItsTypedEvent) {
 }
 
 TEST_F(AuditServiceTest, HistoryOfACaseWithThousandsOfEventsStreamsAllInOrder) {
-  Command("A9", testing::Request(pick_, drop_), true);
+  Command("A9", commands::Request(pick_, drop_), true);
   constexpr int kNotes = 2000;
   for (int i = 0; i < kNotes; ++i) {
     CarCommand note;
@@ -179,7 +179,7 @@ TEST_F(AuditServiceTest, HistoryOfACaseWithThousandsOfEventsStreamsAllInOrder) {
 
 TEST_F(AuditServiceTest, ReplayAtEveryRevisionEqualsTheViewAfterEachCommand) {
   const std::vector<v1::CommandReply> replies = DriveOffline("A2");
-  Command("A3", testing::Request(pick_, drop_), true);  // another case interleaved
+  Command("A3", commands::Request(pick_, drop_), true);  // another case interleaved
   for (const v1::CommandReply& reply : replies) {
     for (int form = 0; form < 3; ++form) {
       v1::ReplayCaseRequest request;
@@ -242,13 +242,13 @@ TEST_F(AuditServiceTest, TrackerExportsAsCsvForADateRange) {
 // A command id and a tracker reference that a spreadsheet would run as
 // formulas open as text in both CSV exports.
 TEST_F(AuditServiceTest, CsvExportsNeutraliseCellsThatWouldRunAsFormulas) {
-  Command("X1", testing::Request(pick_, drop_), true);
+  Command("X1", commands::Request(pick_, drop_), true);
   grpc::ClientContext context;
   As(context, "alice", "agent");
   v1::SubmitCommandRequest identify;
   identify.set_case_id("X1");
   identify.set_command_id("=HYPERLINK(\"http://evil.example\",\"x\")");
-  *identify.mutable_command() = testing::AsCaseCommand(testing::Identify(pick_, drop_));
+  *identify.mutable_command() = commands::AsCaseCommand(commands::Identify(pick_, drop_));
   v1::CommandReply reply;
   ASSERT_TRUE(cases_->SubmitCommand(&context, identify, &reply).ok());
   grpc::Status status;
@@ -257,8 +257,8 @@ TEST_F(AuditServiceTest, CsvExportsNeutraliseCellsThatWouldRunAsFormulas) {
   EXPECT_THAT(history, HasSubstr(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","));
 
   // A booking whose tracker reference is a formula.
-  Command("X3", testing::Request(pick_, drop_), true);
-  for (auto [command, role] : testing::OfflineSteps(pick_, drop_)) {
+  Command("X3", commands::Request(pick_, drop_), true);
+  for (auto [command, role] : commands::OfflineSteps(pick_, drop_)) {
     if (command.has_update_tracker()) command.mutable_update_tracker()->set_tracker_ref("@SUM(1+9)*cmd");
     Command("X3", command, false, role);
   }

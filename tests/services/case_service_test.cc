@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
@@ -20,7 +20,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::CarCommand;
+using commands::CarCommand;
 
 struct Who {
   std::string id;
@@ -53,7 +53,7 @@ class CaseServiceTest : public ::testing::Test {
     v1::OpenCaseRequest request;
     request.set_case_id(case_id);
     request.set_command_id(command_id);
-    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
     Identify(context, who);
     return cases_->OpenCase(&context, request, reply);
@@ -66,7 +66,7 @@ class CaseServiceTest : public ::testing::Test {
     request.set_case_id(case_id);
     request.set_command_id(command_id);
     if (expected_revision.has_value()) request.set_expected_revision(*expected_revision);
-    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
     Identify(context, who);
     return cases_->SubmitCommand(&context, request, reply);
@@ -125,8 +125,8 @@ class CaseServiceTest : public ::testing::Test {
   // Opens a case and drives it to the end of the offline branch.
   uint64_t DriveOffline(const std::string& case_id) {
     v1::CommandReply reply;
-    EXPECT_TRUE(Open(case_id, testing::Request(pick_, drop_), &reply).ok());
-    for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
+    EXPECT_TRUE(Open(case_id, commands::Request(pick_, drop_), &reply).ok());
+    for (const auto& [command, role] : commands::OfflineSteps(pick_, drop_)) {
       reply = MustSubmit(case_id, command, role == "tech_spoc" ? kTechSpoc : kAgent);
     }
     return reply.last_position();
@@ -143,7 +143,7 @@ class CaseServiceTest : public ::testing::Test {
 
 TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("C1", commands::Request(pick_, drop_), &reply).ok());
   EXPECT_EQ(reply.view().state(), "REQUEST_RECEIVED");
   EXPECT_EQ(GetCase("C1", reply.last_position()).state(), "REQUEST_RECEIVED");
 
@@ -153,21 +153,21 @@ TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {
     std::string state;
   };
   const std::vector<Step> steps = {
-      {testing::Identify(pick_, drop_), kAgent, "CAR_IDENTIFIED"},
-      {testing::IlCheck(false), kAgent, "AWAITING_TECH_SPOC"},
-      {testing::Approval(true), kTechSpoc, "OFFLINE_APPROVED"},
-      {testing::VendorSearch(), kAgent, "VENDOR_FOUND"},
-      {testing::Quote(), kAgent, "QUOTE_SENT"},
-      {testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), kAgent, "QUOTE_ACCEPTED"},
-      {testing::Booking(), kAgent, "BOOKING_CONFIRMED"},
-      {testing::Voucher(), kAgent, "VOUCHER_CREATED"},
-      {testing::Verify(), kAgent, "BOOKING_VERIFIED"},
-      {testing::Mis(), kAgent, "MIS_FILED"},
-      {testing::ConfirmationEmail(), kAgent, "CONFIRMATION_EMAILED"},
-      {testing::VouchersSent(), kAgent, "VOUCHERS_SENT"},
-      {testing::Close(), kAgent, "TICKET_CLOSED"},
-      {testing::Tracker(), kAgent, "TRACKER_UPDATED"},
-      {testing::Fee(), kAgent, "COMPLETED"},
+      {commands::Identify(pick_, drop_), kAgent, "CAR_IDENTIFIED"},
+      {commands::IlCheck(false), kAgent, "AWAITING_TECH_SPOC"},
+      {commands::Approval(true), kTechSpoc, "OFFLINE_APPROVED"},
+      {commands::VendorSearch(), kAgent, "VENDOR_FOUND"},
+      {commands::Quote(), kAgent, "QUOTE_SENT"},
+      {commands::Response(v1::CUSTOMER_RESPONSE_ACCEPTED), kAgent, "QUOTE_ACCEPTED"},
+      {commands::Booking(), kAgent, "BOOKING_CONFIRMED"},
+      {commands::Voucher(), kAgent, "VOUCHER_CREATED"},
+      {commands::Verify(), kAgent, "BOOKING_VERIFIED"},
+      {commands::Mis(), kAgent, "MIS_FILED"},
+      {commands::ConfirmationEmail(), kAgent, "CONFIRMATION_EMAILED"},
+      {commands::VouchersSent(), kAgent, "VOUCHERS_SENT"},
+      {commands::Close(), kAgent, "TICKET_CLOSED"},
+      {commands::Tracker(), kAgent, "TRACKER_UPDATED"},
+      {commands::Fee(), kAgent, "COMPLETED"},
   };
   uint64_t revision = 0;
   for (const Step& step : steps) {
@@ -219,12 +219,12 @@ TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {
 
 TEST_F(CaseServiceTest, IlBranchToTheClosedTicket) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C2", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("C2", testing::Identify(pick_, drop_));
-  MustSubmit("C2", testing::IlCheck(true));
-  MustSubmit("C2", testing::TripForCustomer());
-  MustSubmit("C2", testing::EmailCarAdded());
-  reply = MustSubmit("C2", testing::Close(false));
+  ASSERT_TRUE(Open("C2", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C2", commands::Identify(pick_, drop_));
+  MustSubmit("C2", commands::IlCheck(true));
+  MustSubmit("C2", commands::TripForCustomer());
+  MustSubmit("C2", commands::EmailCarAdded());
+  reply = MustSubmit("C2", commands::Close(false));
   EXPECT_EQ(reply.view().state(), "CLOSED_ON_IL");
   EXPECT_FALSE(reply.view().open());
   const v1::ReservationView reservation = GetReservation("C2", reply.last_position());
@@ -239,23 +239,23 @@ TEST_F(CaseServiceTest, IlBranchToTheClosedTicket) {
 // the trip on their account.
 TEST_F(CaseServiceTest, AGuidedCustomerWhoNeedsHelpGetsTheTripCreated) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("G1", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("G1", testing::Identify(pick_, drop_));
-  MustSubmit("G1", testing::IlCheck(true));
-  testing::CarCommand guide;
+  ASSERT_TRUE(Open("G1", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("G1", commands::Identify(pick_, drop_));
+  MustSubmit("G1", commands::IlCheck(true));
+  commands::CarCommand guide;
   guide.mutable_guide_customer()->set_note("showed them the IL search");
   EXPECT_EQ(MustSubmit("G1", guide).view().state(), "CUSTOMER_GUIDED");
-  EXPECT_EQ(MustSubmit("G1", testing::TripForCustomer()).view().state(), "TRIP_READY_FOR_CUSTOMER");
-  MustSubmit("G1", testing::EmailCarAdded());
-  EXPECT_EQ(MustSubmit("G1", testing::Close(false)).view().state(), "CLOSED_ON_IL");
+  EXPECT_EQ(MustSubmit("G1", commands::TripForCustomer()).view().state(), "TRIP_READY_FOR_CUSTOMER");
+  MustSubmit("G1", commands::EmailCarAdded());
+  EXPECT_EQ(MustSubmit("G1", commands::Close(false)).view().state(), "CLOSED_ON_IL");
 }
 
 // What the customer and the approver were sent is on the QuoteSent record,
 // for an auditor to read.
 TEST_F(CaseServiceTest, TheQuoteEmailIsKeptOnItsRecord) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("Q1", testing::Request(pick_, drop_), &reply).ok());
-  for (const auto& [command, role] : testing::OfflineSteps(pick_, drop_)) {
+  ASSERT_TRUE(Open("Q1", commands::Request(pick_, drop_), &reply).ok());
+  for (const auto& [command, role] : commands::OfflineSteps(pick_, drop_)) {
     MustSubmit("Q1", command, role == "tech_spoc" ? kTechSpoc : kAgent);
     if (command.has_send_quote()) break;
   }
@@ -278,9 +278,9 @@ TEST_F(CaseServiceTest, TheQuoteEmailIsKeptOnItsRecord) {
 
 TEST_F(CaseServiceTest, OutOfOrderCommandIsRefusedAndWritesNothing) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C3", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("C3", commands::Request(pick_, drop_), &reply).ok());
   const uint64_t before = LastPosition();
-  grpc::Status refused = Submit("C3", testing::Voucher(), &reply);
+  grpc::Status refused = Submit("C3", commands::Voucher(), &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(refused.error_message(), HasSubstr("case C3 is REQUEST_RECEIVED"));
   EXPECT_THAT(refused.error_message(), HasSubstr("no voucher before a confirmed booking"));
@@ -290,22 +290,22 @@ TEST_F(CaseServiceTest, OutOfOrderCommandIsRefusedAndWritesNothing) {
 
 TEST_F(CaseServiceTest, RetriedCommandIdReturnsTheFirstResultAndWritesNothing) {
   v1::CommandReply first;
-  ASSERT_TRUE(Open("", testing::Request(pick_, drop_), &first, "open-1").ok());
+  ASSERT_TRUE(Open("", commands::Request(pick_, drop_), &first, "open-1").ok());
   EXPECT_FALSE(first.duplicate());
   v1::CommandReply again;
-  ASSERT_TRUE(Open("", testing::Request(pick_, drop_), &again, "open-1").ok());
+  ASSERT_TRUE(Open("", commands::Request(pick_, drop_), &again, "open-1").ok());
   EXPECT_TRUE(again.duplicate());
   EXPECT_EQ(again.case_id(), first.case_id());
   EXPECT_EQ(again.last_position(), first.last_position());
 
   const std::string id = first.case_id();
   v1::CommandReply identified;
-  ASSERT_TRUE(Submit(id, testing::Identify(pick_, drop_), &identified, kAgent, "cmd-2").ok());
-  MustSubmit(id, testing::IlCheck(false));
+  ASSERT_TRUE(Submit(id, commands::Identify(pick_, drop_), &identified, kAgent, "cmd-2").ok());
+  MustSubmit(id, commands::IlCheck(false));
   const uint64_t before = LastPosition();
   v1::CommandReply retry;
   // Deciding identify_car again would be refused; a retry is not decided again.
-  ASSERT_TRUE(Submit(id, testing::Identify(pick_, drop_), &retry, kAgent, "cmd-2").ok());
+  ASSERT_TRUE(Submit(id, commands::Identify(pick_, drop_), &retry, kAgent, "cmd-2").ok());
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.revision(), identified.revision());
   EXPECT_EQ(retry.last_position(), identified.last_position());
@@ -314,7 +314,7 @@ TEST_F(CaseServiceTest, RetriedCommandIdReturnsTheFirstResultAndWritesNothing) {
 
   // The same id for another case is a client mistake, said as such.
   v1::CommandReply other;
-  EXPECT_EQ(Submit("C-OTHER", testing::IlCheck(true), &other, kAgent, "cmd-2").error_code(),
+  EXPECT_EQ(Submit("C-OTHER", commands::IlCheck(true), &other, kAgent, "cmd-2").error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
@@ -323,13 +323,13 @@ TEST_F(CaseServiceTest, RetriedCommandIdReturnsTheFirstResultAndWritesNothing) {
 // command's result, and nothing is written.
 TEST_F(CaseServiceTest, ACommandIdReusedForAnotherCommandOrByAnotherCallerIsRefused) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("F1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("F1", commands::Request(pick_, drop_), &reply).ok());
   v1::CommandReply identified;
-  ASSERT_TRUE(Submit("F1", testing::Identify(pick_, drop_), &identified, kAgent, "id-1").ok());
+  ASSERT_TRUE(Submit("F1", commands::Identify(pick_, drop_), &identified, kAgent, "id-1").ok());
   const uint64_t before = LastPosition();
 
   v1::CommandReply il;
-  const grpc::Status other_command = Submit("F1", testing::IlCheck(false), &il, kAgent, "id-1");
+  const grpc::Status other_command = Submit("F1", commands::IlCheck(false), &il, kAgent, "id-1");
   EXPECT_EQ(other_command.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(other_command.error_message(),
             "command_id: 'id-1' was already used for another command; a retry repeats the same "
@@ -338,7 +338,7 @@ TEST_F(CaseServiceTest, ACommandIdReusedForAnotherCommandOrByAnotherCallerIsRefu
 
   v1::CommandReply stolen;
   const Who mallory{"mallory", "agent"};
-  EXPECT_EQ(Submit("F1", testing::Identify(pick_, drop_), &stolen, mallory, "id-1").error_code(),
+  EXPECT_EQ(Submit("F1", commands::Identify(pick_, drop_), &stolen, mallory, "id-1").error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_FALSE(stolen.has_view());
   EXPECT_EQ(LastPosition(), before);
@@ -346,30 +346,30 @@ TEST_F(CaseServiceTest, ACommandIdReusedForAnotherCommandOrByAnotherCallerIsRefu
   // The real retry still gets its first answer; the IL check, sent with a
   // fresh id, is recorded.
   v1::CommandReply retry;
-  ASSERT_TRUE(Submit("F1", testing::Identify(pick_, drop_), &retry, kAgent, "id-1").ok());
+  ASSERT_TRUE(Submit("F1", commands::Identify(pick_, drop_), &retry, kAgent, "id-1").ok());
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.last_position(), identified.last_position());
-  ASSERT_TRUE(Submit("F1", testing::IlCheck(false), &il, kAgent, "id-2").ok());
+  ASSERT_TRUE(Submit("F1", commands::IlCheck(false), &il, kAgent, "id-2").ok());
   EXPECT_FALSE(il.duplicate());
   EXPECT_EQ(il.view().state(), "AWAITING_TECH_SPOC");
 }
 
 TEST_F(CaseServiceTest, UnauthorisedCallsAreRefusedAndWriteNothing) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C4", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("C4", testing::Identify(pick_, drop_));
-  MustSubmit("C4", testing::IlCheck(false));
+  ASSERT_TRUE(Open("C4", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C4", commands::Identify(pick_, drop_));
+  MustSubmit("C4", commands::IlCheck(false));
   const uint64_t before = LastPosition();
 
-  EXPECT_EQ(Submit("C4", testing::Approval(true), &reply, Who{"", ""}).error_code(),
+  EXPECT_EQ(Submit("C4", commands::Approval(true), &reply, Who{"", ""}).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // A genuine token whose role tripdesk does not know grants nothing.
-  EXPECT_EQ(Submit("C4", testing::Approval(true), &reply, Who{"bob", "pilot"}).error_code(),
+  EXPECT_EQ(Submit("C4", commands::Approval(true), &reply, Who{"bob", "pilot"}).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  grpc::Status auditor = Submit("C4", testing::Approval(true), &reply, kAuditor);
+  grpc::Status auditor = Submit("C4", commands::Approval(true), &reply, kAuditor);
   EXPECT_EQ(auditor.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(auditor.error_message(), HasSubstr("only reads"));
-  grpc::Status agent = Submit("C4", testing::Approval(true), &reply, kAgent);
+  grpc::Status agent = Submit("C4", commands::Approval(true), &reply, kAgent);
   EXPECT_EQ(agent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(agent.error_message(), HasSubstr("tech_spoc"));
   CarCommand cancel;
@@ -377,12 +377,12 @@ TEST_F(CaseServiceTest, UnauthorisedCallsAreRefusedAndWriteNothing) {
   EXPECT_EQ(Submit("C4", cancel, &reply, kAgent).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(LastPosition(), before);
 
-  EXPECT_TRUE(Submit("C4", testing::Approval(true), &reply, kTechSpoc).ok());
+  EXPECT_TRUE(Submit("C4", commands::Approval(true), &reply, kTechSpoc).ok());
 }
 
 TEST_F(CaseServiceTest, MalformedCommandsAreRefusedAndWriteNothing) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C5", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("C5", commands::Request(pick_, drop_), &reply).ok());
   const uint64_t before = LastPosition();
 
   v1::SubmitCommandRequest empty;
@@ -392,30 +392,30 @@ TEST_F(CaseServiceTest, MalformedCommandsAreRefusedAndWriteNothing) {
   EXPECT_EQ(cases_->SubmitCommand(&context, empty, &reply).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
-  CarCommand bad_class = testing::Identify(pick_, drop_);
+  CarCommand bad_class = commands::Identify(pick_, drop_);
   bad_class.mutable_identify_car()->set_car_class("XXXX");
   grpc::Status status = Submit("C5", bad_class, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("identify_car.car_class"));
 
-  CarCommand past = testing::Identify(absl::Now() - absl::Hours(2), drop_);
+  CarCommand past = commands::Identify(absl::Now() - absl::Hours(2), drop_);
   status = Submit("C5", past, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("pick_up.time"));
 
-  EXPECT_EQ(Submit("C-NONE", testing::Identify(pick_, drop_), &reply).error_code(),
+  EXPECT_EQ(Submit("C-NONE", commands::Identify(pick_, drop_), &reply).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Submit("bad id!", testing::Identify(pick_, drop_), &reply).error_code(),
+  EXPECT_EQ(Submit("bad id!", commands::Identify(pick_, drop_), &reply).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Open("C5", testing::Request(pick_, drop_), &reply).error_code(),
+  EXPECT_EQ(Open("C5", commands::Request(pick_, drop_), &reply).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_EQ(Submit("C5", testing::Identify(pick_, drop_), &reply, kAgent, "", 7).error_code(),
+  EXPECT_EQ(Submit("C5", commands::Identify(pick_, drop_), &reply, kAgent, "", 7).error_code(),
             grpc::StatusCode::ABORTED);
   CarCommand no_request;
   EXPECT_EQ(Open("C6", no_request, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(LastPosition(), before);
 
-  EXPECT_TRUE(Submit("C5", testing::Identify(pick_, drop_), &reply, kAgent, "", 0).ok());
+  EXPECT_TRUE(Submit("C5", commands::Identify(pick_, drop_), &reply, kAgent, "", 0).ok());
 }
 
 TEST_F(CaseServiceTest, ListsFilterAndPageAndRefuseBadInput) {
@@ -423,9 +423,9 @@ TEST_F(CaseServiceTest, ListsFilterAndPageAndRefuseBadInput) {
   for (int i = 0; i < 5; ++i) {
     v1::CommandReply reply;
     const std::string id = absl::StrCat("L", i);
-    ASSERT_TRUE(Open(id, testing::Request(pick_, drop_), &reply).ok());
+    ASSERT_TRUE(Open(id, commands::Request(pick_, drop_), &reply).ok());
     last = reply.last_position();
-    if (i % 2 == 0) last = MustSubmit(id, testing::Identify(pick_, drop_)).last_position();
+    if (i % 2 == 0) last = MustSubmit(id, commands::Identify(pick_, drop_)).last_position();
   }
   v1::ListCasesRequest identified;
   identified.set_state("CAR_IDENTIFIED");
@@ -498,17 +498,17 @@ TEST_F(CaseServiceTest, DescribeWorkflowsAnswersTheDeclaredStepsTheServerEnforce
   EXPECT_THAT(approval->from_stages(), ElementsAre("AWAITING_TECH_SPOC"));
 
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("C9", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("C9", testing::Identify(pick_, drop_));
-  MustSubmit("C9", testing::IlCheck(false));
+  ASSERT_TRUE(Open("C9", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("C9", commands::Identify(pick_, drop_));
+  MustSubmit("C9", commands::IlCheck(false));
   const uint64_t before = LastPosition();
   for (const Who& who : {kAgent, kSupervisor}) {
-    grpc::Status refused = Submit("C9", testing::Approval(true), &reply, who);
+    grpc::Status refused = Submit("C9", commands::Approval(true), &reply, who);
     EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who.role;
     EXPECT_THAT(refused.error_message(), HasSubstr("needs the tech_spoc role"));
   }
   EXPECT_EQ(LastPosition(), before);
-  EXPECT_TRUE(Submit("C9", testing::Approval(true), &reply, kTechSpoc).ok());
+  EXPECT_TRUE(Submit("C9", commands::Approval(true), &reply, kTechSpoc).ok());
 }
 
 // The steps every case has, over gRPC: one path with the workflows'
@@ -516,7 +516,7 @@ TEST_F(CaseServiceTest, DescribeWorkflowsAnswersTheDeclaredStepsTheServerEnforce
 // the view keeps a count and the last three.
 TEST_F(CaseServiceTest, CaseStepsAndNotesPagedNewestFirst) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("N1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("N1", commands::Request(pick_, drop_), &reply).ok());
   auto step = [&](const std::function<void(v1::CaseStepCommand&)>& fill, const Who& who) {
     v1::SubmitCommandRequest request;
     request.set_case_id("N1");
@@ -578,19 +578,19 @@ TEST_F(CaseServiceTest, CaseStepsAndNotesPagedNewestFirst) {
 TEST_F(CaseServiceTest, TwoCasesRacingForOneConfirmationNumberOneWins) {
   v1::CommandReply reply;
   for (const std::string id : {"U1", "U2"}) {
-    ASSERT_TRUE(Open(id, testing::Request(pick_, drop_), &reply).ok());
+    ASSERT_TRUE(Open(id, commands::Request(pick_, drop_), &reply).ok());
     for (const CarCommand& c :
-         {testing::Identify(pick_, drop_), testing::IlCheck(false)}) {
+         {commands::Identify(pick_, drop_), commands::IlCheck(false)}) {
       MustSubmit(id, c);
     }
-    MustSubmit(id, testing::Approval(true), kTechSpoc);
-    for (const CarCommand& c : {testing::VendorSearch(), testing::Quote(),
-                                testing::Response(v1::CUSTOMER_RESPONSE_ACCEPTED)}) {
+    MustSubmit(id, commands::Approval(true), kTechSpoc);
+    for (const CarCommand& c : {commands::VendorSearch(), commands::Quote(),
+                                commands::Response(v1::CUSTOMER_RESPONSE_ACCEPTED)}) {
       MustSubmit(id, c);
     }
   }
   const uint64_t before = LastPosition();
-  CarCommand booking = testing::Booking();
+  CarCommand booking = commands::Booking();
   booking.mutable_confirm_booking()->set_confirmation_number("race-77");
   grpc::Status results[2];
   v1::CommandReply replies[2];
@@ -659,7 +659,7 @@ TEST_F(CaseServiceTest, SearchFiltersFindCasesByWhatADeskKnows) {
   };
   uint64_t last = 0;
   for (const Trip& t : trips) {
-    CarCommand request = testing::Request(pick_ + absl::Hours(24 * t.days_ahead),
+    CarCommand request = commands::Request(pick_ + absl::Hours(24 * t.days_ahead),
                                           drop_ + absl::Hours(24 * t.days_ahead));
     v1::ReceiveCarRequest& r = *request.mutable_receive_request();
     r.mutable_customer()->set_name(t.name);
@@ -743,9 +743,9 @@ TEST_F(CaseServiceTest, SearchFiltersFindCasesByWhatADeskKnows) {
 
 TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
   v1::CommandReply reply;
-  CarCommand request = testing::Request(pick_, drop_);
+  CarCommand request = commands::Request(pick_, drop_);
   ASSERT_TRUE(Open("E1", request, &reply).ok());
-  const uint64_t last = MustSubmit("E1", testing::Identify(pick_, drop_)).last_position();
+  const uint64_t last = MustSubmit("E1", commands::Identify(pick_, drop_)).last_position();
   const v1::CaseView view = GetCase("E1", last);
   // The view carries the enums the request took, not other spellings.
   EXPECT_EQ(view.channel(), request.receive_request().channel());
@@ -780,9 +780,9 @@ TEST_F(CaseServiceTest, ValuesReadFromAViewAreTakenAsTheyAreByRequests) {
 TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
   DriveOffline("R1");
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("R2", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("R2", testing::Identify(pick_, drop_));
-  const uint64_t last = MustSubmit("R2", testing::IlCheck(true)).last_position();
+  ASSERT_TRUE(Open("R2", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("R2", commands::Identify(pick_, drop_));
+  const uint64_t last = MustSubmit("R2", commands::IlCheck(true)).last_position();
 
   auto capture = [&] {
     std::string all;
@@ -806,10 +806,10 @@ TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
 
   // Views are written without a WAL: a kill loses their newest batches and
   // checkpoints together, and the runner re-applies them from the log.
-  MustSubmit("R2", testing::TripForCustomer());
+  MustSubmit("R2", commands::TripForCustomer());
   server_.reset();  // SIGKILL
   Start();
-  v1::CommandReply email = MustSubmit("R2", testing::EmailCarAdded());
+  v1::CommandReply email = MustSubmit("R2", commands::EmailCarAdded());
   EXPECT_EQ(GetCase("R2", email.last_position()).state(), "CUSTOMER_EMAILED");
   EXPECT_EQ(GetReservation("R2", email.last_position()).trip_id(), "IL-TRIP-3");
   EXPECT_EQ(GetCase("R1", email.last_position()).SerializeAsString(),
@@ -822,15 +822,15 @@ TEST_F(CaseServiceTest, ViewsDroppedAndRebuiltFromTheLogEqualTheLiveOnes) {
 // those positions again) shows up in them.
 TEST_F(CaseServiceTest, ViewsAheadOfARestoredLogAreRebuiltAndTheNextCommandShows) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("V1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("V1", commands::Request(pick_, drop_), &reply).ok());
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   const std::string log = dir_.Sub("data") + "/log";
   std::filesystem::copy(log, dir_.Sub("log-backup"), std::filesystem::copy_options::recursive);
 
   Start();
-  ASSERT_TRUE(Open("V2", testing::Request(pick_, drop_), &reply).ok());
-  MustSubmit("V2", testing::Identify(pick_, drop_));
-  const uint64_t ahead = MustSubmit("V2", testing::IlCheck(false)).last_position();
+  ASSERT_TRUE(Open("V2", commands::Request(pick_, drop_), &reply).ok());
+  MustSubmit("V2", commands::Identify(pick_, drop_));
+  const uint64_t ahead = MustSubmit("V2", commands::IlCheck(false)).last_position();
   EXPECT_EQ(GetCase("V2", ahead).state(), "AWAITING_TECH_SPOC");
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
 
@@ -839,7 +839,7 @@ TEST_F(CaseServiceTest, ViewsAheadOfARestoredLogAreRebuiltAndTheNextCommandShows
   Start();
   EXPECT_THAT(server_->Log(), HasSubstr("views do not match the log: the views have applied the "
                                         "log up to position 4 but the log ends at 1"));
-  const v1::CommandReply identified = MustSubmit("V1", testing::Identify(pick_, drop_));
+  const v1::CommandReply identified = MustSubmit("V1", commands::Identify(pick_, drop_));
   ASSERT_EQ(identified.last_position(), 2u) << "the position the views had applied for V2";
   EXPECT_EQ(GetCase("V1", identified.last_position()).state(), "CAR_IDENTIFIED");
   v1::ListCasesResponse cases;
@@ -852,12 +852,12 @@ TEST_F(CaseServiceTest, ViewsAheadOfARestoredLogAreRebuiltAndTheNextCommandShows
 // position is not the one they applied.
 TEST_F(CaseServiceTest, ViewsBesideAnotherLogOfTheSameLengthAreRebuilt) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("W1", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("W1", commands::Request(pick_, drop_), &reply).ok());
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   std::filesystem::rename(dir_.Sub("data") + "/views", dir_.Sub("views-of-W1"));
   std::filesystem::remove_all(dir_.Sub("data") + "/log");
   Start();
-  ASSERT_TRUE(Open("W2", testing::Request(pick_, drop_), &reply).ok());
+  ASSERT_TRUE(Open("W2", commands::Request(pick_, drop_), &reply).ok());
   ASSERT_EQ(testing::DescribeExit(server_->Terminate()), "exited 0");
   std::filesystem::remove_all(dir_.Sub("data") + "/views");
   std::filesystem::rename(dir_.Sub("views-of-W1"), dir_.Sub("data") + "/views");

@@ -6,9 +6,9 @@
 
 #include "gtest/gtest.h"
 #include "absl/time/civil_time.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/reference.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/rv.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_day.h"
 
@@ -32,25 +32,25 @@ class CommandRunnerTest : public ::testing::Test {
                                               testing::ShippedReference(), 10000, &clock_);
   }
 
-  absl::StatusOr<CaseCommandResult> Run(const std::string& case_id, testing::CarCommand command,
+  absl::StatusOr<CaseCommandResult> Run(const std::string& case_id, commands::CarCommand command,
                                         const std::string& command_id = "",
                                         bool open = false) {
-    return Run(*runner_, case_id, testing::AsCaseCommand(std::move(command)), command_id, open);
+    return Run(*runner_, case_id, commands::AsCaseCommand(std::move(command)), command_id, open);
   }
 
   // An RV rental of unit 304359 by `case_id` from reservation to return,
   // through `runner`, the generator read at `generator_out` and `generator_in`.
   void Rent(CommandRunner& runner, const std::string& case_id, int64_t generator_out,
             int64_t generator_in) {
-    ASSERT_TRUE(Run(runner, case_id, testing::AsCaseCommand(testing::Retail(Day(0), Day(1))), "",
+    ASSERT_TRUE(Run(runner, case_id, commands::AsCaseCommand(commands::Retail(Day(0), Day(1))), "",
                     /*open=*/true).ok());
-    testing::RvCommand out = testing::OpenRa("304359", 500000);  // more than any estimate
+    commands::RvCommand out = commands::OpenRa("304359", 500000);  // more than any estimate
     out.mutable_open_rental_agreement()->set_generator_tenths(generator_out);
     out.mutable_open_rental_agreement()->set_confirm_generator_reading(true);
-    absl::StatusOr<CaseCommandResult> opened = Run(runner, case_id, testing::AsCaseCommand(out));
+    absl::StatusOr<CaseCommandResult> opened = Run(runner, case_id, commands::AsCaseCommand(out));
     ASSERT_TRUE(opened.ok()) << opened.status();
     absl::StatusOr<CaseCommandResult> closed = Run(
-        runner, case_id, testing::AsCaseCommand(testing::CloseRa(22110, 7, generator_in, Day(1))));
+        runner, case_id, commands::AsCaseCommand(commands::CloseRa(22110, 7, generator_in, Day(1))));
     ASSERT_TRUE(closed.ok()) << closed.status();
   }
 
@@ -82,7 +82,7 @@ class CommandRunnerTest : public ::testing::Test {
 };
 
 TEST_F(CommandRunnerTest, ACaseChangedBehindTheCacheIsDecidedOnTheLog) {
-  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "", /*open=*/true).ok());
+  ASSERT_TRUE(Run("C1", commands::Request(pick_, drop_), "", /*open=*/true).ok());
 
   // Another writer cancels the case; the runner's cache still has it open.
   v1::CaseEvent cancelled;
@@ -94,27 +94,27 @@ TEST_F(CommandRunnerTest, ACaseChangedBehindTheCacheIsDecidedOnTheLog) {
   ASSERT_TRUE(store_->Append(append).ok());
   const uint64_t last = store_->LastPosition();
 
-  absl::StatusOr<CaseCommandResult> r = Run("C1", testing::Identify(pick_, drop_));
+  absl::StatusOr<CaseCommandResult> r = Run("C1", commands::Identify(pick_, drop_));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
   EXPECT_EQ(store_->LastPosition(), last);  // nothing written
 }
 
 TEST_F(CommandRunnerTest, ARetryGetsItsFirstAnswerAfterTheCaseMovedOn) {
-  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "open-1", /*open=*/true).ok());
-  absl::StatusOr<CaseCommandResult> first = Run("C1", testing::Identify(pick_, drop_), "identify-1");
+  ASSERT_TRUE(Run("C1", commands::Request(pick_, drop_), "open-1", /*open=*/true).ok());
+  absl::StatusOr<CaseCommandResult> first = Run("C1", commands::Identify(pick_, drop_), "identify-1");
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(Run("C1", testing::IlCheck(false), "il-1").ok());
+  ASSERT_TRUE(Run("C1", commands::IlCheck(false), "il-1").ok());
   const uint64_t last = store_->LastPosition();
 
   // Deciding identify_car again would be refused (out of order) now.
-  absl::StatusOr<CaseCommandResult> retry = Run("C1", testing::Identify(pick_, drop_), "identify-1");
+  absl::StatusOr<CaseCommandResult> retry = Run("C1", commands::Identify(pick_, drop_), "identify-1");
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_TRUE(retry->outcome.duplicate());
   EXPECT_EQ(retry->outcome.last_position(), first->outcome.last_position());
   EXPECT_EQ(retry->state->revision(), first->state->revision());
   EXPECT_EQ(retry->state->SerializeAsString(), first->state->SerializeAsString());
 
-  absl::StatusOr<CaseCommandResult> reopen = Run("C1", testing::Request(pick_, drop_), "open-1", true);
+  absl::StatusOr<CaseCommandResult> reopen = Run("C1", commands::Request(pick_, drop_), "open-1", true);
   ASSERT_TRUE(reopen.ok()) << reopen.status();
   EXPECT_TRUE(reopen->outcome.duplicate());
   EXPECT_EQ(reopen->state->revision(), 0u);
@@ -128,32 +128,32 @@ TEST_F(CommandRunnerTest, AUnitReturnedBehindTheCacheBindsTheNextRental) {
   CommandRunner other(store_.get(), workflows::WorkflowRegistry::Default(),
                       testing::ShippedReference(), 10000, &clock_);
   Rent(other, "RV2", 900, 1000);
-  ASSERT_TRUE(Run(*runner_, "RV3", testing::AsCaseCommand(testing::Retail(Day(0), Day(1))), "", true).ok());
+  ASSERT_TRUE(Run(*runner_, "RV3", commands::AsCaseCommand(commands::Retail(Day(0), Day(1))), "", true).ok());
   const uint64_t last = store_->LastPosition();
 
   // 95.0 hours is below RV2's return (100.0): decided on the unit as the log
   // has it, the rule refuses it, and nothing is written.
-  testing::RvCommand out = testing::OpenRa("304359", 500000);
+  commands::RvCommand out = commands::OpenRa("304359", 500000);
   out.mutable_open_rental_agreement()->set_generator_tenths(950);
-  absl::StatusOr<CaseCommandResult> r = Run(*runner_, "RV3", testing::AsCaseCommand(out));
+  absl::StatusOr<CaseCommandResult> r = Run(*runner_, "RV3", commands::AsCaseCommand(out));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
   EXPECT_NE(r.status().message().find("100.0"), std::string::npos) << r.status();
   EXPECT_EQ(store_->LastPosition(), last);
 
   out.mutable_open_rental_agreement()->set_generator_tenths(1000);
-  r = Run(*runner_, "RV3", testing::AsCaseCommand(out));
+  r = Run(*runner_, "RV3", commands::AsCaseCommand(out));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(store_->ReadStream("unit-304359", 0, 10)->size(), 5u);
 }
 
 TEST_F(CommandRunnerTest, ACommandIdOfAnotherCaseIsRefused) {
-  ASSERT_TRUE(Run("C1", testing::Request(pick_, drop_), "", /*open=*/true).ok());
-  ASSERT_TRUE(Run("C2", testing::Request(pick_, drop_), "", /*open=*/true).ok());
-  ASSERT_TRUE(Run("C1", testing::Identify(pick_, drop_), "identify-1").ok());
+  ASSERT_TRUE(Run("C1", commands::Request(pick_, drop_), "", /*open=*/true).ok());
+  ASSERT_TRUE(Run("C2", commands::Request(pick_, drop_), "", /*open=*/true).ok());
+  ASSERT_TRUE(Run("C1", commands::Identify(pick_, drop_), "identify-1").ok());
   const uint64_t last = store_->LastPosition();
 
   // Valid for C2 too, so only the stored command id can refuse it.
-  absl::StatusOr<CaseCommandResult> r = Run("C2", testing::Identify(pick_, drop_), "identify-1");
+  absl::StatusOr<CaseCommandResult> r = Run("C2", commands::Identify(pick_, drop_), "identify-1");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
   EXPECT_NE(r.status().message().find("case-C1"), std::string::npos) << r.status();
   EXPECT_EQ(store_->LastPosition(), last);

@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
@@ -56,12 +56,12 @@ class DurabilityTest : public ::testing::Test {
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   }
 
-  grpc::Status Submit(const std::string& case_id, testing::CarCommand command,
+  grpc::Status Submit(const std::string& case_id, commands::CarCommand command,
                       const std::string& command_id, v1::CommandReply* reply) {
     v1::SubmitCommandRequest request;
     request.set_case_id(case_id);
     request.set_command_id(command_id);
-    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
     As(context, "alice", "agent");
     return cases_->SubmitCommand(&context, request, reply);
@@ -70,7 +70,7 @@ class DurabilityTest : public ::testing::Test {
   grpc::Status Open(const std::string& case_id, v1::CommandReply* reply) {
     v1::OpenCaseRequest request;
     request.set_case_id(case_id);
-    *request.mutable_command() = testing::AsCaseCommand(testing::Request(pick_, drop_));
+    *request.mutable_command() = commands::AsCaseCommand(commands::Request(pick_, drop_));
     grpc::ClientContext context;
     As(context, "alice", "agent");
     return cases_->OpenCase(&context, request, reply);
@@ -107,7 +107,7 @@ TEST_F(DurabilityTest, ARecordWrittenButNotYetSyncedIsSeenByNoReaderAndAcknowled
   std::ofstream(gate) << "held";  // fsyncs wait from now on
   v1::CommandReply identified;
   std::future<grpc::Status> pending = std::async(std::launch::async, [&] {
-    return Submit("D1", testing::Identify(pick_, drop_), "identify-1", &identified);
+    return Submit("D1", commands::Identify(pick_, drop_), "identify-1", &identified);
   });
   // Long enough for the writer to have put the record in the WAL.
   EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
@@ -153,7 +153,7 @@ TEST_F(DurabilityTest, ARecordWrittenButNotYetSyncedIsSeenByNoReaderAndAcknowled
     // A retry of the same command must wait for the first, not answer it.
     v1::CommandReply retry;
     std::future<grpc::Status> again = std::async(std::launch::async, [&] {
-      return Submit("D1", testing::Identify(pick_, drop_), "identify-1", &retry);
+      return Submit("D1", commands::Identify(pick_, drop_), "identify-1", &retry);
     });
     EXPECT_EQ(again.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
     std::filesystem::remove(gate);
@@ -170,17 +170,17 @@ TEST_F(DurabilityTest, AFailedFsyncRefusesItsBatchAndEveryLaterAppendUntilAResta
   Start({"POWERLOSS_FAIL_SYNC_TRIGGER=" + trigger});
   v1::CommandReply reply;
   ASSERT_TRUE(Open("F1", &reply).ok());
-  ASSERT_TRUE(Submit("F1", testing::Identify(pick_, drop_), "f-identify", &reply).ok());
+  ASSERT_TRUE(Submit("F1", commands::Identify(pick_, drop_), "f-identify", &reply).ok());
   EXPECT_EQ(CommandHealth(), grpc::health::v1::HealthCheckResponse::SERVING);
 
   std::ofstream(trigger) << "once";  // the next fsync of the WAL fails, once
-  const grpc::Status failed = Submit("F1", testing::IlCheck(false), "f-il", &reply);
+  const grpc::Status failed = Submit("F1", commands::IlCheck(false), "f-il", &reply);
   EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(failed.error_message(), HasSubstr("could not be synced"));
   EXPECT_FALSE(std::filesystem::exists(trigger)) << "the shim failed exactly one fsync";
   // fsync would work again; the store does not trust a WAL it could not sync.
   v1::CommandReply later;
-  const grpc::Status refused = Submit("F1", testing::IlCheck(false), "f-il-2", &later);
+  const grpc::Status refused = Submit("F1", commands::IlCheck(false), "f-il-2", &later);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(refused.error_message(), HasSubstr("restart tripdeskd"));
   v1::CommandReply other;
@@ -197,7 +197,7 @@ TEST_F(DurabilityTest, AFailedFsyncRefusesItsBatchAndEveryLaterAppendUntilAResta
   // exactly once.
   server_.reset();
   StartPlain();
-  ASSERT_TRUE(Submit("F1", testing::IlCheck(false), "f-il", &reply).ok());
+  ASSERT_TRUE(Submit("F1", commands::IlCheck(false), "f-il", &reply).ok());
   EXPECT_EQ(reply.view().state(), "AWAITING_TECH_SPOC");
   EXPECT_EQ(LastPosition(), 3u) << "the IL check is in the log once";
   ASSERT_TRUE(Open("F2", &other).ok());

@@ -11,7 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/rv.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_day.h"
@@ -23,7 +23,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::RvCommand;
+using commands::RvCommand;
 
 // Dates on the server's fixed day (tests/testing/test_day.h).
 std::string Day(int days_from_today) { return testing::TestDay(days_from_today); }
@@ -51,7 +51,7 @@ class RvServiceTest : public ::testing::Test {
     request.set_case_id(case_id);
     // Logged in where the reservation is booked.
     const std::string location = command.save_reservation().booking_location();
-    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
     Identify(context, "alice", "agent", location);
     return cases_->OpenCase(&context, request, reply);
@@ -61,7 +61,7 @@ class RvServiceTest : public ::testing::Test {
                       const std::string& actor = "alice", const std::string& role = "agent") {
     v1::SubmitCommandRequest request;
     request.set_case_id(case_id);
-    *request.mutable_command() = testing::AsCaseCommand(std::move(command));
+    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
     grpc::ClientContext context;
     Identify(context, actor, role);
     return cases_->SubmitCommand(&context, request, reply);
@@ -128,7 +128,7 @@ class RvServiceTest : public ::testing::Test {
 TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWithARefund) {
   // Picked up today, due back tomorrow at 11:00, extended to 18:00.
   v1::CommandReply reply;
-  RvCommand quote = testing::Retail(Day(0), Day(1));
+  RvCommand quote = commands::Retail(Day(0), Day(1));
   quote.mutable_save_reservation()->clear_deposit();
   quote.mutable_save_reservation()->set_save_as(v1::RV_SAVE_AS_QUOTE);
   ASSERT_TRUE(Open("RV1", quote, &reply).ok());
@@ -136,7 +136,7 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   EXPECT_EQ(reply.view().workflow(), v1::WORKFLOW_RV_RENTAL);
 
   RvCommand deposit;
-  *deposit.mutable_take_deposit()->mutable_deposit() = testing::Deposit(25000);
+  *deposit.mutable_take_deposit()->mutable_deposit() = commands::Deposit(25000);
   reply = MustSubmit("RV1", deposit);
   EXPECT_EQ(reply.view().state(), "RV_RESERVED");
   v1::ReservationView view = Reservation("RV1", reply.last_position());
@@ -147,7 +147,7 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   EXPECT_EQ(view.rv().deposits(0).card().last4(), "4242");
 
   EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304359", "304360"));
-  reply = MustSubmit("RV1", testing::OpenRa("304359", estimate - 25000));
+  reply = MustSubmit("RV1", commands::OpenRa("304359", estimate - 25000));
   EXPECT_EQ(reply.view().state(), "RV_RA_OPEN");
   EXPECT_THAT(StreamTypes("unit-304359"), ElementsAre("RvUnitRentedOut"));
   EXPECT_THAT(FreeUnits("C25", Day(0), Day(1), reply.last_position()), ElementsAre("304360"));
@@ -158,14 +158,14 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
   EXPECT_EQ(view.rv().balance().minor_units(), 0);
 
   RvCommand extend;
-  *extend.mutable_extend_rental_agreement()->mutable_drop_off() = testing::Moment(Day(1), "TUS", "1800");
-  *extend.mutable_extend_rental_agreement()->mutable_deposit() = testing::Deposit(20000);
+  *extend.mutable_extend_rental_agreement()->mutable_drop_off() = commands::Moment(Day(1), "TUS", "1800");
+  *extend.mutable_extend_rental_agreement()->mutable_deposit() = commands::Deposit(20000);
   reply = MustSubmit("RV1", extend);
   view = Reservation("RV1", reply.last_position());
   EXPECT_EQ(view.rv().drop_off().time(), "1800");
   EXPECT_EQ(view.rv().estimate().days(), 2);
 
-  reply = MustSubmit("RV1", testing::CloseRa(22210, 8, 900, Day(1), "1800"));
+  reply = MustSubmit("RV1", commands::CloseRa(22210, 8, 900, Day(1), "1800"));
   EXPECT_EQ(reply.view().state(), "RV_RA_CLOSED");
   EXPECT_FALSE(reply.view().open());
   view = Reservation("RV1", reply.last_position());
@@ -180,7 +180,7 @@ TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWith
 
 TEST_F(RvServiceTest, TourWithAVoucherCancelledInsideTheWindowCarriesThePenalty) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("TOUR1", testing::Tour(Day(20), Day(34)), &reply).ok());
+  ASSERT_TRUE(Open("TOUR1", commands::Tour(Day(20), Day(34)), &reply).ok());
   EXPECT_EQ(reply.view().state(), "RV_RESERVED");
   RvCommand cancel;
   cancel.mutable_cancel_reservation()->set_reason("tour operator cancelled");
@@ -203,7 +203,7 @@ TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
   int64_t due = 0;
   for (int i = 0; i < kAgents; ++i) {
     v1::CommandReply reply;
-    ASSERT_TRUE(Open(absl::StrCat("RACE", i), testing::Retail(Day(2), Day(6)), &reply).ok());
+    ASSERT_TRUE(Open(absl::StrCat("RACE", i), commands::Retail(Day(2), Day(6)), &reply).ok());
     due = Reservation(absl::StrCat("RACE", i), reply.last_position()).rv().balance().minor_units();
   }
   std::atomic<int> ok{0};
@@ -212,7 +212,7 @@ TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
   for (int i = 0; i < kAgents; ++i) {
     agents.emplace_back([&, i] {
       v1::CommandReply reply;
-      grpc::Status s = Submit(absl::StrCat("RACE", i), testing::OpenRa("304359", due), &reply,
+      grpc::Status s = Submit(absl::StrCat("RACE", i), commands::OpenRa("304359", due), &reply,
                               absl::StrCat("agent", i));
       if (s.ok()) {
         ++ok;
@@ -233,30 +233,30 @@ TEST_F(RvServiceTest, TwoAgentsRacingForOneUnitOnlyOneRentsIt) {
 TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
   v1::CommandReply reply;
   const uint64_t start = LastPosition();
-  RvCommand past = testing::Retail(Day(-1), Day(3));
+  RvCommand past = commands::Retail(Day(-1), Day(3));
   grpc::Status s = Open("BAD1", past, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("ERROR - Roll Date is earlier than today"));
-  RvCommand walk_up = testing::OpenRa("304359", 100000);
+  RvCommand walk_up = commands::OpenRa("304359", 100000);
   s = Open("BAD2", walk_up, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("Walk-up RAs are not allowed"));
-  RvCommand pan = testing::Retail(Day(3), Day(5));
+  RvCommand pan = commands::Retail(Day(3), Day(5));
   pan.mutable_save_reservation()->mutable_deposit()->mutable_card()->set_token("4111111111111111");
   s = Open("BAD3", pan, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("looks like a card number"));
   EXPECT_EQ(LastPosition(), start);
 
-  ASSERT_TRUE(Open("RV2", testing::Retail(Day(3), Day(5)), &reply).ok());
+  ASSERT_TRUE(Open("RV2", commands::Retail(Day(3), Day(5)), &reply).ok());
   const uint64_t opened = LastPosition();
   RvCommand adjust;  // only on an open RA, and within alice's 50.00
-  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(1000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = commands::Usd(1000);
   adjust.mutable_adjust_charges()->set_reason("goodwill");
   s = Submit("RV2", adjust, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("case RV2 is RV_RESERVED"));
-  s = Submit("RV2", testing::CloseRa(1, 1, 1, Day(5)), &reply, "alice", "auditor");
+  s = Submit("RV2", commands::CloseRa(1, 1, 1, Day(5)), &reply, "alice", "auditor");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(LastPosition(), opened);
 }
@@ -265,7 +265,7 @@ TEST_F(RvServiceTest, RefusalsWriteNothingAndNameTheRule) {
 // old records are refused in a command, naming the field to use instead.
 TEST_F(RvServiceTest, AmountsAreMoneyInTheRentalsCurrency) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("M1", testing::Retail(Day(3), Day(5)), &reply).ok());
+  ASSERT_TRUE(Open("M1", commands::Retail(Day(3), Day(5)), &reply).ok());
   const v1::RvReservationDetail& rv = reply.reservation().rv();
   EXPECT_EQ(rv.estimate().total().currency(), "USD");
   EXPECT_EQ(rv.deposits_total().minor_units(), 25000);
@@ -275,7 +275,7 @@ TEST_F(RvServiceTest, AmountsAreMoneyInTheRentalsCurrency) {
 
   RvCommand cents;
   v1::RvDeposit* deposit = cents.mutable_take_deposit()->mutable_deposit();
-  *deposit = testing::Deposit(10000);
+  *deposit = commands::Deposit(10000);
   deposit->clear_amount();
   deposit->GetReflection()->SetInt64(
       deposit, v1::RvDeposit::descriptor()->FindFieldByName("amount_cents"), 10000);
@@ -284,7 +284,7 @@ TEST_F(RvServiceTest, AmountsAreMoneyInTheRentalsCurrency) {
   EXPECT_THAT(s.error_message(), HasSubstr("take_deposit.deposit.amount_cents: is no longer taken; use amount"));
 
   RvCommand euros;
-  *euros.mutable_take_deposit()->mutable_deposit() = testing::Deposit(10000);
+  *euros.mutable_take_deposit()->mutable_deposit() = commands::Deposit(10000);
   euros.mutable_take_deposit()->mutable_deposit()->mutable_amount()->set_currency("EUR");
   s = Submit("M1", euros, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -303,11 +303,11 @@ TEST_F(RvServiceTest, DatesAtTheCounterAreTheLocationsLocalDates) {
   ASSERT_NE(channel_, nullptr);
   cases_ = v1::CaseService::NewStub(channel_);
   v1::CommandReply reply;
-  grpc::Status s = Open("LOCAL1", testing::Retail(Day(0), Day(2)), &reply);
+  grpc::Status s = Open("LOCAL1", commands::Retail(Day(0), Day(2)), &reply);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(reply.reservation().rv().pick_up().date(), Day(0));
   // The day before is in the past there.
-  s = Open("LOCAL2", testing::Retail(Day(-1), Day(2)), &reply);
+  s = Open("LOCAL2", commands::Retail(Day(-1), Day(2)), &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr(absl::StrCat("today ", Day(0))));
 }
@@ -317,9 +317,9 @@ TEST_F(RvServiceTest, DatesAtTheCounterAreTheLocationsLocalDates) {
 // to wait for.
 TEST_F(RvServiceTest, StreamNamesAndThePositionToWaitFor) {
   v1::CommandReply reply;
-  ASSERT_TRUE(Open("S1", testing::Retail(Day(0), Day(1)), &reply).ok());
+  ASSERT_TRUE(Open("S1", commands::Retail(Day(0), Day(1)), &reply).ok());
   const int64_t due = reply.reservation().rv().balance().minor_units();
-  reply = MustSubmit("S1", testing::OpenRa("304359", due));
+  reply = MustSubmit("S1", commands::OpenRa("304359", due));
   // The command wrote the unit's stream too (and claimed the RA number on
   // its reference stream): its last position is at or after the case's own
   // last record, and waiting for it shows the unit out.
@@ -387,16 +387,16 @@ TEST_F(RvServiceTest, ReferenceDataIsReadableAndUnknownCodesListTheKnownOnes) {
 
   const uint64_t start = LastPosition();
   v1::CommandReply reply;
-  RvCommand bad_class = testing::Retail(Day(3), Day(5));
+  RvCommand bad_class = commands::Retail(Day(3), Day(5));
   bad_class.mutable_save_reservation()->set_class_code("C99");
   grpc::Status s = Open("U1", bad_class, &reply);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("unknown class 'C99'; one of C25, C30 (tripdesk reference lists them)"));
-  RvCommand bad_location = testing::Retail(Day(3), Day(5));
+  RvCommand bad_location = commands::Retail(Day(3), Day(5));
   bad_location.mutable_save_reservation()->mutable_drop_off()->set_location("CEN");
   s = Open("U2", bad_location, &reply);
   EXPECT_THAT(s.error_message(), HasSubstr("CEN is not a rental location; one of TUS, LAX"));
-  RvCommand bad_option = testing::Retail(Day(3), Day(5));
+  RvCommand bad_option = commands::Retail(Day(3), Day(5));
   bad_option.mutable_save_reservation()->add_options()->set_code("WIFI");
   s = Open("U3", bad_option, &reply);
   EXPECT_THAT(s.error_message(), HasSubstr("unknown option 'WIFI'; one of SLI, PROMODISC, GEN"));
@@ -411,9 +411,9 @@ TEST_F(RvServiceTest, TheBookingLocationComesFromTheLoginNotTheAgent) {
   const uint64_t start = LastPosition();
   v1::OpenCaseRequest request;
   request.set_case_id("LOC1");
-  RvCommand at_cen = testing::Retail(Day(3), Day(5));
+  RvCommand at_cen = commands::Retail(Day(3), Day(5));
   at_cen.mutable_save_reservation()->set_booking_location("CEN");
-  *request.mutable_command() = testing::AsCaseCommand(at_cen);
+  *request.mutable_command() = commands::AsCaseCommand(at_cen);
   v1::CommandReply reply;
   {
     grpc::ClientContext context;
@@ -442,7 +442,7 @@ TEST_F(RvServiceTest, TheBookingLocationComesFromTheLoginNotTheAgent) {
 // cannot change once the RA is open.
 TEST_F(RvServiceTest, AlternateDatesDiscountsAndALockedVoucher) {
   v1::CommandReply reply;
-  RvCommand asked = testing::Retail(Day(30), Day(37));
+  RvCommand asked = commands::Retail(Day(30), Day(37));
   asked.mutable_save_reservation()->set_alternate_dates(true);
   asked.mutable_save_reservation()->set_discount_bp(500);
   ASSERT_TRUE(Open("ALT1", asked, &reply).ok());
@@ -457,24 +457,24 @@ TEST_F(RvServiceTest, AlternateDatesDiscountsAndALockedVoucher) {
   }
   EXPECT_TRUE(discounted);
 
-  RvCommand later = testing::Retail(Day(30), Day(37));
+  RvCommand later = commands::Retail(Day(30), Day(37));
   later.mutable_save_reservation()->clear_deposit();
   later.mutable_save_reservation()->set_choose_column(3);
   reply = MustSubmit("ALT1", later);
   EXPECT_EQ(reply.reservation().rv().pick_up().date(), Day(34));
 
   // A tour picked up today: its RA opens, and then the voucher is locked.
-  ASSERT_TRUE(Open("TOUR2", testing::Tour(Day(0), Day(3)), &reply).ok());
-  RvCommand ra = testing::OpenRa("304360", 500000);
+  ASSERT_TRUE(Open("TOUR2", commands::Tour(Day(0), Day(3)), &reply).ok());
+  RvCommand ra = commands::OpenRa("304360", 500000);
   ra.mutable_open_rental_agreement()->set_generator_tenths(415);  // the unit's reading
   reply = MustSubmit("TOUR2", ra);
   ASSERT_EQ(reply.view().state(), "RV_RA_OPEN");
   const uint64_t opened = LastPosition();
-  RvCommand edit = testing::Tour(Day(0), Day(3));
+  RvCommand edit = commands::Tour(Day(0), Day(3));
   edit.mutable_save_reservation()->mutable_voucher()->set_voucher_number("K99999");
   v1::SubmitCommandRequest submit;
   submit.set_case_id("TOUR2");
-  *submit.mutable_command() = testing::AsCaseCommand(edit);
+  *submit.mutable_command() = commands::AsCaseCommand(edit);
   grpc::ClientContext context;
   Identify(context, "alice", "agent", "INT");
   const grpc::Status locked = cases_->SubmitCommand(&context, submit, &reply);
@@ -496,7 +496,7 @@ TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
   ASSERT_NE(channel, nullptr) << server.Log();
   v1::OpenCaseRequest open;
   open.set_case_id("T2030");
-  *open.mutable_command() = testing::AsCaseCommand(testing::Retail("2030-01-15", "2030-01-17"));
+  *open.mutable_command() = commands::AsCaseCommand(commands::Retail("2030-01-15", "2030-01-17"));
   grpc::ClientContext context;
   server.Authorize(context, "alice", "agent", "TUS");
   v1::CommandReply reply;
@@ -525,7 +525,7 @@ TEST(RvServicePreview, TheSeedsAlternateDatesEstimateWithoutSaving) {
   ASSERT_NE(channel, nullptr) << server.Log();
   auto cases = v1::CaseService::NewStub(channel);
 
-  RvCommand peters = testing::Retail("2015-09-01", "2015-09-15");
+  RvCommand peters = commands::Retail("2015-09-01", "2015-09-15");
   v1::SaveRvReservation& r = *peters.mutable_save_reservation();
   r.set_booking_location("CEN");
   r.mutable_renter()->set_name("PETERS/STEVEN");
@@ -537,7 +537,7 @@ TEST(RvServicePreview, TheSeedsAlternateDatesEstimateWithoutSaving) {
   v1::PreviewCommandRequest request;
   request.set_open(true);
   request.set_case_id("PETERS");
-  *request.mutable_command() = testing::AsCaseCommand(peters);
+  *request.mutable_command() = commands::AsCaseCommand(peters);
   request.mutable_command()->mutable_rv()->mutable_save_reservation()->set_save_as(
       v1::RV_SAVE_AS_QUOTE);
   grpc::ClientContext context;

@@ -18,7 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/jwt.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/command_fields.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
@@ -59,7 +59,7 @@ class SecurityTest : public ::testing::Test {
     v1::OpenCaseRequest request;
     request.set_case_id(case_id);
     const absl::Time pick = absl::Now() + absl::Hours(24 * 7);
-    *request.mutable_command() = testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72)));
+    *request.mutable_command() = commands::AsCaseCommand(commands::Request(pick, pick + absl::Hours(72)));
     grpc::ClientContext context;
     Bearer(context, token);
     v1::CommandReply reply;
@@ -114,8 +114,8 @@ TEST_F(SecurityTest, MissingExpiredWrongAudienceWrongSignatureAndAlgNoneAreUnaut
     if (!token.empty()) Bearer(context, token);
     v1::OpenCaseRequest request;
     request.set_case_id("X1");
-    *request.mutable_command() = testing::AsCaseCommand(
-        testing::Request(now + absl::Hours(200), now + absl::Hours(300)));
+    *request.mutable_command() = commands::AsCaseCommand(
+        commands::Request(now + absl::Hours(200), now + absl::Hours(300)));
     v1::CommandReply reply;
     grpc::Status s = cases_->OpenCase(&context, request, &reply);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << what << ": " << s.error_message();

@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/reference.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
 
@@ -24,21 +24,21 @@ using Cmd = v1::ManualCarBookingCommand;
 
 using testing::ShippedReference;
 
-using testing::Approval;
-using testing::Booking;
-using testing::Close;
-using testing::ConfirmationEmail;
-using testing::Fee;
-using testing::IlCheck;
-using testing::Mis;
-using testing::Quote;
-using testing::Response;
-using testing::Tracker;
-using testing::Usd;
-using testing::VendorSearch;
-using testing::Verify;
-using testing::Voucher;
-using testing::VouchersSent;
+using commands::Approval;
+using commands::Booking;
+using commands::Close;
+using commands::ConfirmationEmail;
+using commands::Fee;
+using commands::IlCheck;
+using commands::Mis;
+using commands::Quote;
+using commands::Response;
+using commands::Tracker;
+using commands::Usd;
+using commands::VendorSearch;
+using commands::Verify;
+using commands::Voucher;
+using commands::VouchersSent;
 
 class CarBookingTest : public ::testing::Test {
  protected:
@@ -84,8 +84,8 @@ class CarBookingTest : public ::testing::Test {
 
   v1::CarBookingStage Stage() const { return state_.car_booking().stage(); }
 
-  Cmd Request() { return testing::Request(pick_, drop_); }
-  Cmd Identify() { return testing::Identify(pick_, drop_); }
+  Cmd Request() { return commands::Request(pick_, drop_); }
+  Cmd Identify() { return commands::Identify(pick_, drop_); }
 
   // Drives the offline branch until the case reaches `stage`.
   void OfflineUntil(v1::CarBookingStage stage) {

@@ -3,9 +3,9 @@
 // fold into, and the workflow's say over cancelling.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/car_booking_commands.h"
+#include "tools/commands/car_booking.h"
 #include "tests/testing/decider_kit.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/rv.h"
 #include "workflows/case_steps.h"
 
 namespace tripdesk::workflows {
@@ -52,9 +52,9 @@ std::vector<CaseUnderTest> OneOfEach() {
   std::vector<CaseUnderTest> cases;
   cases.emplace_back("C1");
   const absl::Time pick = absl::FromCivil(absl::CivilSecond(2026, 12, 1, 10, 0, 0), absl::UTCTimeZone());
-  cases.back().Given(testing::AsCaseCommand(testing::Request(pick, pick + absl::Hours(72))), kAgent);
+  cases.back().Given(commands::AsCaseCommand(commands::Request(pick, pick + absl::Hours(72))), kAgent);
   cases.emplace_back("R1");
-  cases.back().Given(testing::AsCaseCommand(testing::Retail()), kAgent);
+  cases.back().Given(commands::AsCaseCommand(commands::Retail()), kAgent);
   return cases;
 }
 

@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/reference.h"
-#include "tests/testing/rv_commands.h"
+#include "tools/commands/rv.h"
 #include "workflows/field_rules.h"
 #include "workflows/registry.h"
 #include "workflows/validation.h"
@@ -25,13 +25,13 @@ using Cmd = v1::RvCommand;
 
 using testing::ShippedReference;
 
-using testing::Card;
-using testing::CloseRa;
-using testing::Deposit;
-using testing::Moment;
-using testing::OpenRa;
-using testing::Retail;
-using testing::Tour;
+using commands::Card;
+using commands::CloseRa;
+using commands::Deposit;
+using commands::Moment;
+using commands::OpenRa;
+using commands::Retail;
+using commands::Tour;
 
 int64_t Line(const v1::RvEstimate& e, const std::string& label) {
   for (const auto& line : e.lines()) {
@@ -670,14 +670,14 @@ TEST_F(RvTest, TheRefundGoesToTheSingleCardUsedOrTheOneChosenWhenSeveralWere) {
 TEST_F(RvTest, AdjustmentsAreCappedByTheUsersLimit) {
   OpenRetailRa();
   Cmd adjust;
-  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(8000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = commands::Usd(8000);
   adjust.mutable_adjust_charges()->set_reason("generator failed for a day");
   EXPECT_TRUE(Refused(adjust, absl::StatusCode::kPermissionDenied,
                       "an adjustment of 80.00 exceeds alice's customer-service adjustment limit of 50.00"));
   const Actor nobody{"bob", kRoleAgent};  // no limit on file: none allowed
   EXPECT_TRUE(Refused(adjust, absl::StatusCode::kPermissionDenied, "limit of 0.00", &nobody));
   EXPECT_THAT(Do(adjust, supervisor_), ElementsAre("RvChargesAdjusted"));
-  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(5000);
+  *adjust.mutable_adjust_charges()->mutable_credit() = commands::Usd(5000);
   EXPECT_THAT(Do(adjust), ElementsAre("RvChargesAdjusted"));
   EXPECT_EQ(state_.rv().adjustments().minor_units(), 13000);
   Do(CloseRa(23000, 8, 900, "2026-12-20"));
@@ -737,7 +737,7 @@ void ToCents(google::protobuf::Message& m) {
 TEST_F(RvTest, RecordsWrittenWithCentsFoldToTheSameMoney) {
   OpenRetailRa();
   Cmd adjust;
-  *adjust.mutable_adjust_charges()->mutable_credit() = testing::Usd(2500);
+  *adjust.mutable_adjust_charges()->mutable_credit() = commands::Usd(2500);
   adjust.mutable_adjust_charges()->set_reason("generator fault");
   Do(adjust, supervisor_);
   Do(CloseRa(23010, 8, 930, "2026-12-22"));

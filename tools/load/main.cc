@@ -34,6 +34,8 @@
 #include "tools/client_credentials.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 #include "tripdesk/v1/log.grpc.pb.h"
+#include "tools/commands/car_booking.h"
+#include "tools/commands/rv.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tripdeskd address");
 ABSL_FLAG(std::string, token, "",
@@ -65,8 +67,6 @@ ABSL_FLAG(std::string, verify_acks, "",
 namespace tripdesk::load {
 namespace {
 
-using Command = v1::ManualCarBookingCommand;
-
 // "Bearer <token>" for every call: one token holding every role the cases
 // need, so the server picks the right one per command.
 std::string& BearerStorage() {
@@ -81,14 +81,6 @@ struct Step {
   std::string role;
 };
 
-v1::Place At(const std::string& location, absl::Time t) {
-  v1::Place p;
-  p.set_location(location);
-  p.mutable_time()->set_seconds(absl::ToUnixSeconds(t));
-  p.set_zone("America/Los_Angeles");
-  return p;
-}
-
 // A case's own confirmation number (4 to 20 letters, digits or '-'): no
 // two open cases may share one. Letters only, so no run of digits looks
 // like a card number.
@@ -99,108 +91,16 @@ std::string ConfirmationNumberOf(const std::string& case_id) {
   return number;
 }
 
-// The commands of one case of a branch, in order.
+// The commands of one case of a branch, in order: the tests' builders.
 std::vector<Step> Script(bool offline) {
   const absl::Time pick = absl::Now() + absl::Hours(24 * 14);
   const absl::Time drop = pick + absl::Hours(72);
   std::vector<Step> steps;
-  auto add = [&](Command c, const std::string& role = "agent") {
-    v1::CaseCommand wrapped;
-    *wrapped.mutable_car_booking() = std::move(c);
-    steps.push_back({std::move(wrapped), role});
-  };
-  Command c;
-  auto* r = c.mutable_receive_request();
-  r->set_channel(v1::CHANNEL_CALL);
-  r->mutable_customer()->set_name("Load Customer");
-  r->mutable_customer()->set_email("load@example.com");
-  r->set_traveller_name("Load Customer");
-  r->set_client_company("Acme");
-  r->set_ticket_ref("FD-LOAD");
-  r->set_queue("Support");
-  r->set_requested_car("Compact");
-  *r->mutable_pick_up() = At("LAX", pick);
-  *r->mutable_drop_off() = At("SFO", drop);
-  add(c);
-  c.Clear();
-  auto* i = c.mutable_identify_car();
-  i->set_car_class("CCAR");
-  i->set_car_model("Toyota Corolla");
-  *i->mutable_pick_up() = At("LAX", pick);
-  *i->mutable_drop_off() = At("SFO", drop);
-  i->set_demo_trip_id("DEMO");
-  add(c);
-  c.Clear();
-  c.mutable_record_il_check()->set_available(!offline);
-  add(c);
-  if (!offline) {
-    c.Clear();
-    c.mutable_create_trip_for_customer()->set_trip_id("IL-TRIP");
-    add(c);
-    c.Clear();
-    c.mutable_email_customer_car_added();
-    add(c);
-    c.Clear();
-    c.mutable_close_ticket()->set_notes("customer completes the booking on IL");
-    add(c);
-    return steps;
+  steps.push_back({commands::AsCaseCommand(commands::Request(pick, drop)), "agent"});
+  for (auto& [command, role] :
+       offline ? commands::OfflineSteps(pick, drop) : commands::IlSteps(pick, drop)) {
+    steps.push_back({commands::AsCaseCommand(std::move(command)), role});
   }
-  c.Clear();
-  c.mutable_decide_tech_spoc_approval()->set_approved(true);
-  add(c, "tech_spoc");
-  c.Clear();
-  auto* v = c.mutable_record_vendor_search();
-  v->set_source(v1::VENDOR_SEARCH_SOURCE_GDS);
-  v->set_vendor_code("ZI");
-  v->set_car_class("CCAR");
-  v->mutable_rate()->set_minor_units(21000);
-  v->mutable_rate()->set_currency("USD");
-  add(c);
-  c.Clear();
-  c.mutable_send_quote()->mutable_amount()->set_minor_units(25000);
-  c.mutable_send_quote()->mutable_amount()->set_currency("USD");
-  c.mutable_send_quote()->set_approver_email("approver@example.com");
-  add(c);
-  c.Clear();
-  c.mutable_record_customer_response()->set_response(v1::CUSTOMER_RESPONSE_ACCEPTED);
-  add(c);
-  c.Clear();
-  auto* b = c.mutable_confirm_booking();
-  b->set_platform(v1::BOOKING_PLATFORM_OPTIONS_TRAVEL);
-  b->set_vendor_code("ZI");
-  b->set_manual_reservation_code("S165500");
-  b->set_confirmation_number("LOAD1234");
-  b->set_corporate_discount_id("CD-1");
-  b->set_billing_number("BN-1");
-  b->set_membership_details("none");
-  add(c);
-  c.Clear();
-  c.mutable_create_voucher()->set_voucher_number("V-LOAD");
-  add(c);
-  c.Clear();
-  c.mutable_verify_booking()->set_trip_id("TRIP-LOAD");
-  c.mutable_verify_booking()->set_vendor_code("ZI");
-  c.mutable_verify_booking()->set_driver_name("Load Customer");
-  add(c);
-  c.Clear();
-  c.mutable_file_mis()->set_billing(v1::MIS_BILLING_BILL_TO_CLIENT_COMPANY);
-  c.mutable_file_mis()->set_mis_reference("MIS-LOAD");
-  add(c);
-  c.Clear();
-  c.mutable_send_confirmation_email();
-  add(c);
-  c.Clear();
-  c.mutable_mark_all_vouchers_sent();
-  add(c);
-  c.Clear();
-  c.mutable_close_ticket()->set_notes("booked offline");
-  add(c);
-  c.Clear();
-  c.mutable_update_tracker()->set_tracker_ref("ROW");
-  add(c);
-  c.Clear();
-  c.mutable_charge_service_fee();
-  add(c);
   return steps;
 }
 
@@ -215,42 +115,10 @@ std::vector<Step> RvScript() {
   }
   const std::string pick = absl::FormatCivilTime(today);
   const std::string back = absl::FormatCivilTime(today + 1);
-  std::vector<Step> steps(3);
-  v1::SaveRvReservation& r = *steps[0].command.mutable_rv()->mutable_save_reservation();
-  r.set_booking_location("TUS");
-  r.mutable_renter()->set_name("LOAD RENTER");
-  r.mutable_renter()->set_email("renter@example.com");
-  r.mutable_renter()->set_cell_phone("520-555-0100");
-  r.mutable_renter()->mutable_address()->set_line1("1 MESA DR");
-  r.mutable_renter()->mutable_address()->set_city("TUCSON");
-  r.mutable_pick_up()->set_date(pick);
-  r.mutable_pick_up()->set_location("TUS");
-  r.mutable_drop_off()->set_date(back);
-  r.mutable_drop_off()->set_location("TUS");
-  r.set_passengers(2);
-  r.set_class_code("C25");
-  r.set_rate_code("FRD");
-  r.set_pay_by_card(true);
-  r.set_save_as(v1::RV_SAVE_AS_RESERVATION);
-  r.mutable_deposit()->mutable_amount()->set_minor_units(25000);
-  r.mutable_deposit()->mutable_amount()->set_currency("USD");
-  r.mutable_deposit()->mutable_card()->set_token("tok_load_4242");
-  r.mutable_deposit()->mutable_card()->set_last4("4242");
-  v1::OpenRentalAgreement& o = *steps[1].command.mutable_rv()->mutable_open_rental_agreement();
-  o.set_fuel_eighths(8);
-  o.set_confirm_generator_reading(true);
-  o.set_date_of_birth("1980-01-01");
-  o.mutable_licence()->set_number("L123456");
-  o.mutable_licence()->set_expires("2035-01-01");
   // More than any estimate: the balance comes back at close.
-  *o.mutable_deposit() = r.deposit();
-  o.mutable_deposit()->mutable_amount()->set_minor_units(500000);
-  v1::CloseRentalAgreement& c = *steps[2].command.mutable_rv()->mutable_close_rental_agreement();
-  c.set_fuel_eighths(7);
-  c.mutable_returned()->set_date(back);
-  c.mutable_returned()->set_location("TUS");
-  for (Step& s : steps) s.role = "agent";
-  return steps;
+  return {{commands::AsCaseCommand(commands::Retail(pick, back)), "agent"},
+          {commands::AsCaseCommand(commands::OpenRa("", 500000)), "agent"},
+          {commands::AsCaseCommand(commands::CloseRa(0, 7, 0, back)), "agent"}};
 }
 
 constexpr int64_t kFleetOdometer = 10000;

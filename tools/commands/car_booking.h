@@ -1,18 +1,19 @@
-// Valid manual car booking commands for tests, one builder per step, so the
-// decider and integration tests drive cases the same way.
-#ifndef TRIPDESK_TESTS_TESTING_CAR_BOOKING_COMMANDS_H_
-#define TRIPDESK_TESTS_TESTING_CAR_BOOKING_COMMANDS_H_
+// Valid manual car booking commands, one builder per step, shared by the
+// tests (decider, service, integration) and tripdesk-load, so all of them
+// drive cases the same way.
+#ifndef TRIPDESK_TOOLS_COMMANDS_CAR_BOOKING_H_
+#define TRIPDESK_TOOLS_COMMANDS_CAR_BOOKING_H_
 
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
-#include "tests/testing/money.h"
+#include "tools/commands/money.h"
 #include "tripdesk/v1/car_booking.pb.h"
 #include "tripdesk/v1/cases.pb.h"
 
-namespace tripdesk::testing {
+namespace tripdesk::commands {
 
 using CarCommand = v1::ManualCarBookingCommand;
 
@@ -197,6 +198,18 @@ inline std::vector<std::pair<CarCommand, std::string>> OfflineSteps(absl::Time p
           {Fee(), "agent"}};
 }
 
-}  // namespace tripdesk::testing
+// The IL branch after the request: the car is on IL, the customer books it
+// there, the ticket closes.
+inline std::vector<std::pair<CarCommand, std::string>> IlSteps(absl::Time pick, absl::Time drop) {
+  CarCommand close = Close(false);
+  close.mutable_close_ticket()->set_notes("the customer completes the booking on IL");
+  return {{Identify(pick, drop), "agent"},
+          {IlCheck(true), "agent"},
+          {TripForCustomer(), "agent"},
+          {EmailCarAdded(), "agent"},
+          {close, "agent"}};
+}
 
-#endif  // TRIPDESK_TESTS_TESTING_CAR_BOOKING_COMMANDS_H_
+}  // namespace tripdesk::commands
+
+#endif  // TRIPDESK_TOOLS_COMMANDS_CAR_BOOKING_H_

@@ -1,12 +1,12 @@
 // Amounts for tests: the seeds' bookings are in dollars.
-#ifndef TRIPDESK_TESTS_TESTING_MONEY_H_
-#define TRIPDESK_TESTS_TESTING_MONEY_H_
+#ifndef TRIPDESK_TOOLS_COMMANDS_MONEY_H_
+#define TRIPDESK_TOOLS_COMMANDS_MONEY_H_
 
 #include <cstdint>
 
 #include "tripdesk/v1/common.pb.h"
 
-namespace tripdesk::testing {
+namespace tripdesk::commands {
 
 inline v1::Money Usd(int64_t cents) {
   v1::Money m;
@@ -15,6 +15,6 @@ inline v1::Money Usd(int64_t cents) {
   return m;
 }
 
-}  // namespace tripdesk::testing
+}  // namespace tripdesk::commands
 
-#endif  // TRIPDESK_TESTS_TESTING_MONEY_H_
+#endif  // TRIPDESK_TOOLS_COMMANDS_MONEY_H_

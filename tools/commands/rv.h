@@ -1,16 +1,16 @@
-// Valid RV rental commands for tests (retail and tour reservations, RA
-// open and close), so the decider, integration and load tests drive RV
+// Valid RV rental commands (retail and tour reservations, RA open and
+// close), shared by the tests and tripdesk-load, so all of them drive RV
 // cases the same way.
-#ifndef TRIPDESK_TESTS_TESTING_RV_COMMANDS_H_
-#define TRIPDESK_TESTS_TESTING_RV_COMMANDS_H_
+#ifndef TRIPDESK_TOOLS_COMMANDS_RV_H_
+#define TRIPDESK_TOOLS_COMMANDS_RV_H_
 
 #include <string>
 
-#include "tests/testing/money.h"
+#include "tools/commands/money.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "tripdesk/v1/rv.pb.h"
 
-namespace tripdesk::testing {
+namespace tripdesk::commands {
 
 using RvCommand = v1::RvCommand;
 
@@ -105,6 +105,6 @@ inline RvCommand CloseRa(int64_t odometer, int fuel, int64_t generator, const st
   return c;
 }
 
-}  // namespace tripdesk::testing
+}  // namespace tripdesk::commands
 
-#endif  // TRIPDESK_TESTS_TESTING_RV_COMMANDS_H_
+#endif  // TRIPDESK_TOOLS_COMMANDS_RV_H_
