@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tools/commands/car_booking.h"
+#include "tests/testing/grpc_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
@@ -36,33 +37,23 @@ class AuditServiceTest : public ::testing::Test {
         dir_.Sub("data"), std::vector<std::string>{"--rate_limit_per_second=0"});  // thousands of commands
     channel_ = server_->Connect();
     ASSERT_NE(channel_, nullptr);
-    cases_ = v1::CaseService::NewStub(channel_);
-    audit_ = v1::AuditService::NewStub(channel_);
-    log_ = v1::EventLog::NewStub(channel_);
+    client_ = std::make_unique<testing::TestClient>(*server_, channel_, std::chrono::seconds(30));
+    cases_ = &client_->cases();
+    audit_ = &client_->audit();
+    log_ = &client_->log();
   }
 
   void As(grpc::ClientContext& context, const std::string& id, const std::string& role) {
-    server_->Authorize(context, id, role);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    client_->Identify(context, {id, role});
   }
 
   v1::CommandReply Command(const std::string& case_id, CarCommand command, bool open = false,
                            const std::string& role = "agent") {
-    grpc::ClientContext context;
-    As(context, role == "tech_spoc" ? "tom" : "alice", role);
+    const testing::Caller who{role == "tech_spoc" ? "tom" : "alice", role};
     v1::CommandReply reply;
-    grpc::Status status;
-    if (open) {
-      v1::OpenCaseRequest request;
-      request.set_case_id(case_id);
-      *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-      status = cases_->OpenCase(&context, request, &reply);
-    } else {
-      v1::SubmitCommandRequest request;
-      request.set_case_id(case_id);
-      *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-      status = cases_->SubmitCommand(&context, request, &reply);
-    }
+    v1::CaseCommand wrapped = commands::AsCaseCommand(std::move(command));
+    const grpc::Status status = open ? client_->Open(who, case_id, std::move(wrapped), &reply)
+                                     : client_->Submit(who, case_id, std::move(wrapped), &reply);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return reply;
   }
@@ -137,9 +128,10 @@ class AuditServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::CaseService::Stub> cases_;
-  std::unique_ptr<v1::AuditService::Stub> audit_;
-  std::unique_ptr<v1::EventLog::Stub> log_;
+  std::unique_ptr<testing::TestClient> client_;
+  v1::CaseService::Stub* cases_ = nullptr;
+  v1::AuditService::Stub* audit_ = nullptr;
+  v1::EventLog::Stub* log_ = nullptr;
 };
 
 TEST_F(AuditServiceTest, HistoryStreamsEveryRecordWithItsTypedEvent) {

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/commands/car_booking.h"
+#include "tests/testing/grpc_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
@@ -22,10 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using commands::CarCommand;
 
-struct Who {
-  std::string id;
-  std::string role;
-};
+using Who = testing::Caller;
 const Who kAgent{"alice", "agent"};
 const Who kTechSpoc{"tom", "tech_spoc"};
 const Who kSupervisor{"sue", "supervisor"};
@@ -39,37 +37,24 @@ class CaseServiceTest : public ::testing::Test {
     server_ = std::make_unique<testing::ServerProcess>(dir_.Sub("data"));
     channel_ = server_->Connect();
     ASSERT_NE(channel_, nullptr);
-    cases_ = v1::CaseService::NewStub(channel_);
-    log_ = v1::EventLog::NewStub(channel_);
+    client_ = std::make_unique<testing::TestClient>(*server_, channel_);
+    cases_ = &client_->cases();
+    log_ = &client_->log();
   }
 
-  void Identify(grpc::ClientContext& context, const Who& who) {
-    if (!who.id.empty()) server_->Authorize(context, who.id, who.role);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  }
+  void Identify(grpc::ClientContext& context, const Who& who) { client_->Identify(context, who); }
 
   grpc::Status Open(const std::string& case_id, CarCommand command, v1::CommandReply* reply,
                     const std::string& command_id = "", const Who& who = kAgent) {
-    v1::OpenCaseRequest request;
-    request.set_case_id(case_id);
-    request.set_command_id(command_id);
-    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-    grpc::ClientContext context;
-    Identify(context, who);
-    return cases_->OpenCase(&context, request, reply);
+    return client_->Open(who, case_id, commands::AsCaseCommand(std::move(command)), reply,
+                         command_id);
   }
 
   grpc::Status Submit(const std::string& case_id, CarCommand command, v1::CommandReply* reply,
                       const Who& who = kAgent, const std::string& command_id = "",
                       std::optional<uint64_t> expected_revision = std::nullopt) {
-    v1::SubmitCommandRequest request;
-    request.set_case_id(case_id);
-    request.set_command_id(command_id);
-    if (expected_revision.has_value()) request.set_expected_revision(*expected_revision);
-    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-    grpc::ClientContext context;
-    Identify(context, who);
-    return cases_->SubmitCommand(&context, request, reply);
+    return client_->Submit(who, case_id, commands::AsCaseCommand(std::move(command)), reply,
+                           command_id, expected_revision);
   }
 
   v1::CommandReply MustSubmit(const std::string& case_id, CarCommand command,
@@ -120,7 +105,7 @@ class CaseServiceTest : public ::testing::Test {
     return cases_->ListCases(&context, request, out);
   }
 
-  uint64_t LastPosition() { return server_->LastPosition(channel_); }
+  uint64_t LastPosition() { return client_->LastPosition(); }
 
   // Opens a case and drives it to the end of the offline branch.
   uint64_t DriveOffline(const std::string& case_id) {
@@ -137,8 +122,9 @@ class CaseServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::CaseService::Stub> cases_;
-  std::unique_ptr<v1::EventLog::Stub> log_;
+  std::unique_ptr<testing::TestClient> client_;
+  v1::CaseService::Stub* cases_ = nullptr;
+  v1::EventLog::Stub* log_ = nullptr;
 };
 
 TEST_F(CaseServiceTest, OfflineBranchToTheEndWithTheViewsRightAfterEachStep) {

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/commands/rv.h"
+#include "tests/testing/grpc_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_day.h"
@@ -35,36 +36,32 @@ class RvServiceTest : public ::testing::Test {
         dir_.Sub("data"), std::vector<std::string>{testing::TestClockFlag()});
     channel_ = server_->Connect();
     ASSERT_NE(channel_, nullptr);
-    cases_ = v1::CaseService::NewStub(channel_);
-    log_ = v1::EventLog::NewStub(channel_);
+    Connected();
+  }
+
+  // The test client on channel_ (again after a test starts its own server).
+  void Connected() {
+    client_ = std::make_unique<testing::TestClient>(*server_, channel_);
+    cases_ = &client_->cases();
+    log_ = &client_->log();
   }
 
   // Logged in at `location` (TUS, the counter the tests book at, by default).
   void Identify(grpc::ClientContext& context, const std::string& id, const std::string& role,
                 const std::string& location = "TUS") {
-    server_->Authorize(context, id, role, location);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    client_->Identify(context, {id, role, location});
   }
 
   grpc::Status Open(const std::string& case_id, RvCommand command, v1::CommandReply* reply) {
-    v1::OpenCaseRequest request;
-    request.set_case_id(case_id);
     // Logged in where the reservation is booked.
-    const std::string location = command.save_reservation().booking_location();
-    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-    grpc::ClientContext context;
-    Identify(context, "alice", "agent", location);
-    return cases_->OpenCase(&context, request, reply);
+    const testing::Caller who{"alice", "agent", command.save_reservation().booking_location()};
+    return client_->Open(who, case_id, commands::AsCaseCommand(std::move(command)), reply);
   }
 
   grpc::Status Submit(const std::string& case_id, RvCommand command, v1::CommandReply* reply,
                       const std::string& actor = "alice", const std::string& role = "agent") {
-    v1::SubmitCommandRequest request;
-    request.set_case_id(case_id);
-    *request.mutable_command() = commands::AsCaseCommand(std::move(command));
-    grpc::ClientContext context;
-    Identify(context, actor, role);
-    return cases_->SubmitCommand(&context, request, reply);
+    return client_->Submit({actor, role, "TUS"}, case_id,
+                           commands::AsCaseCommand(std::move(command)), reply);
   }
 
   v1::CommandReply MustSubmit(const std::string& case_id, RvCommand command) {
@@ -121,8 +118,9 @@ class RvServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::CaseService::Stub> cases_;
-  std::unique_ptr<v1::EventLog::Stub> log_;
+  std::unique_ptr<testing::TestClient> client_;
+  v1::CaseService::Stub* cases_ = nullptr;
+  v1::EventLog::Stub* log_ = nullptr;
 };
 
 TEST_F(RvServiceTest, RetailReservationThroughDepositRaOpenExtensionAndCloseWithARefund) {
@@ -301,7 +299,7 @@ TEST_F(RvServiceTest, DatesAtTheCounterAreTheLocationsLocalDates) {
                                                      std::vector<std::string>{evening_in_tucson});
   channel_ = server_->Connect();
   ASSERT_NE(channel_, nullptr);
-  cases_ = v1::CaseService::NewStub(channel_);
+  Connected();
   v1::CommandReply reply;
   grpc::Status s = Open("LOCAL1", commands::Retail(Day(0), Day(2)), &reply);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -494,13 +492,11 @@ TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
   testing::ServerProcess server(dir.Sub("data"), {"--test_clock_start=2030-01-15T10:00:00Z"});
   auto channel = server.Connect();
   ASSERT_NE(channel, nullptr) << server.Log();
-  v1::OpenCaseRequest open;
-  open.set_case_id("T2030");
-  *open.mutable_command() = commands::AsCaseCommand(commands::Retail("2030-01-15", "2030-01-17"));
-  grpc::ClientContext context;
-  server.Authorize(context, "alice", "agent", "TUS");
+  testing::TestClient client(server, channel);
   v1::CommandReply reply;
-  const grpc::Status opened = v1::CaseService::NewStub(channel)->OpenCase(&context, open, &reply);
+  const grpc::Status opened =
+      client.Open({"alice", "agent", "TUS"}, "T2030",
+                  commands::AsCaseCommand(commands::Retail("2030-01-15", "2030-01-17")), &reply);
   ASSERT_TRUE(opened.ok()) << opened.error_message();
   EXPECT_EQ(absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(reply.view().created_at().seconds()),
                              absl::UTCTimeZone()),
