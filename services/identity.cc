@@ -98,7 +98,7 @@ std::vector<std::string> RolesFor(absl::string_view rpc) {
   return it == Policy().end() ? std::vector<std::string>() : it->second;
 }
 
-std::vector<std::string> RolesForCommand(absl::string_view command) {
+const std::vector<std::string>& RolesForCommand(absl::string_view command) {
   return workflows::WorkflowRegistry::Default().RolesForCommand(command);
 }
 
@@ -295,7 +295,7 @@ absl::Status Authenticator::AdmitCommand(const grpc::ServerContextBase& context,
                                          workflows::Actor& actor, const v1::CaseCommand& command) {
   const std::string key = CommandKey(command);
   if (key.empty()) return absl::InvalidArgumentError("command: no workflow command is set");
-  const std::vector<std::string> allowed = RolesForCommand(key);
+  const std::vector<std::string>& allowed = RolesForCommand(key);
   std::string role;
   for (const std::string& candidate : KnownRoles()) {
     if (Contains(actor.roles, candidate) && Contains(allowed, candidate)) role = candidate;

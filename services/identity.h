@@ -41,7 +41,7 @@ std::vector<std::string> RolesFor(absl::string_view rpc);
 // The roles that may issue a workflow command, by "<workflow>.<command>"
 // ("car_booking.decide_tech_spoc_approval"), as the workflow's step declares
 // them (workflows/step_table.h); empty when no step declares it.
-std::vector<std::string> RolesForCommand(absl::string_view command);
+const std::vector<std::string>& RolesForCommand(absl::string_view command);
 // "<workflow>.<command>" of a command; empty when none is set.
 std::string CommandKey(const v1::CaseCommand& command);
 

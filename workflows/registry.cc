@@ -20,6 +20,10 @@ WorkflowRegistry::WorkflowRegistry() {
     for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
   }
   for (StepDeclaration& step : CaseSteps::Steps()) steps_.push_back(std::move(step));
+  // Asked on every command's admission: a lookup, not a scan of the steps.
+  for (const StepDeclaration& step : steps_) {
+    roles_by_command_.emplace(absl::StrCat(step.workflow, ".", step.command), step.roles);
+  }
   const google::protobuf::Descriptor* root = v1::CaseEvent::descriptor();
   for (const auto& w : workflows_) {
     for (const UniqueReferenceField& declared : w->UniqueReferences()) {
@@ -43,15 +47,10 @@ WorkflowRegistry::WorkflowRegistry() {
   }
 }
 
-std::vector<std::string> WorkflowRegistry::RolesForCommand(absl::string_view key) const {
-  for (const StepDeclaration& step : steps_) {
-    if (key.size() == step.workflow.size() + 1 + step.command.size() &&
-        absl::StartsWith(key, step.workflow) && key[step.workflow.size()] == '.' &&
-        absl::EndsWith(key, step.command)) {
-      return step.roles;
-    }
-  }
-  return {};
+const std::vector<std::string>& WorkflowRegistry::RolesForCommand(absl::string_view key) const {
+  static const std::vector<std::string>* const kNone = new std::vector<std::string>();
+  auto it = roles_by_command_.find(key);
+  return it != roles_by_command_.end() ? it->second : *kNone;
 }
 
 v1::DescribeWorkflowsResponse WorkflowRegistry::Describe() const {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "tripdesk/v1/log.pb.h"
@@ -77,7 +78,7 @@ class WorkflowRegistry {
   const std::vector<StepDeclaration>& Steps() const { return steps_; }
   // The roles that may issue "<workflow>.<command>" ("car_booking.send_quote")
   // as its step declares them; empty when no workflow declares it.
-  std::vector<std::string> RolesForCommand(absl::string_view key) const;
+  const std::vector<std::string>& RolesForCommand(absl::string_view key) const;
   // The workflows, their stages and steps, as DescribeWorkflows answers.
   v1::DescribeWorkflowsResponse Describe() const;
   // "<workflow>.<command>" of a command; empty when none is set.
@@ -107,6 +108,7 @@ class WorkflowRegistry {
   WorkflowRegistry();
   std::vector<std::unique_ptr<Workflow>> workflows_;
   std::vector<StepDeclaration> steps_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> roles_by_command_;
   // The declared unique reference fields, resolved once: the workflow's
   // event field (in CaseEvent), the event's field in it, the field.
   struct ReferenceField {
