@@ -79,7 +79,7 @@ void CaseService::Run(grpc::CallbackServerContext* context, grpc::ServerUnaryRea
     reply->set_last_position(r.outcome.last_position());
     reply->set_duplicate(r.outcome.duplicate());
     *reply->mutable_view() = registry_.View(*r.state);
-    if (std::optional<v1::ReservationView> booking = registry_.Reservation(*r.state)) {
+    if (std::optional<v1::ReservationView> booking = registry_.ReplyReservation(*r.state)) {
       *reply->mutable_reservation() = *std::move(booking);
     }
   });
@@ -99,7 +99,7 @@ grpc::ServerUnaryReactor* CaseService::PreviewCommand(grpc::CallbackServerContex
             preview->set_case_id(r.state->case_id());
             for (const v1::CaseEvent& e : r.events) *preview->add_events() = e;
             *preview->mutable_view() = registry_.View(*r.state);
-            if (std::optional<v1::ReservationView> booking = registry_.Reservation(*r.state)) {
+            if (std::optional<v1::ReservationView> booking = registry_.ReplyReservation(*r.state)) {
               *preview->mutable_reservation() = *std::move(booking);
             }
           });

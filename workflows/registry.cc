@@ -428,4 +428,11 @@ std::optional<v1::ReservationView> WorkflowRegistry::Reservation(const v1::CaseS
   return view;
 }
 
+std::optional<v1::ReservationView> WorkflowRegistry::ReplyReservation(
+    const v1::CaseState& state) const {
+  const Workflow* w = ForType(state.workflow());
+  if (w == nullptr || !w->ReservationInReply()) return std::nullopt;
+  return Reservation(state);
+}
+
 }  // namespace tripdesk::workflows

@@ -103,6 +103,8 @@ class WorkflowRegistry {
   v1::CaseView View(const v1::CaseState& state) const;
   // Its booking, when its workflow has one (see Workflow::FillReservation).
   std::optional<v1::ReservationView> Reservation(const v1::CaseState& state) const;
+  // The booking for a command's reply: only where the workflow wants it there.
+  std::optional<v1::ReservationView> ReplyReservation(const v1::CaseState& state) const;
 
  private:
   WorkflowRegistry();

@@ -160,6 +160,10 @@ class Workflow {
                                v1::ReservationView& /*view*/) const {
     return false;
   }
+  // Whether a command's reply carries that booking too (an RV desk prices
+  // as it types). Off when the case view already shows the booking: every
+  // reply is built on the log's completion thread and read by the caller.
+  virtual bool ReservationInReply() const { return false; }
 
   // Shared things a command reads and changes besides its case (an RV unit):
   // the streams to fold into the context before deciding.

@@ -45,6 +45,7 @@ class RvRentalWorkflow final : public Workflow {
   }
   void FillView(const v1::CaseState& state, v1::CaseView& view) const override;
   bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
+  bool ReservationInReply() const override { return true; }
   std::string EventType(const v1::CaseEvent& event) const override;
   std::string CommandName(const v1::CaseCommand& command) const override;
   absl::Status CheckReference(const v1::ReferenceData& data) const override {
