@@ -94,6 +94,7 @@ uint64_t BatchStager::Stage(absl::Span<const AppendRequest* const> requests,
   written_.assign(requests.size(), false);
 
   uint64_t next = next_position;
+  staged_tree_ = tree_;
   const google::protobuf::Timestamp now = ToTimestamp(options_.clock ? options_.clock() : wall);
   for (size_t i = 0; i < requests.size(); ++i) {
     const AppendRequest& req = *requests[i];
@@ -193,6 +194,10 @@ AppendOutcome BatchStager::StageAccepted(const AppendRequest& req,
       std::string index_value = keys::EncodeU64(next);
       index_value.append(hash);
       sink.PutIndex(sa.stream, revision, index_value);
+      staged_tree_.Append(merkle::LeafHash(hash),
+                          [&](int level, uint64_t index, const std::string& node) {
+                            sink.PutTreeNode(level, index, node);
+                          });
       previous = std::move(hash);
       ++revision;
       ++next;
@@ -223,6 +228,7 @@ absl::StatusOr<BatchStager::Head> BatchStager::LookupHead(const std::string& str
 
 void BatchStager::Committed() {
   for (auto& [stream, head] : staged_heads_) heads_.Put(stream, head);
+  tree_ = std::move(staged_tree_);
 }
 
 void BatchStager::WriteFailed(const absl::Status& failure) {

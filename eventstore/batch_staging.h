@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle_tree.h"
 
 namespace tripdesk::eventstore {
 
@@ -41,6 +42,8 @@ class StagingSink {
   virtual void PutIndex(const std::string& stream, uint64_t revision,
                         const std::string& value) = 0;
   virtual void PutCommand(const std::string& command_id, const std::string& outcome) = 0;
+  // A completed perfect subtree of the log's Merkle tree (merkle_tree.h).
+  virtual void PutTreeNode(int level, uint64_t index, const std::string& hash) = 0;
 };
 
 // Stream heads the writer has seen, least recently used evicted first.
@@ -61,8 +64,9 @@ class HeadCache {
 
 class BatchStager {
  public:
-  explicit BatchStager(const Options& options)
-      : options_(options), heads_(options.head_cache_entries) {}
+  // `tree`: the Merkle tree's right edge over every committed record.
+  BatchStager(const Options& options, merkle::Frontier tree)
+      : options_(options), heads_(options.head_cache_entries), tree_(std::move(tree)) {}
 
   // Decides `requests` in order; accepted ones get positions from
   // `next_position` on and go to `sink`. Returns the next free position.
@@ -92,6 +96,8 @@ class BatchStager {
 
   const Options& options_;
   HeadCache heads_;
+  merkle::Frontier tree_;         // committed records
+  merkle::Frontier staged_tree_;  // and the batch being staged
   absl::flat_hash_map<std::string, StreamHead> staged_heads_;
   absl::flat_hash_map<std::string, size_t> staged_commands_;
   std::string value_buffer_;

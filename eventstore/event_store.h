@@ -209,6 +209,18 @@ class EventStore {
   // firing. Never blocks on the watch's callback.
   virtual bool CancelWatch(WatchId id) = 0;
 
+  // The log's Merkle tree (merkle_tree.h; RFC 9162), over committed records
+  // only: its root at `size` records (0 < size <= LastPosition(), or the
+  // empty root for 0), the leaf of the record at `position`, and the proofs
+  // an auditor checks against a signed head. OUT_OF_RANGE past the log's
+  // end; DATA_LOSS when a stored node is missing.
+  virtual absl::StatusOr<std::string> TreeRoot(uint64_t size) = 0;
+  virtual absl::StatusOr<std::string> TreeLeaf(uint64_t position) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position,
+                                                                  uint64_t size) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size,
+                                                                    uint64_t new_size) = 0;
+
   // Flushes memtables and compacts every column family; for maintenance
   // windows and benchmarks that measure a settled store. Blocks.
   virtual absl::Status Compact() = 0;

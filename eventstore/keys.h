@@ -14,6 +14,7 @@ namespace tripdesk::eventstore::keys {
 inline constexpr char kLogFamily[] = "log";
 inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kCommandsFamily[] = "commands";
+inline constexpr char kTreeFamily[] = "tree";
 
 std::string EncodeU64(uint64_t v);
 std::optional<uint64_t> DecodeU64(absl::string_view bytes);
@@ -30,6 +31,12 @@ std::string StreamPrefix(absl::string_view stream);
 // commands: command id -> AppendOutcome.
 inline std::string CommandKey(absl::string_view command_id) {
   return std::string(command_id.data(), command_id.size());
+}
+
+// tree: level (1 byte) + index -> the 32-byte root of the perfect subtree
+// over leaves [index·2^level, (index+1)·2^level); level 0 holds the leaves.
+inline std::string TreeNodeKey(int level, uint64_t index) {
+  return std::string(1, static_cast<char>(level)) + EncodeU64(index);
 }
 
 }  // namespace tripdesk::eventstore::keys

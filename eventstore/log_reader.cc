@@ -257,6 +257,20 @@ absl::StatusOr<std::optional<StreamHead>> LogReader::ReadHead(const std::string&
   return std::optional<StreamHead>(std::move(head));
 }
 
+absl::StatusOr<std::string> LogReader::TreeNode(int level, uint64_t index) {
+  std::string hash;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf_.tree, keys::TreeNodeKey(level, index), &hash);
+  if (s.IsNotFound() || (s.ok() && hash.size() != kHashBytes)) {
+    return absl::DataLossError(absl::StrFormat(
+        "the log's Merkle tree has no node at level %d, index %d (leaves %d to %d); "
+        "the tree was damaged or removed",
+        level, index, (index << level) + 1, ((index + 1) << level)));
+  }
+  if (!s.ok()) return FromRocksDb(s, "reading the Merkle tree");
+  return hash;
+}
+
 absl::StatusOr<std::optional<std::string>> LogReader::StoredCommand(
     const std::string& command_id) {
   std::string stored;

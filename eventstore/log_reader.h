@@ -15,6 +15,7 @@
 #include "eventstore/batch_staging.h"
 #include "eventstore/commit_watch.h"
 #include "eventstore/event_store.h"
+#include "eventstore/merkle_tree.h"
 #include "rocksdb/db.h"
 
 namespace tripdesk::eventstore {
@@ -24,6 +25,7 @@ struct LogFamilies {
   rocksdb::ColumnFamilyHandle* log;
   rocksdb::ColumnFamilyHandle* streams;
   rocksdb::ColumnFamilyHandle* commands;
+  rocksdb::ColumnFamilyHandle* tree;
 };
 
 class LogReader final : public StagingSource {
@@ -43,6 +45,12 @@ class LogReader final : public StagingSource {
   // The head among records at or before `max_position`; NOT_FOUND if none.
   absl::StatusOr<StreamHead> HeadUpTo(absl::string_view stream, uint64_t max_position);
   absl::StatusOr<uint64_t> ReadLastPosition();
+
+  // A stored node of the Merkle tree; DATA_LOSS naming it when missing.
+  absl::StatusOr<std::string> TreeNode(int level, uint64_t index);
+  merkle::NodeReader TreeNodes() {
+    return [this](int level, uint64_t index) { return TreeNode(level, index); };
+  }
 
   // StagingSource: what the writer has written, synced or not.
   absl::StatusOr<std::optional<StreamHead>> StoredHead(const std::string& stream) override {

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include "eventstore/commit_watch.h"
 #include "eventstore/keys.h"
 #include "eventstore/log_reader.h"
+#include "eventstore/merkle_tree.h"
 #include "eventstore/rocksdb_status.h"
 #include "rocksdb/write_batch.h"
 
@@ -41,6 +43,9 @@ class WriteBatchSink final : public StagingSink {
   void PutCommand(const std::string& command_id, const std::string& outcome) override {
     batch_.Put(cf_.commands, keys::CommandKey(command_id), outcome);
   }
+  void PutTreeNode(int level, uint64_t index, const std::string& hash) override {
+    batch_.Put(cf_.tree, keys::TreeNodeKey(level, index), hash);
+  }
 
  private:
   rocksdb::WriteBatch& batch_;
@@ -54,9 +59,8 @@ class RocksDbEventStore final : public EventStore {
       : options_(std::move(options)),
         db_(std::move(db)),
         handles_(std::move(handles)),
-        families_{handles_[1], handles_[2], handles_[3]},
+        families_{handles_[1], handles_[2], handles_[3], handles_[4]},
         reader_(options_, db_.get(), families_),
-        stager_(options_),
         sink_(write_batch_, families_) {}
 
   ~RocksDbEventStore() override { Close(); }
@@ -75,6 +79,9 @@ class RocksDbEventStore final : public EventStore {
     next_position_ = *last + 1;
     watch_ = std::make_unique<CommitWatch>(*last);
     reader_.set_durable(watch_.get());
+    absl::StatusOr<merkle::Frontier> tree = LoadTree(*last);
+    if (!tree.ok()) return tree.status();
+    stager_.emplace(options_, *std::move(tree));
     writer_ = Named("log-writer", &RocksDbEventStore::WriterLoop);
     syncer_ = Named("log-syncer", &RocksDbEventStore::SyncerLoop);
     completer_ = Named("log-completer", &RocksDbEventStore::CompleterLoop);
@@ -150,6 +157,32 @@ class RocksDbEventStore final : public EventStore {
 
   absl::StatusOr<std::optional<DamagedRecord>> FindIndexEntry(uint64_t position) override {
     return reader_.FindIndexEntry(position);
+  }
+
+  absl::StatusOr<std::string> TreeRoot(uint64_t size) override {
+    if (size > LastPosition()) return PastTheEnd("tree size", size);
+    return merkle::SubtreeRoot(reader_.TreeNodes(), 0, size);
+  }
+
+  absl::StatusOr<std::string> TreeLeaf(uint64_t position) override {
+    if (position == 0 || position > LastPosition()) return PastTheEnd("position", position);
+    return reader_.TreeNode(0, position - 1);
+  }
+
+  absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position,
+                                                          uint64_t size) override {
+    if (size > LastPosition()) return PastTheEnd("tree size", size);
+    if (position == 0 || position > size) {
+      return absl::OutOfRangeError(absl::StrFormat(
+          "position: %d is not in the tree of %d records", position, size));
+    }
+    return merkle::InclusionProof(reader_.TreeNodes(), position - 1, size);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size,
+                                                            uint64_t new_size) override {
+    if (new_size > LastPosition()) return PastTheEnd("new tree size", new_size);
+    return merkle::ConsistencyProof(reader_.TreeNodes(), old_size, new_size);
   }
 
   std::unique_ptr<LogIterator> ScanAll(uint64_t from_position) override {
@@ -289,7 +322,7 @@ class RocksDbEventStore final : public EventStore {
     batch_requests_.clear();
     for (const Pending& p : batch) batch_requests_.push_back(&p.request);
     const uint64_t next =
-        stager_.Stage(batch_requests_, next_position_, absl::Now(), reader_, sink_);
+        stager_->Stage(batch_requests_, next_position_, absl::Now(), reader_, sink_);
     // Not synced here: the syncer thread fsyncs the WAL for this batch and
     // every other written meanwhile, then acknowledges them. Readers see
     // nothing past the synced position.
@@ -299,7 +332,7 @@ class RocksDbEventStore final : public EventStore {
     // duplicate's original may still be waiting for its fsync.
     SyncBatch pending;
     pending.last_position = next_position_ - 1;
-    std::vector<absl::StatusOr<AppendOutcome>> results = stager_.TakeResults();
+    std::vector<absl::StatusOr<AppendOutcome>> results = stager_->TakeResults();
     pending.completions.reserve(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       pending.completions.push_back({std::move(batch[i].done), std::move(results[i])});
@@ -314,6 +347,51 @@ class RocksDbEventStore final : public EventStore {
     if (syncer_idle_) sync_cv_.notify_one();
   }
 
+  absl::Status PastTheEnd(absl::string_view what, uint64_t value) const {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: %d is past the log's end (%d records committed)", what, value, LastPosition()));
+  }
+
+  // The tree's right edge over `size` records. A log written before the
+  // tree existed gets its tree built here, once, from its records.
+  absl::StatusOr<merkle::Frontier> LoadTree(uint64_t size) {
+    if (size == 0) return merkle::Frontier();
+    absl::StatusOr<std::string> last_leaf = reader_.TreeNode(0, size - 1);
+    if (last_leaf.ok()) return merkle::Frontier::Load(size, reader_.TreeNodes());
+    merkle::Frontier tree;
+    rocksdb::WriteBatch nodes;
+    std::unique_ptr<LogIterator> records = PagedLogScan(this, 1);
+    for (;;) {
+      absl::StatusOr<std::optional<Record>> r = records->Next();
+      if (!r.ok()) return r.status();
+      if (!r->has_value() || (*r)->position() > size) break;
+      tree.Append(merkle::LeafHash((*r)->hash()),
+                  [&](int level, uint64_t index, const std::string& hash) {
+                    nodes.Put(families_.tree, keys::TreeNodeKey(level, index), hash);
+                  });
+      if (nodes.Count() >= 4096) {
+        if (absl::Status s = FromRocksDb(db_->Write(rocksdb::WriteOptions(), &nodes),
+                                         "building the Merkle tree");
+            !s.ok()) {
+          return s;
+        }
+        nodes.Clear();
+      }
+    }
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    if (absl::Status s = FromRocksDb(db_->Write(synced, &nodes), "building the Merkle tree");
+        !s.ok()) {
+      return s;
+    }
+    if (tree.size() != size) {
+      return absl::DataLossError(absl::StrFormat(
+          "the log has %d records but only %d could be read to build its Merkle tree", size,
+          tree.size()));
+    }
+    return tree;
+  }
+
   void WriteStaged(uint64_t next) {
     rocksdb::Status s;
     {
@@ -324,7 +402,7 @@ class RocksDbEventStore final : public EventStore {
       if (!s.ok()) wal_write_failed_ = true;
     }
     if (s.ok()) {
-      stager_.Committed();
+      stager_->Committed();
       next_position_ = next;
       SetWriteHealth(absl::OkStatus());
       return;
@@ -335,7 +413,7 @@ class RocksDbEventStore final : public EventStore {
     // freed.
     write_stopped_ = true;
     SetWriteHealth(failed);
-    stager_.WriteFailed(failed);
+    stager_->WriteFailed(failed);
     if (absl::StatusOr<uint64_t> last = reader_.ReadLastPosition(); last.ok()) {
       next_position_ = *last + 1;
     }
@@ -506,7 +584,7 @@ class RocksDbEventStore final : public EventStore {
   std::mutex wal_mu_;
   bool wal_write_failed_ = false;  // guarded by wal_mu_
   uint64_t next_position_ = 1;
-  BatchStager stager_;
+  std::optional<BatchStager> stager_;  // once the tree is loaded
   rocksdb::WriteBatch write_batch_;
   WriteBatchSink sink_;
   std::vector<const AppendRequest*> batch_requests_;

@@ -12,7 +12,8 @@
 
 namespace tripdesk::eventstore {
 
-// `handles` are the default, log, streams and commands families, in order.
+// `handles` are the default, log, streams, commands and tree families, in
+// order.
 // Recovers the last position and starts the writer, syncer, completer and
 // notifier threads.
 absl::StatusOr<std::unique_ptr<EventStore>> StartRocksDbEventStore(

@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
       {keys::kLogFamily, cf_options},
       {keys::kStreamsFamily, cf_options},
       {keys::kCommandsFamily, cf_options},
+      {keys::kTreeFamily, cf_options},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

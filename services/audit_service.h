@@ -15,6 +15,7 @@
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
 #include "services/stream_reactor.h"
+#include "services/tree_heads.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
 #include "workflows/registry.h"
 
@@ -26,9 +27,9 @@ class AuditService final : public v1::AuditService::CallbackService {
  public:
   AuditService(eventstore::EventStore* store, const workflows::WorkflowRegistry& registry,
                const projections::CaseQueries* queries, projections::ProjectionRunner* projections,
-               Authenticator* auth)
+               Authenticator* auth, TreeHeads* tree_heads)
       : store_(store), registry_(registry), queries_(queries), projections_(projections),
-        auth_(auth) {}
+        auth_(auth), tree_heads_(tree_heads) {}
   ~AuditService() override { Stop(); }
 
   // Stops streams still producing (their callers see CANCELLED) and waits.
@@ -53,6 +54,20 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerWriteReactor<v1::CardNumberScanProgress>* ScanForCardNumbers(
       grpc::CallbackServerContext* context, const v1::ScanForCardNumbersRequest* request) override;
 
+  // Tamper evidence (audit_proofs.cc): signed heads, the key, proofs.
+  grpc::ServerUnaryReactor* GetSignedTreeHead(grpc::CallbackServerContext* context,
+                                              const v1::GetSignedTreeHeadRequest* request,
+                                              v1::SignedTreeHead* response) override;
+  grpc::ServerUnaryReactor* GetLogPublicKey(grpc::CallbackServerContext* context,
+                                            const v1::GetLogPublicKeyRequest* request,
+                                            v1::LogPublicKey* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(grpc::CallbackServerContext* context,
+                                              const v1::GetInclusionProofRequest* request,
+                                              v1::InclusionProof* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* context,
+                                                const v1::GetConsistencyProofRequest* request,
+                                                v1::ConsistencyProof* response) override;
+
   // The case as it stood at the point `request` names.
   absl::StatusOr<v1::CaseView> Replay(const v1::ReplayCaseRequest& request) const;
 
@@ -67,6 +82,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   const projections::CaseQueries* queries_;
   projections::ProjectionRunner* projections_;
   Authenticator* auth_;
+  TreeHeads* tree_heads_;
 
   std::mutex mu_;
   std::condition_variable idle_cv_;

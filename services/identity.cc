@@ -48,6 +48,11 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.AuditService/GetSecurityCounters", {"auditor", "admin"}},
         // Names positions and fields, never the numbers.
         {"tripdesk.v1.AuditService/ScanForCardNumbers", {"auditor", "admin"}},
+        // Tamper evidence: public facts about the log, for anyone who audits it.
+        {"tripdesk.v1.AuditService/GetSignedTreeHead", auditors},
+        {"tripdesk.v1.AuditService/GetLogPublicKey", auditors},
+        {"tripdesk.v1.AuditService/GetInclusionProof", auditors},
+        {"tripdesk.v1.AuditService/GetConsistencyProof", auditors},
         {"tripdesk.v1.EventLog/ReadStream", log_readers},
         {"tripdesk.v1.EventLog/GetStreamHead", log_readers},
         {"tripdesk.v1.EventLog/ReadAll", log_readers},

@@ -51,6 +51,13 @@ ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest request or reply, bytes"
 ABSL_FLAG(std::string, test_clock_start, "",
           "tests only, loopback only: decisions and records see time start at this RFC 3339 "
           "instant (and run at the real rate) instead of the system clock");
+ABSL_FLAG(std::string, log_signing_key_file, "",
+          "the log's Ed25519 signing key (PEM), outside the data directory; empty on loopback: "
+          "a development key beside it (<data_dir>-signing/log-ed25519.pem)");
+ABSL_FLAG(std::string, tree_head_file, "",
+          "where the latest signed tree head is kept and checked at start-up (default: beside "
+          "the signing key)");
+ABSL_FLAG(int64_t, tree_head_interval_seconds, 60, "how often the log's tree head is signed");
 ABSL_FLAG(double, unauthenticated_rate_limit_per_second, 20,
           "calls without a valid token a second per peer address (bursts to twice that); past "
           "it the address is refused before its token is read; 0: no limit");
@@ -106,6 +113,9 @@ int main(int argc, char** argv) {
   options.views_linger = absl::Milliseconds(absl::GetFlag(FLAGS_views_linger_ms));
   options.event_log.enable_raw_append = absl::GetFlag(FLAGS_enable_raw_append);
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  options.log_signing_key_file = absl::GetFlag(FLAGS_log_signing_key_file);
+  options.tree_head_file = absl::GetFlag(FLAGS_tree_head_file);
+  options.tree_head_interval = absl::Seconds(absl::GetFlag(FLAGS_tree_head_interval_seconds));
   tripdesk::services::SecurityOptions& security = options.security;
   security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   security.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

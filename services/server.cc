@@ -68,6 +68,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
       VerifierFor(options.security, options.listen, options.data_dir);
   if (!verifier.ok()) return verifier.status();
+  if (absl::Status s = server->StartTreeHeads(options); !s.ok()) return s;
   Authenticator::Options auth;
   auth.verifier = *std::move(verifier);
   auth.calls_per_second = options.security.calls_per_second;
@@ -83,7 +84,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
                                                  server->reference_, server->auth_.get());
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
                                                   server->queries_.get(), server->projections_.get(),
-                                                  server->auth_.get());
+                                                  server->auth_.get(), server->tree_heads_.get());
   server->event_log_ =
       std::make_unique<EventLogService>(server->store_.get(), options.event_log,
                                         server->auth_.get());
@@ -156,7 +157,33 @@ void TripdeskServer::Shutdown() {
   queries_.reset();
   projections_.reset();
   views_.reset();
+  tree_heads_.reset();
   store_.reset();  // drains the append queue, flushes, closes RocksDB
+}
+
+absl::Status TripdeskServer::StartTreeHeads(const ServerOptions& options) {
+  std::string key_path = options.log_signing_key_file;
+  absl::StatusOr<std::unique_ptr<TreeHeadSigner>> signer;
+  if (key_path.empty()) {
+    if (!IsLoopback(options.listen)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "serving on ", options.listen,
+          " needs the log's signing key outside the data directory: make one with openssl "
+          "genpkey -algorithm ed25519 -out /etc/tripdesk/log-signing.pem and pass "
+          "--log_signing_key_file=/etc/tripdesk/log-signing.pem"));
+    }
+    key_path = DevelopmentSigningKeyPath(options.data_dir);
+    signer = TreeHeadSigner::LoadOrCreate(key_path);
+  } else {
+    signer = TreeHeadSigner::Load(key_path);
+  }
+  if (!signer.ok()) return signer.status();
+  const std::string head_file =
+      options.tree_head_file.empty() ? key_path + ".head" : options.tree_head_file;
+  tree_heads_ = std::make_unique<TreeHeads>(store_.get(), *std::move(signer), head_file);
+  if (absl::Status s = tree_heads_->CheckAtStartUp(); !s.ok()) return s;
+  tree_heads_->Start(options.tree_head_interval);
+  return absl::OkStatus();
 }
 
 }  // namespace tripdesk::services

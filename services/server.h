@@ -26,6 +26,7 @@
 #include "services/event_log_service.h"
 #include "services/identity.h"
 #include "services/security.h"
+#include "services/tree_heads.h"
 #include "workflows/reference_data.h"
 
 namespace grpc {
@@ -47,6 +48,13 @@ struct ServerOptions {
   // How long Shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(10);
   SecurityOptions security;
+  // The log's Ed25519 signing key (PEM), outside the data directory. Empty:
+  // on loopback, a development key made beside the data directory (see
+  // DevelopmentSigningKeyPath); elsewhere the server refuses to start.
+  std::string log_signing_key_file;
+  // The latest signed tree head, checked at start-up; empty: beside the key.
+  std::string tree_head_file;
+  absl::Duration tree_head_interval = absl::Minutes(1);
   // Tests only, loopback only: the business clock starts here (see clock.h).
   std::optional<absl::Time> test_clock_start;
 };
@@ -63,9 +71,12 @@ class TripdeskServer {
 
  private:
   TripdeskServer() = default;
+  // The log's signer and its kept head, checked against the log.
+  absl::Status StartTreeHeads(const ServerOptions& options);
 
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<TreeHeads> tree_heads_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
   std::unique_ptr<projections::ViewStore> views_;
   std::unique_ptr<projections::ProjectionRunner> projections_;

@@ -53,6 +53,9 @@ class MemorySink final : public StagingSink {
   void PutCommand(const std::string& command_id, const std::string& outcome) override {
     commands[command_id] = outcome;
   }
+  void PutTreeNode(int level, uint64_t index, const std::string& hash) override {
+    tree[{level, index}] = hash;
+  }
 
   struct IndexEntry {
     std::string stream;
@@ -62,6 +65,7 @@ class MemorySink final : public StagingSink {
   std::map<uint64_t, Record> records;
   std::vector<IndexEntry> index;
   std::map<std::string, std::string> commands;
+  std::map<std::pair<int, uint64_t>, std::string> tree;
 };
 
 AppendRequest Append(const std::string& stream, ExpectedRevision expected, int events = 1,
@@ -85,7 +89,7 @@ class BatchStagingTest : public ::testing::Test {
   }
 
   Options options_;
-  BatchStager stager_{options_};
+  BatchStager stager_{options_, merkle::Frontier()};
   MemorySource source_;
   MemorySink sink_;
   uint64_t next_ = 1;
@@ -113,6 +117,15 @@ TEST_F(BatchStagingTest, GivesAcceptedAppendsGaplessPositionsAndChainsHashesPerS
     EXPECT_EQ(r.hash(), ComputeRecordHash(previous, r)) << position;
     previous = r.hash();
   }
+  // Each record is a leaf of the log's Merkle tree, its data the chain hash;
+  // completed subtrees are staged with it.
+  EXPECT_EQ(sink_.tree[std::make_pair(0, uint64_t{3})], merkle::LeafHash(sink_.records[4].hash()));
+  EXPECT_EQ(sink_.tree[std::make_pair(2, uint64_t{0})],
+            merkle::NodeHash(merkle::NodeHash(merkle::LeafHash(sink_.records[1].hash()),
+                                              merkle::LeafHash(sink_.records[2].hash())),
+                             merkle::NodeHash(merkle::LeafHash(sink_.records[3].hash()),
+                                              merkle::LeafHash(sink_.records[4].hash()))));
+  EXPECT_THAT(sink_.tree, SizeIs(7));  // 4 leaves, 2 pairs, 1 of four
   ASSERT_THAT(sink_.index, SizeIs(4));
   EXPECT_EQ(sink_.index[3].stream, "case-a");
   EXPECT_EQ(sink_.index[3].revision, 2u);

@@ -10,7 +10,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "eventstore/keys.h"
+#include "eventstore/merkle_tree.h"
 #include "eventstore/record_hash.h"
+#include "rocksdb/db.h"
+#include "tools/proofcheck/proofcheck.h"
 #include "eventstore/subscription.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -56,6 +60,71 @@ class EventStoreTest : public ::testing::Test {
   size_t queue_limit_ = 8192;
   std::unique_ptr<EventStore> store_;
 };
+
+// The Merkle tree grows with the log in the same batches: its root is the
+// RFC 9162 root of the records' chain hashes, and every proof it gives
+// checks with the auditor's own verifier.
+TEST_F(EventStoreTest, TheTreeCoversEveryCommittedRecordAndItsProofsVerify) {
+  for (int i = 0; i < 13; ++i) {
+    AppendRequest request = OneEvent(absl::StrCat("s-", i % 3), ExpectedRevision::Any());
+    if (i % 4 == 0) request.streams.push_back({"s-other", ExpectedRevision::Any(), {{"E", "x"}}});
+    ASSERT_TRUE(store_->Append(std::move(request)).ok());
+  }
+  const uint64_t size = store_->LastPosition();
+  absl::StatusOr<std::vector<Record>> records = store_->ReadAll(1, 100);
+  ASSERT_TRUE(records.ok());
+  std::vector<std::string> leaves;
+  for (const Record& r : *records) leaves.push_back(proofcheck::LeafHash(r.hash()));
+  std::vector<std::string> roots = {merkle::EmptyRoot()};
+  for (uint64_t n = 1; n <= size; ++n) roots.push_back(*store_->TreeRoot(n));
+  for (uint64_t n = 1; n <= size; ++n) {
+    for (uint64_t position = 1; position <= n; ++position) {
+      absl::StatusOr<std::vector<std::string>> proof = store_->InclusionProof(position, n);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(proofcheck::VerifyInclusion(position - 1, n, leaves[position - 1], *proof,
+                                              roots[n]));
+      EXPECT_EQ(*store_->TreeLeaf(position), leaves[position - 1]);
+    }
+    absl::StatusOr<std::vector<std::string>> grows = store_->ConsistencyProof(n, size);
+    ASSERT_TRUE(grows.ok());
+    EXPECT_TRUE(proofcheck::VerifyConsistency(n, size, roots[n], roots[size], *grows));
+  }
+  EXPECT_EQ(store_->TreeRoot(size + 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->InclusionProof(size + 1, size).status().code(), absl::StatusCode::kOutOfRange);
+
+  // Reopened, the tree goes on from where it was.
+  Reopen();
+  ASSERT_TRUE(Append("s-0", ExpectedRevision::Any()).ok());
+  EXPECT_TRUE(proofcheck::VerifyConsistency(size, size + 1, roots[size],
+                                            *store_->TreeRoot(size + 1),
+                                            *store_->ConsistencyProof(size, size + 1)));
+}
+
+// A log written before the tree existed gets its tree built once, at open.
+TEST_F(EventStoreTest, ALogWithoutATreeGetsOneBuiltFromItsRecordsAtOpen) {
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(Append("s", ExpectedRevision::Any()).ok());
+  const std::string root = *store_->TreeRoot(9);
+  store_.reset();
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {keys::kLogFamily, {}},
+        {keys::kStreamsFamily, {}}, {keys::kCommandsFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"),
+                                  {families[0], families[1], families[2], families[3],
+                                   {keys::kTreeFamily, {}}},
+                                  &handles, &db)
+                    .ok());
+    ASSERT_TRUE(db->DropColumnFamily(handles[4]).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  Reopen();
+  EXPECT_EQ(*store_->TreeRoot(9), root);
+  ASSERT_TRUE(Append("s", ExpectedRevision::Any()).ok());
+  EXPECT_TRUE(store_->TreeRoot(10).ok());
+}
 
 TEST_F(EventStoreTest, AssignsGaplessPositionsAndStreamRevisions) {
   ASSERT_TRUE(Append("case-a", ExpectedRevision::NoStream()).ok());

@@ -39,7 +39,7 @@ class VerifierTest : public ::testing::Test {
     store_.reset();
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, {}}, {keys::kLogFamily, {}},
-        {keys::kStreamsFamily, {}}, {keys::kCommandsFamily, {}}};
+        {keys::kStreamsFamily, {}}, {keys::kCommandsFamily, {}}, {keys::kTreeFamily, {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), families, &handles, &db).ok());

@@ -281,7 +281,8 @@ TEST_F(AuditServiceTest, VerifyNamesATamperedRecordAndTheCliExitsNonZero) {
   {
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, {}}, {eventstore::keys::kLogFamily, {}},
-        {eventstore::keys::kStreamsFamily, {}}, {eventstore::keys::kCommandsFamily, {}}};
+        {eventstore::keys::kStreamsFamily, {}}, {eventstore::keys::kCommandsFamily, {}},
+        {eventstore::keys::kTreeFamily, {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("data") + "/log", families,

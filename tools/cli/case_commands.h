@@ -37,6 +37,11 @@ int AuditReplay(const Context& ctx, const Args& args);
 // Exits 3 when the log does not verify.
 int AuditVerify(const Context& ctx, const Args& args);
 int AuditExport(const Context& ctx, const Args& args);
+// Tamper evidence (proof_commands.cc): the log's key, a kept head, a check
+// of the log against it. head-check exits 3 when a check fails.
+int AuditKey(const Context& ctx, const Args& args);
+int AuditHeadSave(const Context& ctx, const Args& args);
+int AuditHeadCheck(const Context& ctx, const Args& args);
 int AuditExportTracker(const Context& ctx, const Args& args);
 int AdminRebuild(const Context& ctx, const Args& args);
 int AdminDenials(const Context& ctx, const Args& args);

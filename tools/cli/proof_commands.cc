@@ -1,0 +1,193 @@
+// tripdesk audit key / head save / head check: an auditor keeps a signed
+// tree head in a file, and later proves with tools/proofcheck alone (the
+// kept public key, the proofs, the records) that the log still extends it
+// and that a case's records are in it.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "tools/cli/case_commands.h"
+#include "tools/cli/output.h"
+#include "tools/proofcheck/proofcheck.h"
+#include "tripdesk/v1/audit.grpc.pb.h"
+
+ABSL_DECLARE_FLAG(std::string, case);
+
+namespace tripdesk::cli {
+namespace {
+
+using proofcheck::Hex;
+
+grpc::Status Unary(const Context& ctx, auto rpc, const auto& request, auto* response) {
+  auto stub = v1::AuditService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return ((*stub).*rpc)(&context, request, response);
+}
+
+std::string Describe(const v1::SignedTreeHead& head) {
+  return absl::StrCat("size ", head.tree_size(), ", root ", Hex(head.root_hash()), ", signed ",
+                      google::protobuf::util::TimeUtil::ToString(head.timestamp()), " by key ",
+                      head.key_id().substr(0, 16));
+}
+
+// Prints why the check failed and returns the exit code for it.
+int Failed(const std::string& why) {
+  std::cout << "FAILED: " << why << "\n";
+  return 3;
+}
+
+std::vector<std::string> Hashes(const google::protobuf::RepeatedPtrField<std::string>& in) {
+  return std::vector<std::string>(in.begin(), in.end());
+}
+
+// Every record of `case_id`: its chain recomputed from its fields, and its
+// leaf proven in the tree of `head`. Empty when all hold, else the first
+// failure, naming its position.
+std::string CheckCase(const Context& ctx, const std::string& case_id,
+                      const v1::SignedTreeHead& head, int& records) {
+  auto stub = v1::AuditService::NewStub(ctx.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::GetCaseHistoryRequest request;
+  request.set_case_id(case_id);
+  auto reader = stub->GetCaseHistory(&context, request);
+  std::vector<v1::RecordEnvelope> history;
+  v1::HistoryEntry entry;
+  while (reader->Read(&entry)) history.push_back(entry.envelope());
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return absl::StrCat("the case history cannot be read: ", status.error_message());
+  std::string previous(32, '\0');
+  for (const v1::RecordEnvelope& r : history) {
+    if (r.position() > head.tree_size()) break;  // written after the head
+    const std::string hash = proofcheck::RecordHash(previous, r);
+    if (hash != r.hash()) {
+      return absl::StrCat("position ", r.position(), " (", r.stream(), " revision ", r.revision(),
+                          "): its fields do not give its chain hash");
+    }
+    v1::GetInclusionProofRequest prove;
+    prove.set_position(r.position());
+    prove.set_tree_size(head.tree_size());
+    v1::InclusionProof proof;
+    status = Unary(ctx, &v1::AuditService::Stub::GetInclusionProof, prove, &proof);
+    if (!status.ok()) {
+      return absl::StrCat("position ", r.position(), ": no inclusion proof: ", status.error_message());
+    }
+    if (!proofcheck::VerifyInclusion(r.position() - 1, head.tree_size(),
+                                     proofcheck::LeafHash(hash), Hashes(proof.hashes()),
+                                     head.root_hash())) {
+      return absl::StrCat("position ", r.position(), " (", r.stream(), " revision ", r.revision(),
+                          ") is not in the signed tree of ", head.tree_size(), " records");
+    }
+    previous = hash;
+    ++records;
+  }
+  return "";
+}
+
+}  // namespace
+
+int AuditKey(const Context& ctx, const Args&) {
+  v1::LogPublicKey key;
+  grpc::Status status =
+      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
+  if (!status.ok()) return Fail(status);
+  std::cout << key.pem() << "key id " << key.key_id() << "\n";
+  return 0;
+}
+
+int AuditHeadSave(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk audit head-save FILE\n";
+    return 2;
+  }
+  v1::KeptTreeHead kept;
+  v1::LogPublicKey key;
+  grpc::Status status =
+      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
+  if (!status.ok()) return Fail(status);
+  v1::GetSignedTreeHeadRequest request;
+  request.set_fresh(true);
+  status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, kept.mutable_head());
+  if (!status.ok()) return Fail(status);
+  if (std::string why = proofcheck::CheckTreeHeadSignature(kept.head(), key.pem()); !why.empty()) {
+    return Failed(why);
+  }
+  kept.set_public_key_pem(key.pem());
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(kept, &text);
+  std::ofstream out(args[0]);
+  out << text;
+  if (!out.flush()) {
+    std::cerr << "cannot write " << args[0] << "\n";
+    return 1;
+  }
+  std::cout << "kept " << Describe(kept.head()) << " in " << args[0] << "\n";
+  return 0;
+}
+
+int AuditHeadCheck(const Context& ctx, const Args& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tripdesk audit head-check FILE [--case=CASE_ID]\n";
+    return 2;
+  }
+  std::ifstream in(args[0]);
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::KeptTreeHead kept;
+  if (!in || !google::protobuf::TextFormat::ParseFromString(text.str(), &kept)) {
+    std::cerr << args[0] << " is not a kept tree head (tripdesk audit head-save writes one)\n";
+    return 2;
+  }
+  const std::string& key = kept.public_key_pem();
+  if (std::string why = proofcheck::CheckTreeHeadSignature(kept.head(), key); !why.empty()) {
+    return Failed(absl::StrCat("the kept head: ", why));
+  }
+  v1::GetSignedTreeHeadRequest request;
+  request.set_fresh(true);
+  v1::SignedTreeHead now;
+  grpc::Status status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, &now);
+  if (!status.ok()) return Fail(status);
+  std::cout << "kept:    " << Describe(kept.head()) << "\n";
+  std::cout << "current: " << Describe(now) << "\n";
+  if (std::string why = proofcheck::CheckTreeHeadSignature(now, key); !why.empty()) {
+    return Failed(absl::StrCat("the current head is not signed by the kept key: ", why));
+  }
+  if (now.tree_size() < kept.head().tree_size()) {
+    return Failed(absl::StrCat("the log has ", now.tree_size(), " records, fewer than the ",
+                               kept.head().tree_size(), " of the kept head: records ",
+                               now.tree_size() + 1, " to ", kept.head().tree_size(),
+                               " were removed"));
+  }
+  v1::GetConsistencyProofRequest consistency;
+  consistency.set_old_size(kept.head().tree_size());
+  consistency.set_new_size(now.tree_size());
+  v1::ConsistencyProof proof;
+  status = Unary(ctx, &v1::AuditService::Stub::GetConsistencyProof, consistency, &proof);
+  if (!status.ok()) return Fail(status);
+  if (!proofcheck::VerifyConsistency(kept.head().tree_size(), now.tree_size(),
+                                     kept.head().root_hash(), now.root_hash(),
+                                     Hashes(proof.hashes()))) {
+    return Failed(absl::StrCat("the log no longer extends the kept head: its first ",
+                               kept.head().tree_size(), " records were changed"));
+  }
+  std::cout << "the log extends the kept head (consistency proof of " << proof.hashes_size()
+            << " hashes)\n";
+  if (const std::string case_id = absl::GetFlag(FLAGS_case); !case_id.empty()) {
+    int records = 0;
+    if (std::string why = CheckCase(ctx, case_id, now, records); !why.empty()) {
+      return Failed(absl::StrCat("case ", case_id, ": ", why));
+    }
+    std::cout << "case " << case_id << ": " << records
+              << " records, each chain hash recomputed and proven in the current head\n";
+  }
+  return 0;
+}
+
+}  // namespace tripdesk::cli
