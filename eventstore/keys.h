@@ -36,7 +36,9 @@ inline std::string CommandKey(absl::string_view command_id) {
 // tree: level (1 byte) + index -> the 32-byte root of the perfect subtree
 // over leaves [index·2^level, (index+1)·2^level); level 0 holds the leaves.
 inline std::string TreeNodeKey(int level, uint64_t index) {
-  return std::string(1, static_cast<char>(level)) + EncodeU64(index);
+  std::string key(1, static_cast<char>(level));
+  key.append(EncodeU64(index));
+  return key;
 }
 
 }  // namespace tripdesk::eventstore::keys

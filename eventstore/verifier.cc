@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "eventstore/merkle_tree.h"
 #include "eventstore/record_hash.h"
 
 namespace tripdesk::eventstore {
@@ -92,6 +93,16 @@ absl::StatusOr<VerifyReport> VerifyLog(EventStore& store, const VerifyProgress& 
     auto [head, first] = heads.try_emplace(r.stream());
     if (std::optional<VerifyProblem> p = CheckLink(r, &head->second, first)) {
       report.problem = std::move(p);
+      return report;
+    }
+    // The chain can be recomputed by whoever edits a record; the tree's leaf
+    // is what the signed heads commit to.
+    absl::StatusOr<std::string> leaf = store.TreeLeaf(r.position());
+    if (!leaf.ok() || *leaf != merkle::LeafHash(r.hash())) {
+      report.problem = Problem(
+          r, leaf.ok() ? "the log's Merkle tree holds another leaf for this record: the record "
+                         "was changed after it was written (or the tree was)"
+                       : std::string(leaf.status().message()));
       return report;
     }
     ++report.records_checked;

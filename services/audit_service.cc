@@ -22,6 +22,7 @@ absl::StatusOr<v1::HistoryEntry> Entry(const eventstore::Record& record) {
                                             " does not decode as a case event"));
   }
   *entry.mutable_envelope() = record;
+  entry.set_leaf_index(record.position() - 1);
   return entry;
 }
 

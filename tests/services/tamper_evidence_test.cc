@@ -176,6 +176,11 @@ TEST_F(TamperEvidenceTest, ARecordChangedWithItsChainAndIndexRecomputedIsNotInTh
   auto [code, out] = Cli("audit head-check " + kept_ + " --case=T1");
   EXPECT_EQ(code, "exited 3") << out;
   EXPECT_THAT(out, HasSubstr("position 6 (case-T1 revision 5) is not in the signed tree"));
+  // The server's own verify now sees it too: the record's leaf is not the tree's.
+  auto [verify_code, verify_out] = Cli("audit verify");
+  EXPECT_EQ(verify_code, "exited 3") << verify_out;
+  EXPECT_THAT(verify_out, HasSubstr("MISMATCH at position 6 (case-T1 revision 5): the log's Merkle "
+                                    "tree holds another leaf"));
 }
 
 TEST_F(TamperEvidenceTest, ARecordChangedWithTheTreeRecomputedStopsTheServerAndFailsTheKeptHead) {

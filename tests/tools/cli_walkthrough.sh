@@ -32,7 +32,7 @@ dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
 # The README shows these blocks line for line.
 readme="$(dirname "$0")/../../README.md"
-for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS"; do
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS" "README AUDIT"; do
   sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
     while IFS= read -r line; do
       grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
@@ -157,3 +157,14 @@ fi
 # A command on a case takes the case as its argument: --case_id is the command's own field.
 expect "C42" -- tripdesk case link_case C43 --case_id=C42
 echo "walkthrough: C43 assigned, prioritised, tagged, noted, linked and found by search with the CLI"
+
+# Tamper evidence: a head kept, the log proven to extend it, C42's records in it.
+cd "$work" && mkdir -p heads
+# --- BEGIN README AUDIT ---
+tripdesk --as=auditor audit key                          # the log's public key and key id
+tripdesk --as=auditor audit head-save heads/today.head   # a fresh signed head, checked and kept
+tripdesk --as=auditor audit head-check heads/today.head --case=C42   # exit 3 if the log was rewritten or cut
+# --- END README AUDIT ---
+expect "the log extends the kept head" -- tripdesk --as=auditor audit head-check heads/today.head
+expect "each chain hash recomputed and proven" -- tripdesk --as=auditor audit head-check heads/today.head --case=C42
+echo "walkthrough: a signed head kept and the log proven to extend it"
