@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/proofcheck/proofcheck.h"
+#include "workflows/validation.h"
 
 namespace tripdesk::services {
 
@@ -23,14 +24,6 @@ struct TreeHeadSigner::Key {
 };
 
 namespace {
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  ts.set_seconds(micros / 1000000);
-  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-  return ts;
-}
 
 std::string PublicPem(EVP_PKEY* key) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
@@ -113,7 +106,7 @@ v1::SignedTreeHead TreeHeadSigner::Sign(uint64_t tree_size, const std::string& r
   v1::SignedTreeHead head;
   head.set_tree_size(tree_size);
   head.set_root_hash(root);
-  *head.mutable_timestamp() = ToTimestamp(at);
+  *head.mutable_timestamp() = workflows::ToProto(at);
   head.set_key_id(key_id_);
   const std::string message = proofcheck::TreeHeadBytes(head);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);

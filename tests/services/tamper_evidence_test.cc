@@ -4,6 +4,7 @@
 // CLI's own proof checks (tools/proofcheck), and the server refuses to start
 // on a log that no longer matches its own last signed head.
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -125,8 +126,24 @@ class TamperEvidenceTest : public ::testing::Test {
                                             args, " 2>&1"));
   }
 
+  using Log = std::map<uint64_t, v1::RecordEnvelope>;
+
+  // A head kept by the auditor; then, the server stopped, the insider's
+  // `edit` of the records, written back with chains and index recomputed
+  // (and the tree, when `tree`).
+  void KeepAHeadThenForge(const std::function<void(Log&)>& edit, bool tree) {
+    auto [saved, saved_out] = Cli("audit head-save " + kept_);
+    ASSERT_EQ(saved, "exited 0") << saved_out;
+    Stop();
+    Insider insider(data_ + "/log");
+    ASSERT_TRUE(insider.ok());
+    Log records = insider.Records();
+    edit(records);
+    insider.Rewrite(records, tree);
+  }
+
   // The insider's edit: the quote of the first case from 450.00 to 1.00.
-  static void ChangeQuote(std::map<uint64_t, v1::RecordEnvelope>& records) {
+  static void ChangeQuote(Log& records) {
     for (auto& [position, r] : records) {
       v1::CaseEvent event;
       if (!event.ParseFromString(r.payload()) || !event.car_booking().has_quote_sent()) continue;
@@ -163,15 +180,7 @@ TEST_F(TamperEvidenceTest, AnHonestLogExtendsTheKeptHeadAndHoldsEveryRecordOfACa
 
 TEST_F(TamperEvidenceTest, ARecordChangedWithItsChainAndIndexRecomputedIsNotInTheTree) {
   Drive("T1");
-  ASSERT_EQ(Cli("audit head-save " + kept_).exit, "exited 0");
-  Stop();
-  {
-    Insider insider(data_ + "/log");
-    ASSERT_TRUE(insider.ok());
-    auto records = insider.Records();
-    ChangeQuote(records);
-    insider.Rewrite(records, /*tree=*/false);
-  }
+  KeepAHeadThenForge(ChangeQuote, /*tree=*/false);
   Start();  // the tree still has the signed root: the server starts
   auto [code, out] = Cli("audit head-check " + kept_ + " --case=T1");
   EXPECT_EQ(code, "exited 3") << out;
@@ -185,15 +194,7 @@ TEST_F(TamperEvidenceTest, ARecordChangedWithItsChainAndIndexRecomputedIsNotInTh
 
 TEST_F(TamperEvidenceTest, ARecordChangedWithTheTreeRecomputedStopsTheServerAndFailsTheKeptHead) {
   Drive("T1");
-  ASSERT_EQ(Cli("audit head-save " + kept_).exit, "exited 0");
-  Stop();
-  {
-    Insider insider(data_ + "/log");
-    ASSERT_TRUE(insider.ok());
-    auto records = insider.Records();
-    ChangeQuote(records);
-    insider.Rewrite(records, /*tree=*/true);
-  }
+  KeepAHeadThenForge(ChangeQuote, /*tree=*/true);
   testing::ServerProcess refused(data_);
   EXPECT_EQ(testing::DescribeExit(refused.Wait()), "exited 1");
   EXPECT_THAT(refused.Log(), HasSubstr("no longer have the root"));
@@ -209,16 +210,8 @@ TEST_F(TamperEvidenceTest, ARecordChangedWithTheTreeRecomputedStopsTheServerAndF
 
 TEST_F(TamperEvidenceTest, ATailRemovedStopsTheServerAndIsNamedAgainstTheKeptHead) {
   Drive("T1");
-  ASSERT_EQ(Cli("audit head-save " + kept_).exit, "exited 0");
-  Stop();
-  {
-    Insider insider(data_ + "/log");
-    ASSERT_TRUE(insider.ok());
-    auto records = insider.Records();
-    const uint64_t last = records.rbegin()->first;
-    records.erase(last);
-    insider.Rewrite(records, /*tree=*/true);
-  }
+  KeepAHeadThenForge([](Log& records) { records.erase(records.rbegin()->first); },
+                     /*tree=*/true);
   testing::ServerProcess refused(data_);
   EXPECT_EQ(testing::DescribeExit(refused.Wait()), "exited 1");
   EXPECT_THAT(refused.Log(), HasSubstr("records were removed"));
@@ -232,18 +225,14 @@ TEST_F(TamperEvidenceTest, ATailRemovedStopsTheServerAndIsNamedAgainstTheKeptHea
 TEST_F(TamperEvidenceTest, TwoRecordsSwappedFailTheKeptHead) {
   Drive("T1");
   Drive("T2");
-  ASSERT_EQ(Cli("audit head-save " + kept_).exit, "exited 0");
-  Stop();
-  {
-    Insider insider(data_ + "/log");
-    ASSERT_TRUE(insider.ok());
-    auto records = insider.Records();
-    // The first records of the two cases trade places (each keeps its stream).
-    std::swap(records[1], records[19]);
-    records[1].set_position(1);
-    records[19].set_position(19);
-    insider.Rewrite(records, /*tree=*/true);
-  }
+  KeepAHeadThenForge(
+      [](Log& records) {
+        // The first records of the two cases trade places (each keeps its stream).
+        std::swap(records[1], records[19]);
+        records[1].set_position(1);
+        records[19].set_position(19);
+      },
+      /*tree=*/true);
   std::filesystem::rename(head_file_, head_file_ + ".bak");
   Start();
   auto [code, out] = Cli("audit head-check " + kept_);
@@ -253,15 +242,7 @@ TEST_F(TamperEvidenceTest, TwoRecordsSwappedFailTheKeptHead) {
 
 TEST_F(TamperEvidenceTest, AWholeForgedLogSignedByAnotherKeyFailsTheKeptHead) {
   Drive("T1");
-  ASSERT_EQ(Cli("audit head-save " + kept_).exit, "exited 0");
-  Stop();
-  {
-    Insider insider(data_ + "/log");
-    ASSERT_TRUE(insider.ok());
-    auto records = insider.Records();
-    ChangeQuote(records);
-    insider.Rewrite(records, /*tree=*/true);
-  }
+  KeepAHeadThenForge(ChangeQuote, /*tree=*/true);
   // Without the signing key, the forger makes a key of their own.
   std::filesystem::remove_all(data_ + "-signing");
   Start();
