@@ -4,7 +4,10 @@
 // CLI's own proof checks (tools/proofcheck), and the server refuses to start
 // on a log that no longer matches its own last signed head.
 #include <filesystem>
+#include <fstream>
 #include <functional>
+
+#include <google/protobuf/text_format.h>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +21,7 @@
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/commands/car_booking.h"
+#include "tripdesk/v1/audit.pb.h"
 #include "tripdesk/v1/cases.pb.h"
 
 namespace tripdesk {
@@ -176,6 +180,32 @@ TEST_F(TamperEvidenceTest, AnHonestLogExtendsTheKeptHeadAndHoldsEveryRecordOfACa
   // The server's key, published, is the one the kept head was checked with.
   auto [key_code, key_out] = Cli("audit key");
   EXPECT_THAT(key_out, HasSubstr("BEGIN PUBLIC KEY"));
+}
+
+// A case's records and proofs in a file, checked offline by a binary that
+// links nothing of the server's; a record edited in the file is named.
+TEST_F(TamperEvidenceTest, ACaseBundleIsCheckedOfflineAndAnEditInItIsNamed) {
+  Drive("T1");
+  const std::string bundle = dir_.Sub("t1.bundle");
+  auto [code, out] = Cli("audit bundle T1 " + bundle);
+  ASSERT_EQ(code, "exited 0") << out;
+  auto [ok_code, ok_out] = testing::RunCommand(absl::StrCat(TRIPDESK_PROOFCHECK, " ", bundle));
+  EXPECT_EQ(ok_code, "exited 0") << ok_out;
+  EXPECT_THAT(ok_out, HasSubstr("OK: case T1: 16 records"));
+
+  v1::CaseProofBundle parsed;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(testing::ReadWholeFile(bundle), &parsed));
+  v1::RecordEnvelope& quote = *parsed.mutable_records(5)->mutable_record();
+  v1::CaseEvent event;
+  ASSERT_TRUE(event.ParseFromString(quote.payload()));
+  event.mutable_car_booking()->mutable_quote_sent()->mutable_amount()->set_minor_units(100);
+  quote.set_payload(event.SerializeAsString());
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(parsed, &text);
+  std::ofstream(bundle) << text;
+  auto [bad_code, bad_out] = testing::RunCommand(absl::StrCat(TRIPDESK_PROOFCHECK, " ", bundle));
+  EXPECT_EQ(bad_code, "exited 3") << bad_out;
+  EXPECT_THAT(bad_out, HasSubstr("position 6 (case-T1 revision 5): its fields do not give its chain hash"));
 }
 
 TEST_F(TamperEvidenceTest, ARecordChangedWithItsChainAndIndexRecomputedIsNotInTheTree) {

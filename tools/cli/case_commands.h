@@ -42,6 +42,7 @@ int AuditExport(const Context& ctx, const Args& args);
 int AuditKey(const Context& ctx, const Args& args);
 int AuditHeadSave(const Context& ctx, const Args& args);
 int AuditHeadCheck(const Context& ctx, const Args& args);
+int AuditBundle(const Context& ctx, const Args& args);
 int AuditExportTracker(const Context& ctx, const Args& args);
 int AdminRebuild(const Context& ctx, const Args& args);
 int AdminDenials(const Context& ctx, const Args& args);

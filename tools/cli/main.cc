@@ -198,6 +198,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"audit key", AuditKey},
           {"audit head-save", AuditHeadSave},
           {"audit head-check", AuditHeadCheck},
+          {"audit bundle", AuditBundle},
           {"admin rebuild", AdminRebuild},
           {"admin denials", AdminDenials},
           {"admin scan-card-numbers", AdminScanCardNumbers},

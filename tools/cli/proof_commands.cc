@@ -47,48 +47,38 @@ std::vector<std::string> Hashes(const google::protobuf::RepeatedPtrField<std::st
   return std::vector<std::string>(in.begin(), in.end());
 }
 
-// Every record of `case_id`: its chain recomputed from its fields, and its
-// leaf proven in the tree of `head`. Empty when all hold, else the first
-// failure, naming its position.
-std::string CheckCase(const Context& ctx, const std::string& case_id,
-                      const v1::SignedTreeHead& head, int& records) {
+// `case_id`'s records written before `head`, each with its inclusion proof
+// against it; `why` says what could not be read.
+bool BundleFor(const Context& ctx, const std::string& case_id, const v1::KeptTreeHead& head,
+               v1::CaseProofBundle& bundle, std::string& why) {
   auto stub = v1::AuditService::NewStub(ctx.channel);
   grpc::ClientContext context;
   SetDeadline(context);
   v1::GetCaseHistoryRequest request;
   request.set_case_id(case_id);
   auto reader = stub->GetCaseHistory(&context, request);
-  std::vector<v1::RecordEnvelope> history;
+  std::vector<uint64_t> positions;
   v1::HistoryEntry entry;
-  while (reader->Read(&entry)) history.push_back(entry.envelope());
+  while (reader->Read(&entry)) positions.push_back(entry.envelope().position());
   grpc::Status status = reader->Finish();
-  if (!status.ok()) return absl::StrCat("the case history cannot be read: ", status.error_message());
-  std::string previous(32, '\0');
-  for (const v1::RecordEnvelope& r : history) {
-    if (r.position() > head.tree_size()) break;  // written after the head
-    const std::string hash = proofcheck::RecordHash(previous, r);
-    if (hash != r.hash()) {
-      return absl::StrCat("position ", r.position(), " (", r.stream(), " revision ", r.revision(),
-                          "): its fields do not give its chain hash");
-    }
-    v1::GetInclusionProofRequest prove;
-    prove.set_position(r.position());
-    prove.set_tree_size(head.tree_size());
-    v1::InclusionProof proof;
-    status = Unary(ctx, &v1::AuditService::Stub::GetInclusionProof, prove, &proof);
-    if (!status.ok()) {
-      return absl::StrCat("position ", r.position(), ": no inclusion proof: ", status.error_message());
-    }
-    if (!proofcheck::VerifyInclusion(r.position() - 1, head.tree_size(),
-                                     proofcheck::LeafHash(hash), Hashes(proof.hashes()),
-                                     head.root_hash())) {
-      return absl::StrCat("position ", r.position(), " (", r.stream(), " revision ", r.revision(),
-                          ") is not in the signed tree of ", head.tree_size(), " records");
-    }
-    previous = hash;
-    ++records;
+  if (!status.ok()) {
+    why = absl::StrCat("the case history cannot be read: ", status.error_message());
+    return false;
   }
-  return "";
+  *bundle.mutable_head() = head;
+  bundle.set_case_id(case_id);
+  for (uint64_t position : positions) {
+    if (position > head.head().tree_size()) break;  // written after the head
+    v1::GetInclusionProofRequest prove;
+    prove.set_position(position);
+    prove.set_tree_size(head.head().tree_size());
+    status = Unary(ctx, &v1::AuditService::Stub::GetInclusionProof, prove, bundle.add_records());
+    if (!status.ok()) {
+      why = absl::StrCat("position ", position, ": no inclusion proof: ", status.error_message());
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -180,13 +170,50 @@ int AuditHeadCheck(const Context& ctx, const Args& args) {
   std::cout << "the log extends the kept head (consistency proof of " << proof.hashes_size()
             << " hashes)\n";
   if (const std::string case_id = absl::GetFlag(FLAGS_case); !case_id.empty()) {
+    v1::KeptTreeHead current;
+    *current.mutable_head() = now;
+    current.set_public_key_pem(key);
+    v1::CaseProofBundle bundle;
+    std::string why;
+    if (!BundleFor(ctx, case_id, current, bundle, why)) return Failed(why);
     int records = 0;
-    if (std::string why = CheckCase(ctx, case_id, now, records); !why.empty()) {
+    if (why = proofcheck::CheckCaseBundle(bundle, key, records); !why.empty()) {
       return Failed(absl::StrCat("case ", case_id, ": ", why));
     }
     std::cout << "case " << case_id << ": " << records
               << " records, each chain hash recomputed and proven in the current head\n";
   }
+  return 0;
+}
+
+int AuditBundle(const Context& ctx, const Args& args) {
+  if (args.size() != 2) {
+    std::cerr << "usage: tripdesk audit bundle CASE_ID FILE   (check it with tripdesk-proofcheck)\n";
+    return 2;
+  }
+  v1::KeptTreeHead head;
+  v1::LogPublicKey key;
+  grpc::Status status =
+      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
+  if (!status.ok()) return Fail(status);
+  v1::GetSignedTreeHeadRequest request;
+  request.set_fresh(true);
+  status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, head.mutable_head());
+  if (!status.ok()) return Fail(status);
+  head.set_public_key_pem(key.pem());
+  v1::CaseProofBundle bundle;
+  std::string why;
+  if (!BundleFor(ctx, args[0], head, bundle, why)) return Failed(why);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(bundle, &text);
+  std::ofstream out(args[1]);
+  out << text;
+  if (!out.flush()) {
+    std::cerr << "cannot write " << args[1] << "\n";
+    return 1;
+  }
+  std::cout << "case " << args[0] << ": " << bundle.records_size() << " records with their proofs "
+            << "against " << Describe(head.head()) << " in " << args[1] << "\n";
   return 0;
 }
 

@@ -162,6 +162,35 @@ std::string CheckTreeHeadSignature(const v1::SignedTreeHead& head,
   return ok == 1 ? "" : "the signature does not verify with the log's public key";
 }
 
+std::string CheckCaseBundle(const v1::CaseProofBundle& bundle, const std::string& public_key_pem,
+                            int& checked) {
+  const v1::SignedTreeHead& head = bundle.head().head();
+  const std::string& key = public_key_pem.empty() ? bundle.head().public_key_pem() : public_key_pem;
+  if (std::string why = CheckTreeHeadSignature(head, key); !why.empty()) return "the head: " + why;
+  std::string previous(32, '\0');
+  uint64_t revision = 0;
+  for (const v1::InclusionProof& proof : bundle.records()) {
+    const v1::RecordEnvelope& r = proof.record();
+    const std::string where = "position " + std::to_string(r.position()) + " (" + r.stream() +
+                              " revision " + std::to_string(r.revision()) + ")";
+    if (r.revision() != revision) {
+      return where + ": expected revision " + std::to_string(revision) + " of the case";
+    }
+    const std::string hash = RecordHash(previous, r);
+    if (hash != r.hash()) return where + ": its fields do not give its chain hash";
+    if (proof.tree_size() != head.tree_size() || proof.leaf_index() + 1 != r.position() ||
+        !VerifyInclusion(proof.leaf_index(), head.tree_size(), LeafHash(hash),
+                         std::vector<std::string>(proof.hashes().begin(), proof.hashes().end()),
+                         head.root_hash())) {
+      return where + " is not in the signed tree of " + std::to_string(head.tree_size()) + " records";
+    }
+    previous = hash;
+    ++revision;
+    ++checked;
+  }
+  return "";
+}
+
 std::string Hex(const std::string& bytes) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out;

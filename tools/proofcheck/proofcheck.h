@@ -48,6 +48,14 @@ std::string CheckTreeHeadSignature(const v1::SignedTreeHead& head,
 
 std::string Hex(const std::string& bytes);
 
+// A case's records against a signed head, offline: the head's signature with
+// `public_key_pem` (the auditor's kept key, or the bundle's own when empty),
+// each record's chain hash from its fields and its predecessor, and each
+// leaf's inclusion proof. Empty when all hold, else the first failure,
+// naming its position; `checked` counts the records that held.
+std::string CheckCaseBundle(const v1::CaseProofBundle& bundle, const std::string& public_key_pem,
+                            int& checked);
+
 }  // namespace tripdesk::proofcheck
 
 #endif  // TRIPDESK_TOOLS_PROOFCHECK_PROOFCHECK_H_
