@@ -42,6 +42,8 @@ const StoredTree& Tree() {
         (std::filesystem::temp_directory_path() / absl::StrCat("tripdesk-tree-bench-", getpid()))
             .string();
     std::filesystem::remove_all(dir);
+    static std::string* const kDir = new std::string(dir);
+    std::atexit([] { std::filesystem::remove_all(*kDir); });
     rocksdb::Options options;
     options.create_if_missing = true;
     options.write_buffer_size = 64 << 20;
