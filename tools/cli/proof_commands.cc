@@ -81,6 +81,23 @@ bool BundleFor(const Context& ctx, const std::string& case_id, const v1::KeptTre
   return true;
 }
 
+// A fresh signed head and the key the server publishes, checked together.
+grpc::Status FreshHead(const Context& ctx, v1::KeptTreeHead& head) {
+  v1::LogPublicKey key;
+  grpc::Status status =
+      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
+  if (!status.ok()) return status;
+  v1::GetSignedTreeHeadRequest request;
+  request.set_fresh(true);
+  status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, head.mutable_head());
+  if (!status.ok()) return status;
+  head.set_public_key_pem(key.pem());
+  if (std::string why = proofcheck::CheckTreeHeadSignature(head.head(), key.pem()); !why.empty()) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS, why);
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 int AuditKey(const Context& ctx, const Args&) {
@@ -98,18 +115,7 @@ int AuditHeadSave(const Context& ctx, const Args& args) {
     return 2;
   }
   v1::KeptTreeHead kept;
-  v1::LogPublicKey key;
-  grpc::Status status =
-      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
-  if (!status.ok()) return Fail(status);
-  v1::GetSignedTreeHeadRequest request;
-  request.set_fresh(true);
-  status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, kept.mutable_head());
-  if (!status.ok()) return Fail(status);
-  if (std::string why = proofcheck::CheckTreeHeadSignature(kept.head(), key.pem()); !why.empty()) {
-    return Failed(why);
-  }
-  kept.set_public_key_pem(key.pem());
+  if (grpc::Status status = FreshHead(ctx, kept); !status.ok()) return Fail(status);
   std::string text;
   google::protobuf::TextFormat::PrintToString(kept, &text);
   std::ofstream out(args[0]);
@@ -192,15 +198,7 @@ int AuditBundle(const Context& ctx, const Args& args) {
     return 2;
   }
   v1::KeptTreeHead head;
-  v1::LogPublicKey key;
-  grpc::Status status =
-      Unary(ctx, &v1::AuditService::Stub::GetLogPublicKey, v1::GetLogPublicKeyRequest(), &key);
-  if (!status.ok()) return Fail(status);
-  v1::GetSignedTreeHeadRequest request;
-  request.set_fresh(true);
-  status = Unary(ctx, &v1::AuditService::Stub::GetSignedTreeHead, request, head.mutable_head());
-  if (!status.ok()) return Fail(status);
-  head.set_public_key_pem(key.pem());
+  if (grpc::Status status = FreshHead(ctx, head); !status.ok()) return Fail(status);
   v1::CaseProofBundle bundle;
   std::string why;
   if (!BundleFor(ctx, args[0], head, bundle, why)) return Failed(why);
