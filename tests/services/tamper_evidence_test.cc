@@ -182,6 +182,45 @@ TEST_F(TamperEvidenceTest, AnHonestLogExtendsTheKeptHeadAndHoldsEveryRecordOfACa
   EXPECT_THAT(key_out, HasSubstr("BEGIN PUBLIC KEY"));
 }
 
+// The proof RPCs: auditors and supervisors only; sizes and positions outside
+// the log are refused with what is there.
+TEST_F(TamperEvidenceTest, ProofRequestsOutsideTheLogOrRoleAreRefused) {
+  Drive("T1");
+  const testing::Caller auditor{"ann", "auditor"};
+  const testing::Caller agent{"alice", "agent"};
+  v1::InclusionProof inclusion;
+  v1::GetInclusionProofRequest request;
+  request.set_position(3);
+  grpc::Status denied = client_->Call(agent, &v1::AuditService::Stub::GetInclusionProof,
+                                      client_->audit(), request, &inclusion);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  request.set_position(0);
+  grpc::Status zero = client_->Call(auditor, &v1::AuditService::Stub::GetInclusionProof,
+                                    client_->audit(), request, &inclusion);
+  EXPECT_EQ(zero.error_code(), grpc::StatusCode::OUT_OF_RANGE) << zero.error_message();
+  EXPECT_THAT(zero.error_message(), HasSubstr("position: 0 is not in the tree"));
+  request.set_position(3);
+  request.set_tree_size(1000);
+  grpc::Status past = client_->Call(auditor, &v1::AuditService::Stub::GetInclusionProof,
+                                    client_->audit(), request, &inclusion);
+  EXPECT_EQ(past.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(past.error_message(), HasSubstr("past the log's end (18 records committed)"));
+  v1::ConsistencyProof consistency;
+  v1::GetConsistencyProofRequest backwards;
+  backwards.set_old_size(10);
+  backwards.set_new_size(5);
+  grpc::Status shrink = client_->Call(auditor, &v1::AuditService::Stub::GetConsistencyProof,
+                                      client_->audit(), backwards, &consistency);
+  EXPECT_EQ(shrink.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  // A good request answers the record with its proof.
+  request.set_tree_size(0);  // the latest signed head's size
+  ASSERT_TRUE(client_->Call(auditor, &v1::AuditService::Stub::GetInclusionProof, client_->audit(),
+                            request, &inclusion)
+                  .ok());
+  EXPECT_EQ(inclusion.record().position(), 3u);
+  EXPECT_EQ(inclusion.leaf_index(), 2u);
+}
+
 // A case's records and proofs in a file, checked offline by a binary that
 // links nothing of the server's; a record edited in the file is named.
 TEST_F(TamperEvidenceTest, ACaseBundleIsCheckedOfflineAndAnEditInItIsNamed) {
