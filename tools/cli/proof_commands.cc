@@ -156,10 +156,13 @@ int AuditHeadCheck(const Context& ctx, const Args& args) {
     return Failed(absl::StrCat("the current head is not signed by the kept key: ", why));
   }
   if (now.tree_size() < kept.head().tree_size()) {
-    return Failed(absl::StrCat("the log has ", now.tree_size(), " records, fewer than the ",
-                               kept.head().tree_size(), " of the kept head: records ",
-                               now.tree_size() + 1, " to ", kept.head().tree_size(),
-                               " were removed"));
+    const uint64_t first = now.tree_size() + 1;
+    const uint64_t last = kept.head().tree_size();
+    return Failed(absl::StrCat("the log has ", now.tree_size(), " records, fewer than the ", last,
+                               " of the kept head: ",
+                               first == last ? absl::StrCat("position ", first, " was")
+                                             : absl::StrCat("positions ", first, " to ", last, " were"),
+                               " removed"));
   }
   v1::GetConsistencyProofRequest consistency;
   consistency.set_old_size(kept.head().tree_size());
