@@ -220,6 +220,9 @@ class EventStore {
                                                                   uint64_t size) = 0;
   virtual absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size,
                                                                     uint64_t new_size) = 0;
+  // merkle::ChunkRoots of the tree at `size` records.
+  virtual absl::StatusOr<std::vector<std::string>> TreeChunkRoots(uint64_t size,
+                                                                  uint64_t chunk) = 0;
 
   // Flushes memtables and compacts every column family; for maintenance
   // windows and benchmarks that measure a settled store. Blocks.

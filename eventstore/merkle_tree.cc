@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <bit>
 #include <memory>
 
@@ -155,6 +156,22 @@ absl::StatusOr<std::string> SubtreeRoot(const NodeReader& nodes, uint64_t begin,
   absl::StatusOr<std::string> right = SubtreeRoot(nodes, begin + k, end);
   if (!right.ok()) return right.status();
   return NodeHash(*left, *right);
+}
+
+absl::StatusOr<std::vector<std::string>> ChunkRoots(const NodeReader& nodes, uint64_t size,
+                                                    uint64_t chunk) {
+  if (!std::has_single_bit(chunk)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("chunk_size: %d is not a power of two", chunk));
+  }
+  std::vector<std::string> roots;
+  roots.reserve(size / chunk + 1);
+  for (uint64_t begin = 0; begin < size; begin += chunk) {
+    absl::StatusOr<std::string> root = SubtreeRoot(nodes, begin, std::min(begin + chunk, size));
+    if (!root.ok()) return root.status();
+    roots.push_back(*std::move(root));
+  }
+  return roots;
 }
 
 absl::StatusOr<std::vector<std::string>> InclusionProof(const NodeReader& nodes, uint64_t index,

@@ -53,6 +53,13 @@ class Frontier {
 // stored (the RFC's MTH of D[begin:end]).
 absl::StatusOr<std::string> SubtreeRoot(const NodeReader& nodes, uint64_t begin, uint64_t end);
 
+// The roots of leaves [i·chunk, min((i + 1)·chunk, size)) for every i, in
+// order (`chunk` a power of two): what an auditor keeps beside a head to
+// name the first leaf a rewritten log changed, and what folds back into
+// the tree's root (RFC 9162's split falls on chunk boundaries).
+absl::StatusOr<std::vector<std::string>> ChunkRoots(const NodeReader& nodes, uint64_t size,
+                                                    uint64_t chunk);
+
 // RFC 9162 2.1.3.1: the audit path of leaf `index` in the tree of `size`.
 absl::StatusOr<std::vector<std::string>> InclusionProof(const NodeReader& nodes, uint64_t index,
                                                         uint64_t size);

@@ -185,6 +185,12 @@ class RocksDbEventStore final : public EventStore {
     return merkle::ConsistencyProof(reader_.TreeNodes(), old_size, new_size);
   }
 
+  absl::StatusOr<std::vector<std::string>> TreeChunkRoots(uint64_t size,
+                                                          uint64_t chunk) override {
+    if (size > LastPosition()) return PastTheEnd("tree size", size);
+    return merkle::ChunkRoots(reader_.TreeNodes(), size, chunk);
+  }
+
   std::unique_ptr<LogIterator> ScanAll(uint64_t from_position) override {
     return PagedLogScan(this, from_position);
   }

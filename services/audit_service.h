@@ -67,6 +67,9 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* context,
                                                 const v1::GetConsistencyProofRequest* request,
                                                 v1::ConsistencyProof* response) override;
+  grpc::ServerUnaryReactor* GetTreeChunkRoots(grpc::CallbackServerContext* context,
+                                              const v1::GetTreeChunkRootsRequest* request,
+                                              v1::TreeChunkRoots* response) override;
 
   // The case as it stood at the point `request` names.
   absl::StatusOr<v1::CaseView> Replay(const v1::ReplayCaseRequest& request) const;

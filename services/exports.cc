@@ -81,7 +81,7 @@ absl::StatusOr<std::string> HistoryJsonLine(const v1::HistoryEntry& entry) {
 }
 
 std::string HistoryCsvHeader() {
-  return Row({"position", "stream", "revision", "event_type", "recorded_at", "actor_id",
+  return Row({"position", "leaf_index", "stream", "revision", "event_type", "recorded_at", "actor_id",
               "actor_role", "command_id", "correlation_id", "hash", "event"});
 }
 
@@ -89,7 +89,7 @@ absl::StatusOr<std::string> HistoryCsvLine(const v1::HistoryEntry& entry) {
   const v1::RecordEnvelope& r = entry.envelope();
   absl::StatusOr<std::string> event = Json(entry.event());
   if (!event.ok()) return event.status();
-  return Row({absl::StrCat(r.position()), r.stream(), absl::StrCat(r.revision()), r.event_type(),
+  return Row({absl::StrCat(r.position()), absl::StrCat(entry.leaf_index()), r.stream(), absl::StrCat(r.revision()), r.event_type(),
               Time(r.recorded_at()), r.actor_id(), r.actor_role(), r.command_id(),
               r.correlation_id(), absl::BytesToHexString(r.hash()), *event});
 }

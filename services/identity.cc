@@ -53,6 +53,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.AuditService/GetLogPublicKey", auditors},
         {"tripdesk.v1.AuditService/GetInclusionProof", auditors},
         {"tripdesk.v1.AuditService/GetConsistencyProof", auditors},
+        {"tripdesk.v1.AuditService/GetTreeChunkRoots", auditors},
         {"tripdesk.v1.EventLog/ReadStream", log_readers},
         {"tripdesk.v1.EventLog/GetStreamHead", log_readers},
         {"tripdesk.v1.EventLog/ReadAll", log_readers},

@@ -176,6 +176,36 @@ TEST(MerkleTree, EveryProofOfLargerTreesVerifiesAndATamperedOneDoesNot) {
   EXPECT_EQ(proofcheck::NodeHash("a", "b"), NodeHash("a", "b"));
 }
 
+TEST(MerkleTree, ChunkRootsFoldIntoTheRootAndNameTheFirstChangedChunk) {
+  std::vector<std::string> data;
+  for (int i = 0; i < 70; ++i) data.push_back(std::string(1, static_cast<char>(i)) + "record");
+  const StoredTree tree(data);
+  for (uint64_t size = 0; size <= data.size(); ++size) {
+    const std::string root = *SubtreeRoot(tree.Reader(), 0, size);
+    for (uint64_t chunk : {1, 2, 4, 8, 64, 128}) {
+      const std::vector<std::string> roots = *ChunkRoots(tree.Reader(), size, chunk);
+      ASSERT_EQ(roots.size(), (size + chunk - 1) / chunk) << size << " by " << chunk;
+      EXPECT_EQ(proofcheck::RootFromChunks(roots), root) << size << " by " << chunk;
+    }
+  }
+  // Chunk size 1: the chunk roots are the leaves.
+  EXPECT_EQ((*ChunkRoots(tree.Reader(), 3, 1))[2], LeafHash(data[2]));
+  // Leaf 37 changed: chunks before it agree, its chunk (37 / 8 = 4) does not.
+  std::vector<std::string> changed = data;
+  changed[37] += "!";
+  const StoredTree forged(changed);
+  const std::vector<std::string> kept = *ChunkRoots(tree.Reader(), 70, 8);
+  const std::vector<std::string> now = *ChunkRoots(forged.Reader(), 70, 8);
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(kept[i] == now[i], i != 4) << "chunk " << i;
+
+  EXPECT_EQ(ChunkRoots(tree.Reader(), 70, 3).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ChunkRoots(tree.Reader(), 70, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(proofcheck::ChunkSizeFor(0), 1u);
+  EXPECT_EQ(proofcheck::ChunkSizeFor(65536), 1u);
+  EXPECT_EQ(proofcheck::ChunkSizeFor(65537), 2u);
+  EXPECT_EQ(proofcheck::ChunkSizeFor(10'000'000), 256u);  // 39,063 chunks
+}
+
 TEST(MerkleTree, ProofsOutsideTheTreeAreRefused) {
   const StoredTree tree(Leaves());
   EXPECT_EQ(InclusionProof(tree.Reader(), 8, 8).status().code(), absl::StatusCode::kOutOfRange);

@@ -208,8 +208,11 @@ TEST_F(AuditServiceTest, JsonLinesExportParsesBackToTheSameRecords) {
 
   const std::string csv = Export("A4", v1::EXPORT_FORMAT_CSV, &status);
   ASSERT_TRUE(status.ok());
-  EXPECT_EQ(csv.rfind("position,stream,revision,event_type,recorded_at,actor_id", 0), 0u);
-  EXPECT_THAT(csv, HasSubstr("\r\n6,case-A4,5,QuoteSent,"));
+  EXPECT_EQ(csv.rfind("position,leaf_index,stream,revision,event_type,recorded_at,actor_id", 0),
+            0u);
+  // Each record's leaf in the log's Merkle tree, for proofs against a signed head.
+  EXPECT_THAT(csv, HasSubstr("\r\n6,5,case-A4,5,QuoteSent,"));
+  EXPECT_THAT(lines[0], HasSubstr("\"leaf_index\":\"0\""));
   // The event column holds JSON, whose quotes are doubled inside the field.
   EXPECT_THAT(csv, HasSubstr("\"{\"\"car_booking\"\":"));
 }

@@ -20,6 +20,7 @@
 #include "tests/testing/grpc_client.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tools/proofcheck/proofcheck.h"
 #include "tools/commands/car_booking.h"
 #include "tripdesk/v1/audit.pb.h"
 #include "tripdesk/v1/cases.pb.h"
@@ -274,7 +275,8 @@ TEST_F(TamperEvidenceTest, ARecordChangedWithTheTreeRecomputedStopsTheServerAndF
   Start();
   auto [code, out] = Cli("audit head-check " + kept_ + " --case=T1");
   EXPECT_EQ(code, "exited 3") << out;
-  EXPECT_THAT(out, HasSubstr("the log no longer extends the kept head"));
+  EXPECT_THAT(out, HasSubstr("the log no longer extends the kept head: of its first 18 records "
+                             "some were changed, the first changed record is at position 6"));
 }
 
 TEST_F(TamperEvidenceTest, ATailRemovedStopsTheServerAndIsNamedAgainstTheKeptHead) {
@@ -306,7 +308,8 @@ TEST_F(TamperEvidenceTest, TwoRecordsSwappedFailTheKeptHead) {
   Start();
   auto [code, out] = Cli("audit head-check " + kept_);
   EXPECT_EQ(code, "exited 3") << out;
-  EXPECT_THAT(out, HasSubstr("the log no longer extends the kept head"));
+  EXPECT_THAT(out, HasSubstr("the log no longer extends the kept head: of its first 36 records "
+                             "some were changed, the first changed record is at position 1"));
 }
 
 TEST_F(TamperEvidenceTest, AWholeForgedLogSignedByAnotherKeyFailsTheKeptHead) {
@@ -318,6 +321,61 @@ TEST_F(TamperEvidenceTest, AWholeForgedLogSignedByAnotherKeyFailsTheKeptHead) {
   auto [code, out] = Cli("audit head-check " + kept_);
   EXPECT_EQ(code, "exited 3") << out;
   EXPECT_THAT(out, HasSubstr("the current head is not signed by the kept key"));
+  EXPECT_THAT(out, HasSubstr("and the log was rewritten, the first changed record is at "
+                             "position 6"));
+}
+
+TEST_F(TamperEvidenceTest, AKeyRotatedOverAnUnchangedLogIsToldApartFromAForgery) {
+  Drive("T1");
+  KeepAHeadThenForge([](Log&) {}, /*tree=*/false);
+  // The operator replaces the signing key (and the head it signed).
+  std::filesystem::remove_all(data_ + "-signing");
+  Start();
+  auto [code, out] = Cli("audit head-check " + kept_);
+  EXPECT_EQ(code, "exited 3") << out;
+  EXPECT_THAT(out, HasSubstr("the current head is not signed by the kept key"));
+  EXPECT_THAT(out, HasSubstr("its first 18 records are unchanged: if the log's key was rotated"));
+  // Once the auditor keeps a head signed by the new key, checks pass again.
+  auto [saved, saved_out] = Cli("audit head-save " + kept_);
+  ASSERT_EQ(saved, "exited 0") << saved_out;
+  auto [again, again_out] = Cli("audit head-check " + kept_);
+  EXPECT_EQ(again, "exited 0") << again_out;
+}
+
+TEST_F(TamperEvidenceTest, AKeptHeadHoldsChunkRootsThatFoldIntoItsRoot) {
+  Drive("T1");
+  auto [saved, saved_out] = Cli("audit head-save " + kept_);
+  ASSERT_EQ(saved, "exited 0") << saved_out;
+  v1::KeptTreeHead kept;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(testing::ReadWholeFile(kept_), &kept));
+  EXPECT_EQ(kept.chunk_size(), 1u);
+  ASSERT_EQ(kept.chunk_roots_size(), 18);
+  EXPECT_EQ(proofcheck::RootFromChunks({kept.chunk_roots().begin(), kept.chunk_roots().end()}),
+            kept.head().root_hash());
+
+  // The RPC refuses a chunk size that is no power of two, a tree past the
+  // log's end, and other roles.
+  const testing::Caller auditor{"ann", "auditor"};
+  v1::GetTreeChunkRootsRequest request;
+  request.set_chunk_size(3);
+  v1::TreeChunkRoots roots;
+  grpc::Status odd = client_->Call(auditor, &v1::AuditService::Stub::GetTreeChunkRoots,
+                                   client_->audit(), request, &roots);
+  EXPECT_EQ(odd.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(odd.error_message(), HasSubstr("chunk_size: 3 is not a power of two"));
+  request.set_chunk_size(2);
+  request.set_tree_size(19);
+  grpc::Status past = client_->Call(auditor, &v1::AuditService::Stub::GetTreeChunkRoots,
+                                    client_->audit(), request, &roots);
+  EXPECT_EQ(past.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  request.set_tree_size(18);
+  grpc::Status denied = client_->Call({"alice", "agent"}, &v1::AuditService::Stub::GetTreeChunkRoots,
+                                      client_->audit(), request, &roots);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(client_->Call(auditor, &v1::AuditService::Stub::GetTreeChunkRoots, client_->audit(),
+                            request, &roots)
+                  .ok());
+  EXPECT_EQ(roots.roots_size(), 9);
 }
 
 }  // namespace

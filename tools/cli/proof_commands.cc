@@ -2,6 +2,7 @@
 // tree head in a file, and later proves with tools/proofcheck alone (the
 // kept public key, the proofs, the records) that the log still extends it
 // and that a case's records are in it.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -98,6 +99,101 @@ grpc::Status FreshHead(const Context& ctx, v1::KeptTreeHead& head) {
   return grpc::Status::OK;
 }
 
+// The head's chunk roots, kept beside it once they fold into its root.
+grpc::Status AddChunkRoots(const Context& ctx, v1::KeptTreeHead& kept) {
+  v1::GetTreeChunkRootsRequest request;
+  request.set_tree_size(kept.head().tree_size());
+  request.set_chunk_size(proofcheck::ChunkSizeFor(kept.head().tree_size()));
+  v1::TreeChunkRoots roots;
+  grpc::Status status = Unary(ctx, &v1::AuditService::Stub::GetTreeChunkRoots, request, &roots);
+  if (!status.ok()) return status;
+  if (proofcheck::RootFromChunks(Hashes(roots.roots())) != kept.head().root_hash()) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                        "the server's chunk roots do not fold into its signed root");
+  }
+  kept.set_chunk_size(roots.chunk_size());
+  *kept.mutable_chunk_roots() = roots.roots();
+  return grpc::Status::OK;
+}
+
+// Where the log's first kept-size records first differ from the kept head,
+// from its chunk roots: ", the first changed record is at position P" (or a
+// chunk's range of positions); empty when no chunk differs.
+std::string FirstChange(const Context& ctx, const v1::KeptTreeHead& kept) {
+  if (kept.chunk_roots().empty()) {
+    return " (this kept head has no chunk roots to name the first changed record: keep heads "
+           "with this version's head-save)";
+  }
+  v1::GetTreeChunkRootsRequest request;
+  request.set_tree_size(kept.head().tree_size());
+  request.set_chunk_size(kept.chunk_size());
+  v1::TreeChunkRoots now;
+  grpc::Status status = Unary(ctx, &v1::AuditService::Stub::GetTreeChunkRoots, request, &now);
+  if (!status.ok()) return absl::StrCat(" (its chunk roots cannot be read: ", status.error_message(), ")");
+  for (int i = 0; i < kept.chunk_roots_size(); ++i) {
+    if (i < now.roots_size() && now.roots(i) == kept.chunk_roots(i)) continue;
+    const uint64_t first = i * kept.chunk_size() + 1;
+    const uint64_t last = std::min(first + kept.chunk_size() - 1, kept.head().tree_size());
+    return first == last ? absl::StrCat(", the first changed record is at position ", first)
+                         : absl::StrCat(", the first changed record is at a position from ",
+                                        first, " to ", last);
+  }
+  return "";
+}
+
+// Reads the auditor's kept head from `path`; false, having said why, when
+// it cannot.
+bool ReadKept(const std::string& path, v1::KeptTreeHead& kept) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || !google::protobuf::TextFormat::ParseFromString(text.str(), &kept)) {
+    std::cerr << path << " is not a kept tree head (tripdesk audit head-save writes one)\n";
+    return false;
+  }
+  return true;
+}
+
+// Whether the log `now` still holds the kept head's records unchanged;
+// prints why not and returns the exit code, or 0 when it does.
+int CheckExtends(const Context& ctx, const v1::KeptTreeHead& kept, const v1::SignedTreeHead& now) {
+  const uint64_t kept_size = kept.head().tree_size();
+  if (now.tree_size() < kept_size) {
+    const uint64_t first = now.tree_size() + 1;
+    return Failed(absl::StrCat("the log has ", now.tree_size(), " records, fewer than the ",
+                               kept_size, " of the kept head: ",
+                               first == kept_size
+                                   ? absl::StrCat("position ", first, " was")
+                                   : absl::StrCat("positions ", first, " to ", kept_size, " were"),
+                               " removed"));
+  }
+  const std::string& key = kept.public_key_pem();
+  if (std::string why = proofcheck::CheckTreeHeadSignature(now, key); !why.empty()) {
+    const std::string change = FirstChange(ctx, kept);
+    return Failed(absl::StrCat(
+        "the current head is not signed by the kept key (", why, ")",
+        change.empty() ? absl::StrCat("; its first ", kept_size,
+                                      " records are unchanged: if the log's key was rotated, "
+                                      "confirm the new key with its operator, then keep a new head")
+                       : absl::StrCat(" and the log was rewritten", change)));
+  }
+  v1::GetConsistencyProofRequest consistency;
+  consistency.set_old_size(kept_size);
+  consistency.set_new_size(now.tree_size());
+  v1::ConsistencyProof proof;
+  grpc::Status status =
+      Unary(ctx, &v1::AuditService::Stub::GetConsistencyProof, consistency, &proof);
+  if (!status.ok()) return Fail(status);
+  if (!proofcheck::VerifyConsistency(kept_size, now.tree_size(), kept.head().root_hash(),
+                                     now.root_hash(), Hashes(proof.hashes()))) {
+    return Failed(absl::StrCat("the log no longer extends the kept head: of its first ", kept_size,
+                               " records some were changed", FirstChange(ctx, kept)));
+  }
+  std::cout << "the log extends the kept head (consistency proof of " << proof.hashes_size()
+            << " hashes)\n";
+  return 0;
+}
+
 }  // namespace
 
 int AuditKey(const Context& ctx, const Args&) {
@@ -116,6 +212,7 @@ int AuditHeadSave(const Context& ctx, const Args& args) {
   }
   v1::KeptTreeHead kept;
   if (grpc::Status status = FreshHead(ctx, kept); !status.ok()) return Fail(status);
+  if (grpc::Status status = AddChunkRoots(ctx, kept); !status.ok()) return Fail(status);
   std::string text;
   google::protobuf::TextFormat::PrintToString(kept, &text);
   std::ofstream out(args[0]);
@@ -124,7 +221,8 @@ int AuditHeadSave(const Context& ctx, const Args& args) {
     std::cerr << "cannot write " << args[0] << "\n";
     return 1;
   }
-  std::cout << "kept " << Describe(kept.head()) << " in " << args[0] << "\n";
+  std::cout << "kept " << Describe(kept.head()) << " and its " << kept.chunk_roots_size()
+            << " chunk roots of " << kept.chunk_size() << " records in " << args[0] << "\n";
   return 0;
 }
 
@@ -133,14 +231,8 @@ int AuditHeadCheck(const Context& ctx, const Args& args) {
     std::cerr << "usage: tripdesk audit head-check FILE [--case=CASE_ID]\n";
     return 2;
   }
-  std::ifstream in(args[0]);
-  std::stringstream text;
-  text << in.rdbuf();
   v1::KeptTreeHead kept;
-  if (!in || !google::protobuf::TextFormat::ParseFromString(text.str(), &kept)) {
-    std::cerr << args[0] << " is not a kept tree head (tripdesk audit head-save writes one)\n";
-    return 2;
-  }
+  if (!ReadKept(args[0], kept)) return 2;
   const std::string& key = kept.public_key_pem();
   if (std::string why = proofcheck::CheckTreeHeadSignature(kept.head(), key); !why.empty()) {
     return Failed(absl::StrCat("the kept head: ", why));
@@ -152,32 +244,7 @@ int AuditHeadCheck(const Context& ctx, const Args& args) {
   if (!status.ok()) return Fail(status);
   std::cout << "kept:    " << Describe(kept.head()) << "\n";
   std::cout << "current: " << Describe(now) << "\n";
-  if (std::string why = proofcheck::CheckTreeHeadSignature(now, key); !why.empty()) {
-    return Failed(absl::StrCat("the current head is not signed by the kept key: ", why));
-  }
-  if (now.tree_size() < kept.head().tree_size()) {
-    const uint64_t first = now.tree_size() + 1;
-    const uint64_t last = kept.head().tree_size();
-    return Failed(absl::StrCat("the log has ", now.tree_size(), " records, fewer than the ", last,
-                               " of the kept head: ",
-                               first == last ? absl::StrCat("position ", first, " was")
-                                             : absl::StrCat("positions ", first, " to ", last, " were"),
-                               " removed"));
-  }
-  v1::GetConsistencyProofRequest consistency;
-  consistency.set_old_size(kept.head().tree_size());
-  consistency.set_new_size(now.tree_size());
-  v1::ConsistencyProof proof;
-  status = Unary(ctx, &v1::AuditService::Stub::GetConsistencyProof, consistency, &proof);
-  if (!status.ok()) return Fail(status);
-  if (!proofcheck::VerifyConsistency(kept.head().tree_size(), now.tree_size(),
-                                     kept.head().root_hash(), now.root_hash(),
-                                     Hashes(proof.hashes()))) {
-    return Failed(absl::StrCat("the log no longer extends the kept head: its first ",
-                               kept.head().tree_size(), " records were changed"));
-  }
-  std::cout << "the log extends the kept head (consistency proof of " << proof.hashes_size()
-            << " hashes)\n";
+  if (int code = CheckExtends(ctx, kept, now); code != 0) return code;
   if (const std::string case_id = absl::GetFlag(FLAGS_case); !case_id.empty()) {
     v1::KeptTreeHead current;
     *current.mutable_head() = now;

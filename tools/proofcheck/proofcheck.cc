@@ -44,6 +44,28 @@ std::string NodeHash(const std::string& left, const std::string& right) {
   return Sha256(std::string(1, '\x01') + left + right);
 }
 
+uint64_t ChunkSizeFor(uint64_t size) {
+  uint64_t chunk = 1;
+  while ((size + chunk - 1) / chunk > kMaxChunkRoots) chunk <<= 1;
+  return chunk;
+}
+
+namespace {
+
+std::string FoldChunks(const std::vector<std::string>& roots, size_t begin, size_t end) {
+  if (end - begin == 1) return roots[begin];
+  size_t k = 1;
+  while (k << 1 < end - begin) k <<= 1;  // the largest power of two below the count
+  return NodeHash(FoldChunks(roots, begin, begin + k), FoldChunks(roots, begin + k, end));
+}
+
+}  // namespace
+
+std::string RootFromChunks(const std::vector<std::string>& roots) {
+  if (roots.empty()) return Sha256("");
+  return FoldChunks(roots, 0, roots.size());
+}
+
 bool VerifyInclusion(uint64_t index, uint64_t size, const std::string& leaf_hash,
                      const std::vector<std::string>& proof, const std::string& root) {
   if (index >= size) return false;

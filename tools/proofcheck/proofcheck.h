@@ -29,6 +29,17 @@ bool VerifyInclusion(uint64_t index, uint64_t size, const std::string& leaf_hash
 bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const std::string& old_root,
                        const std::string& new_root, const std::vector<std::string>& proof);
 
+// The most chunk roots a kept head holds (GetTreeChunkRoots answers no
+// more), and the chunk size that keeps a tree of `size` leaves within it:
+// 1 up to 65,536 leaves, then the smallest power of two that fits.
+inline constexpr uint64_t kMaxChunkRoots = 65536;
+uint64_t ChunkSizeFor(uint64_t size);
+
+// The root of a tree from its chunk roots in order: RFC 9162's split of
+// the leaves falls on chunk boundaries, so the chunks fold as leaves do.
+// The empty tree's root for no chunks.
+std::string RootFromChunks(const std::vector<std::string>& roots);
+
 // The record's chain hash from its fields and its stream's previous hash
 // (32 zero bytes for a stream's first record), "tripdesk-record-v1".
 std::string RecordHash(const std::string& previous_hash, const v1::RecordEnvelope& record);
