@@ -147,6 +147,14 @@ absl::Status TreeHeads::CheckAtStartUp() {
     return absl::FailedPreconditionError(
         absl::StrCat("the kept tree head ", head_file_, " does not parse", fix));
   }
+  if (kept.key_id() != signer_->key_id()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the kept tree head ", head_file_, " was signed by key ", kept.key_id().substr(0, 16),
+        ", not by this server's key ", signer_->key_id().substr(0, 16),
+        ": if the key was rotated on purpose, move ", head_file_,
+        " aside and start again (docs/audit.md, Rotating the key); otherwise start with the key "
+        "that signed it"));
+  }
   if (std::string why = proofcheck::CheckTreeHeadSignature(kept, signer_->public_key_pem());
       !why.empty()) {
     return absl::FailedPreconditionError(

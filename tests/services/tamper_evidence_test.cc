@@ -328,8 +328,14 @@ TEST_F(TamperEvidenceTest, AWholeForgedLogSignedByAnotherKeyFailsTheKeptHead) {
 TEST_F(TamperEvidenceTest, AKeyRotatedOverAnUnchangedLogIsToldApartFromAForgery) {
   Drive("T1");
   KeepAHeadThenForge([](Log&) {}, /*tree=*/false);
-  // The operator replaces the signing key (and the head it signed).
-  std::filesystem::remove_all(data_ + "-signing");
+  // The operator replaces the signing key: the server's own head, signed by
+  // the old one, stops it until moved aside on purpose.
+  std::filesystem::remove(data_ + "-signing/log-ed25519.pem");
+  testing::ServerProcess refused(data_);
+  EXPECT_EQ(testing::DescribeExit(refused.Wait()), "exited 1");
+  EXPECT_THAT(refused.Log(), HasSubstr("if the key was rotated on purpose, move " + head_file_ +
+                                       " aside"));
+  std::filesystem::rename(head_file_, head_file_ + ".old-key");
   Start();
   auto [code, out] = Cli("audit head-check " + kept_);
   EXPECT_EQ(code, "exited 3") << out;
