@@ -361,6 +361,15 @@ class RocksDbEventStore final : public EventStore {
   // The tree's right edge over `size` records. A log written before the
   // tree existed gets its tree built here, once, from its records.
   absl::StatusOr<merkle::Frontier> LoadTree(uint64_t size) {
+    // Records and leaves are written in one batch: a leaf past the last
+    // record means records were cut from the log's end behind its back.
+    if (reader_.TreeNode(0, size).ok()) {
+      return absl::DataLossError(absl::StrFormat(
+          "the log ends at position %d but its Merkle tree holds a leaf for position %d: records "
+          "were removed from the log's end; restore the data directory from a backup, then run "
+          "tripdesk audit verify",
+          size, size + 1));
+    }
     if (size == 0) return merkle::Frontier();
     absl::StatusOr<std::string> last_leaf = reader_.TreeNode(0, size - 1);
     if (last_leaf.ok()) return merkle::Frontier::Load(size, reader_.TreeNodes());

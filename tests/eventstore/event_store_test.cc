@@ -126,6 +126,36 @@ TEST_F(EventStoreTest, ALogWithoutATreeGetsOneBuiltFromItsRecordsAtOpen) {
   EXPECT_TRUE(store_->TreeRoot(10).ok());
 }
 
+// The insider deleted the last record and its index entry; the
+// retried command then answered at a position that no longer existed.
+TEST_F(EventStoreTest, ALogWhoseTailWasCutBehindItsBackDoesNotOpen) {
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(Append("s", ExpectedRevision::Any()).ok());
+  store_.reset();
+  {
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"),
+                                  {{rocksdb::kDefaultColumnFamilyName, {}},
+                                   {keys::kLogFamily, {}},
+                                   {keys::kStreamsFamily, {}},
+                                   {keys::kCommandsFamily, {}},
+                                   {keys::kTreeFamily, {}}},
+                                  &handles, &db)
+                    .ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[1], keys::LogKey(9)).ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[2], keys::StreamKey("s", 8)).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  Options options;
+  options.path = dir_.Sub("db");
+  absl::StatusOr<std::unique_ptr<EventStore>> reopened = EventStore::Open(options);
+  ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss) << reopened.status();
+  EXPECT_THAT(std::string(reopened.status().message()),
+              ::testing::HasSubstr("the log ends at position 8 but its Merkle tree holds a leaf "
+                                   "for position 9"));
+}
+
 TEST_F(EventStoreTest, AssignsGaplessPositionsAndStreamRevisions) {
   ASSERT_TRUE(Append("case-a", ExpectedRevision::NoStream()).ok());
   ASSERT_TRUE(Append("case-b", ExpectedRevision::NoStream()).ok());
