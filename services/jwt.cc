@@ -176,6 +176,10 @@ absl::StatusOr<JwtClaims> JwtVerifier::Verify(absl::string_view token, absl::Tim
     }
   }
   if (out.roles.empty()) return Unauthenticated("no roles");
+  // The scheduler's role (workflows/timekeeping.h): the server's own, never a caller's.
+  if (std::find(out.roles.begin(), out.roles.end(), "system") != out.roles.end()) {
+    return Unauthenticated("role 'system' is the server's own and no token may claim it");
+  }
   if (const google::protobuf::Value* location = Field(*claims, "location"); location != nullptr) {
     out.location = location->string_value();
     if (out.location.size() > 16 ||

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "workflows/step_table.h"
 #include "workflows/streams.h"
+#include "workflows/timekeeping.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::workflows {
@@ -123,6 +124,10 @@ absl::StatusOr<Events> RemoveTags(const v1::RemoveTags& c, S state, Ctx) {
   return One(std::move(e));
 }
 
+absl::StatusOr<Events> FireTimer(const v1::FireTimer& c, S state, Ctx ctx) {
+  return Timekeeping::Fire(c, state, ctx);
+}
+
 absl::StatusOr<Events> LinkCase(const v1::LinkCase& c, S state, Ctx) {
   if (absl::Status s = CheckCaseId(c.case_id()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("link_case.", s.message()));
@@ -166,6 +171,9 @@ const Steps_& Table() {
           {Cmd::kLinkCase, {v1::CASE_STATUS_OPEN, v1::CASE_STATUS_CLOSED, v1::CASE_STATUS_CANCELLED},
            Desk(), "a case that exists is linked to another, open or closed",
            Steps_::On(&Cmd::link_case, &LinkCase)},
+          {Cmd::kFireTimer, {v1::CASE_STATUS_OPEN}, {kRoleSystem},
+           "the scheduler fires an open case's timer once it is due",
+           Steps_::On(&Cmd::fire_timer, &FireTimer)},
       },
   });
   return *kSteps;
@@ -181,7 +189,9 @@ const std::vector<std::string>& CaseSteps::Allowed(v1::CaseStatus status) {
   static const auto* const kByStatus = [] {
     auto* by_status = new std::vector<std::vector<std::string>>();
     for (int s = 0; s <= v1::CaseStatus_MAX; ++s) {
-      by_status->push_back(Table().Allowed(static_cast<v1::CaseStatus>(s)));
+      std::vector<std::string> allowed = Table().Allowed(static_cast<v1::CaseStatus>(s));
+      std::erase(allowed, "fire_timer");  // the scheduler's step, no caller's
+      by_status->push_back(std::move(allowed));
     }
     return by_status;
   }();
@@ -215,6 +225,7 @@ absl::StatusOr<std::vector<v1::CaseEvent>> CaseSteps::Decide(const v1::CaseStepC
 void CaseSteps::Evolve(v1::CaseState& state, const v1::CaseStepEvent& event, const EventMeta& meta,
                        const Workflow& workflow) {
   v1::CaseHeader& header = *state.mutable_header();
+  if (Timekeeping::Evolve(header, event, meta)) return;
   switch (event.event_case()) {
     case Ev::kNoteAdded:
       AppendNote(state, meta, event.note_added().text());
@@ -250,7 +261,7 @@ void CaseSteps::Evolve(v1::CaseState& state, const v1::CaseStepEvent& event, con
     case Ev::kLinked:
       header.add_linked_cases(event.linked().case_id());
       break;
-    case Ev::EVENT_NOT_SET:
+    default:  // time events: Timekeeping::Evolve above
       break;
   }
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "workflows/registry.h"
+#include "workflows/timekeeping.h"
 
 namespace tripdesk::workflows {
 namespace {
@@ -83,7 +84,33 @@ absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::FromProto(
   if (absl::Status s = LoadZones(data, "", zones); !s.ok()) return s;
   std::shared_ptr<ReferenceData> out(new ReferenceData(std::move(data)));
   out->zones_ = std::move(zones);
+  for (int i = 0; i < out->data_.calendars_size(); ++i) {
+    const v1::BusinessCalendar& c = out->data_.calendars(i);
+    const std::string where = absl::StrCat("calendars[", i, "]");
+    if (c.id().empty()) return InvalidReference(where, "id is empty");
+    if (c.zone().empty()) {
+      return InvalidReference(where, "zone is empty (an IANA zone, e.g. America/New_York)");
+    }
+    absl::StatusOr<BusinessCalendar> calendar = BusinessCalendar::Make(c, out->Zone(c.zone()));
+    if (!calendar.ok()) return calendar.status();
+    if (!out->calendars_.emplace(c.id(), *std::move(calendar)).second) {
+      return InvalidReference(where, absl::StrCat("a second calendar '", c.id(), "'"));
+    }
+  }
+  if (absl::Status s = Timekeeping::CheckPolicies(
+          out->data_,
+          [](v1::Workflow workflow, const std::string& stage) {
+            return WorkflowRegistry::Default().CheckStageName(workflow, stage);
+          });
+      !s.ok()) {
+    return s;
+  }
   return out;
+}
+
+const BusinessCalendar* ReferenceData::Calendar(absl::string_view id) const {
+  auto it = calendars_.find(id);
+  return it != calendars_.end() ? &it->second : nullptr;
 }
 
 absl::TimeZone ReferenceData::Zone(absl::string_view name) const {

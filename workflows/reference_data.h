@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tripdesk/v1/reference.pb.h"
+#include "workflows/business_calendar.h"
 
 namespace tripdesk::workflows {
 
@@ -32,11 +33,14 @@ class ReferenceData {
   // A zone the data names, loaded with it so a decision needs no I/O to
   // know a local day; UTC for a name the data does not use.
   absl::TimeZone Zone(absl::string_view name) const;
+  // A business calendar by id (built and checked at load); null when none.
+  const BusinessCalendar* Calendar(absl::string_view id) const;
 
  private:
   explicit ReferenceData(v1::ReferenceData data) : data_(std::move(data)) {}
   v1::ReferenceData data_;
   absl::flat_hash_map<std::string, absl::TimeZone> zones_;
+  absl::flat_hash_map<std::string, BusinessCalendar> calendars_;
 };
 
 // "reference data: <where>: <problem>", INVALID_ARGUMENT.

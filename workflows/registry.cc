@@ -10,6 +10,7 @@
 #include "workflows/case_steps.h"
 #include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
+#include "workflows/timekeeping.h"
 
 namespace tripdesk::workflows {
 
@@ -111,6 +112,34 @@ bool WorkflowRegistry::Knows(const v1::CaseCommand& command) const {
 }
 
 absl::StatusOr<std::vector<v1::CaseEvent>> WorkflowRegistry::Decide(
+    const v1::CaseCommand& command, const v1::CaseState& state,
+    const DecisionContext& context) const {
+  absl::StatusOr<std::vector<v1::CaseEvent>> events = DecideStep(command, state, context);
+  if (!events.ok() || events->empty() || !Timekeeping::Concerns(state, context) ||
+      (command.has_common() && command.common().has_fire_timer())) {
+    return events;
+  }
+  // What the decision means in time needs the case after it.
+  v1::CaseState after = state;
+  const uint64_t first = state.exists() ? state.revision() + 1 : 0;
+  EventMeta meta;
+  meta.recorded_at = context.now;
+  meta.actor_id = context.actor.id;
+  meta.revision = first;
+  for (const v1::CaseEvent& e : *events) {
+    ApplyEvent(after, e, meta);
+    ++meta.revision;
+  }
+  const Workflow* workflow = ForType(after.workflow());
+  if (workflow == nullptr) return events;
+  for (v1::CaseEvent& e : Timekeeping::Follow(state, after, *events, first, context, *workflow,
+                                              [this](const v1::CaseEvent& e) { return EventType(e); })) {
+    events->push_back(std::move(e));
+  }
+  return events;
+}
+
+absl::StatusOr<std::vector<v1::CaseEvent>> WorkflowRegistry::DecideStep(
     const v1::CaseCommand& command, const v1::CaseState& state,
     const DecisionContext& context) const {
   if (command.has_common()) {
@@ -416,6 +445,8 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   if (!header.queue().empty()) view.set_queue(header.queue());
   *view.mutable_references() = header.references();
   *view.mutable_linked_cases() = header.linked_cases();
+  *view.mutable_deadlines() = header.timers();
+  *view.mutable_sla() = header.sla();
   return view;
 }
 

@@ -108,6 +108,10 @@ class WorkflowRegistry {
 
  private:
   WorkflowRegistry();
+  // The command's own decision, before what it entails in time.
+  absl::StatusOr<std::vector<v1::CaseEvent>> DecideStep(const v1::CaseCommand& command,
+                                                        const v1::CaseState& state,
+                                                        const DecisionContext& context) const;
   std::vector<std::unique_ptr<Workflow>> workflows_;
   std::vector<StepDeclaration> steps_;
   absl::flat_hash_map<std::string, std::vector<std::string>> roles_by_command_;

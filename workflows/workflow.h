@@ -140,6 +140,12 @@ class Workflow {
 
   // Whether the case reached one of its end stages.
   virtual bool IsClosed(const v1::CaseState& state) const = 0;
+  // The name of the case's stage (NOT_OPENED before it opens), as
+  // CaseView.state spells it.
+  virtual std::string CurrentStageName(const v1::CaseState& state) const = 0;
+  // The client company the case is for (SLA policies match on it); empty
+  // when the workflow has none.
+  virtual std::string ClientCompany(const v1::CaseState& /*state*/) const { return ""; }
   // How the shared cancel step (case_steps.h) applies: empty when any open
   // stage may be cancelled, else the rule naming the workflow's own way.
   virtual std::string CancelRule(const v1::CaseState& /*state*/) const { return ""; }

@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -427,9 +428,14 @@ TEST_F(SecurityTest, CardNumbersAndControlCharactersInAnyFieldAreRefusedBeforeDe
       Bearer(context, supervisor);
       v1::CommandReply reply;
       const grpc::Status s = cases_->SubmitCommand(&context, submit, &reply);
+      EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("1111"))) << path;
+      if (absl::StartsWith(path, "fire_timer.")) {
+        // The scheduler's step: no token holds its role.
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
+        continue;
+      }
       EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path;
       EXPECT_THAT(s.error_message(), ::testing::StartsWith(path + ": ")) << path;
-      EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("1111"))) << path;
 
       v1::OpenCaseRequest open;
       open.set_case_id("K2");

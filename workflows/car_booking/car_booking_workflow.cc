@@ -849,6 +849,10 @@ bool ManualCarBookingWorkflow::IsClosed(const v1::CaseState& state) const {
   return IsTerminal(StageOf(state));
 }
 
+std::string ManualCarBookingWorkflow::CurrentStageName(const v1::CaseState& state) const {
+  return StageName(StageOf(state));
+}
+
 void ManualCarBookingWorkflow::OnCancelled(v1::CaseState& state, const EventMeta& meta) const {
   state.mutable_car_booking()->set_stage(v1::CANCELLED);
   *state.mutable_car_booking()->mutable_closed_at() = ToProto(meta.recorded_at);

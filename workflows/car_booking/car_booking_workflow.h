@@ -35,6 +35,10 @@ class ManualCarBookingWorkflow final : public Workflow {
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
+  std::string CurrentStageName(const v1::CaseState& state) const override;
+  std::string ClientCompany(const v1::CaseState& state) const override {
+    return state.car_booking().request().client_company();
+  }
   bool FillReservation(const v1::CaseState& state, v1::ReservationView& view) const override;
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"confirmation_number", "booking_confirmed", "confirmation_number"}};

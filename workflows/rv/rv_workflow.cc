@@ -107,6 +107,10 @@ std::vector<std::string> RvRentalWorkflow::AllowedCommands(Stage stage) {
 
 bool RvRentalWorkflow::IsTerminal(Stage stage) { return Table().IsClosed(stage); }
 
+std::string RvRentalWorkflow::CurrentStageName(const v1::CaseState& state) const {
+  return StageName(state.rv().stage());
+}
+
 std::string RvRentalWorkflow::CancelRule(const v1::CaseState&) const {
   return "an RV case is cancelled with rv.cancel_reservation, where the seed's penalty window "
          "applies";

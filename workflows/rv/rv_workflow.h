@@ -39,6 +39,7 @@ class RvRentalWorkflow final : public Workflow {
   void Evolve(v1::CaseState& state, const v1::CaseEvent& event,
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override { return IsTerminal(state.rv().stage()); }
+  std::string CurrentStageName(const v1::CaseState& state) const override;
   std::string CancelRule(const v1::CaseState& state) const override;
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"ra_number", "rental_agreement_opened", "ra_number"}};
