@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
 #include <fstream>
 #include <iterator>
 
@@ -17,8 +18,9 @@
 ABSL_FLAG(std::string, data_dir, "./data",
           "data directory: the event log in <dir>/log, the views in <dir>/views");
 ABSL_FLAG(std::string, reference_data, "",
-          "reference data file (text-format tripdesk.v1.ReferenceData); empty: the "
-          "sample compiled in from deploy/reference.textproto");
+          "reference data files, comma-separated, read as one (text-format "
+          "tripdesk.v1.ReferenceData); empty: the sample compiled in from "
+          "deploy/reference.textproto and deploy/service_levels.textproto");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
 ABSL_FLAG(uint32_t, partition, 0, "partition id of this node's log");
 ABSL_FLAG(uint64_t, max_batch_events, 1024,
@@ -90,12 +92,18 @@ int main(int argc, char** argv) {
   const std::string reference_path = absl::GetFlag(FLAGS_reference_data);
   std::string reference_text = tripdesk::services::EmbeddedReferenceData();
   if (!reference_path.empty()) {
-    std::ifstream in(reference_path);
-    if (!in) {
-      log->critical("cannot start: reference data file '{}' cannot be read", reference_path);
-      return EXIT_FAILURE;
+    // Several files read as one (the desk's facts, its service levels...).
+    reference_text.clear();
+    const std::vector<std::string> files = absl::StrSplit(reference_path, ',', absl::SkipEmpty());
+    for (const std::string& file : files) {
+      std::ifstream in(file);
+      if (!in) {
+        log->critical("cannot start: reference data file '{}' cannot be read", file);
+        return EXIT_FAILURE;
+      }
+      reference_text.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      reference_text += "\n";
     }
-    reference_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   auto reference = tripdesk::workflows::ReferenceData::FromTextProto(reference_text);
   if (!reference.ok()) {

@@ -53,10 +53,13 @@ inline ::testing::Matcher<const Decision&> Refused(absl::StatusCode code, const 
 
 class CaseUnderTest {
  public:
+  // `reference`: the shipped data without service levels unless given.
   explicit CaseUnderTest(std::string case_id,
                          absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0),
-                                                          absl::UTCTimeZone()))
+                                                          absl::UTCTimeZone()),
+                         std::shared_ptr<const workflows::ReferenceData> reference = nullptr)
       : now_(now) {
+    if (reference != nullptr) reference_ = std::move(reference);
     state_.set_case_id(std::move(case_id));
   }
 
@@ -99,6 +102,7 @@ class CaseUnderTest {
   const v1::CaseState& state() const { return state_; }
   v1::CaseView View() const { return registry_.View(state_); }
   void Advance(absl::Duration d) { now_ += d; }
+  absl::Time now() const { return now_; }
 
  private:
   const workflows::WorkflowRegistry& registry_ = workflows::WorkflowRegistry::Default();

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/jwt.h"
+#include "tests/testing/reference.h"
 #include "tripdesk/v1/log.grpc.pb.h"
 
 namespace tripdesk::testing {
@@ -70,6 +72,13 @@ class ServerProcess {
       : data_dir_(data_dir), log_path_(absl::StrCat(data_dir, ".", NextRun(), ".log")) {
     std::vector<std::string> args = {TRIPDESK_TRIPDESKD, "--data_dir=" + data_dir,
                                      "--listen=127.0.0.1:0"};
+    // The shipped reference data without its service levels, unless the
+    // test names its own: a workflow's records stay its own.
+    if (std::none_of(extra_flags.begin(), extra_flags.end(), [](const std::string& f) {
+          return f.rfind("--reference_data", 0) == 0;
+        })) {
+      args.push_back(ReferenceDataFlag(false));
+    }
     args.insert(args.end(), extra_flags.begin(), extra_flags.end());
     pid_ = fork();
     if (pid_ == 0) {
