@@ -25,6 +25,7 @@ namespace tripdesk::testing {
 struct Decision {
   absl::Status status;
   std::vector<std::string> events;
+  std::vector<v1::CaseEvent> decided;  // the events themselves
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Decision& d) {
@@ -89,6 +90,7 @@ class CaseUnderTest {
                                 actor.id};
       registry_.ApplyEvent(state_, e, meta);
       d.events.push_back(registry_.EventType(e));
+      d.decided.push_back(e);
     }
     return d;
   }
