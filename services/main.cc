@@ -50,6 +50,9 @@ ABSL_FLAG(int64_t, jwt_clock_skew_seconds, 60, "leeway on exp and nbf");
 ABSL_FLAG(double, rate_limit_per_second, 500,
           "calls a second per authenticated subject (bursts to twice that); 0: no limit");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20, "largest request or reply, bytes");
+ABSL_FLAG(bool, enable_test_clock, false,
+          "tests and demos, loopback only: a business clock an admin sets and advances through "
+          "ClockService (tripdesk clock ...) instead of the system clock");
 ABSL_FLAG(std::string, test_clock_start, "",
           "tests only, loopback only: decisions and records see time start at this RFC 3339 "
           "instant (and run at the real rate) instead of the system clock");
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
   security.unauthenticated_per_second = absl::GetFlag(FLAGS_unauthenticated_rate_limit_per_second);
   security.denial_log_lines_per_second = absl::GetFlag(FLAGS_denial_log_lines_per_second);
 
+  options.enable_test_clock = absl::GetFlag(FLAGS_enable_test_clock);
   if (const std::string start = absl::GetFlag(FLAGS_test_clock_start); !start.empty()) {
     absl::Time at;
     std::string error;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "projections/case_projection.h"
+#include "projections/timer_projection.h"
 #include "projections/tracker_projection.h"
 #include "projections/unit_rental_projection.h"
 
@@ -30,13 +31,15 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   std::unique_ptr<TripdeskServer> server(new TripdeskServer());
   server->drain_timeout_ = options.drain_timeout;
   server->reference_ = options.reference;
-  if (options.test_clock_start.has_value()) {
+  if (options.enable_test_clock || options.test_clock_start.has_value()) {
     if (!IsLoopback(options.listen)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--test_clock_start fakes the time decisions are made at: loopback only, not ",
+          "--enable_test_clock fakes the time decisions are made at: loopback only, not ",
           options.listen));
     }
-    server->clock_ = std::make_unique<TestClock>(*options.test_clock_start);
+    auto test_clock = std::make_unique<TestClock>(options.test_clock_start.value_or(absl::Now()));
+    server->test_clock_ = test_clock.get();
+    server->clock_ = std::move(test_clock);
   } else {
     server->clock_ = std::make_unique<SystemClock>();
   }
@@ -53,6 +56,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   views.push_back(std::make_unique<projections::CaseProjection>(registry));
   views.push_back(std::make_unique<projections::TrackerProjection>());
   views.push_back(std::make_unique<projections::UnitRentalProjection>());
+  views.push_back(std::make_unique<projections::TimerProjection>());
   absl::StatusOr<std::unique_ptr<projections::ViewStore>> view_store =
       projections::ViewStore::Open(options.data_dir + "/views",
                                    projections::ProjectionRunner::Families(views));
@@ -88,6 +92,12 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->event_log_ =
       std::make_unique<EventLogService>(server->store_.get(), options.event_log,
                                         server->auth_.get());
+  server->clock_service_ = std::make_unique<ClockService>(server->clock_.get(), server->test_clock_,
+                                                          server->auth_.get());
+  server->timers_ = std::make_unique<projections::TimerQueries>(
+      server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
+  server->scheduler_ = std::make_unique<TimerScheduler>(
+      server->commands_.get(), server->clock_.get(), server->timers_.get(), options.timers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -104,12 +114,14 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   builder.RegisterService(server->event_log_.get());
   builder.RegisterService(server->cases_.get());
   builder.RegisterService(server->audit_.get());
+  builder.RegisterService(server->clock_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrFormat(
         "cannot listen on '%s': the address is malformed or in use",
         options.listen));
   }
+  server->scheduler_->Start();
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->server_->GetHealthCheckService()->SetServingStatus("tripdesk.v1.CaseService", true);
   // The server as a whole serves while reads work; CaseService (commands)
@@ -148,10 +160,13 @@ void TripdeskServer::Shutdown() {
     server_->Wait();
     server_.reset();
   }
+  scheduler_.reset();  // waits for its firings in flight
   if (audit_ != nullptr) audit_->Stop();  // producers read the store: stop them first
   audit_.reset();
   cases_.reset();
   event_log_.reset();
+  clock_service_.reset();
+  timers_.reset();
   if (projections_ != nullptr) projections_->Stop();
   commands_.reset();
   queries_.reset();

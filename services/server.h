@@ -22,6 +22,8 @@
 #include "services/audit_service.h"
 #include "services/case_service.h"
 #include "services/clock.h"
+#include "services/clock_service.h"
+#include "services/timer_scheduler.h"
 #include "services/command_runner.h"
 #include "services/event_log_service.h"
 #include "services/identity.h"
@@ -55,8 +57,11 @@ struct ServerOptions {
   // The latest signed tree head, checked at start-up; empty: beside the key.
   std::string tree_head_file;
   absl::Duration tree_head_interval = absl::Minutes(1);
-  // Tests only, loopback only: the business clock starts here (see clock.h).
+  // Tests and demos only, loopback only: a business clock an admin sets and
+  // advances (ClockService), starting at test_clock_start when given.
+  bool enable_test_clock = false;
   std::optional<absl::Time> test_clock_start;
+  TimerScheduler::Options timers;
 };
 
 class TripdeskServer {
@@ -75,6 +80,7 @@ class TripdeskServer {
   absl::Status StartTreeHeads(const ServerOptions& options);
 
   std::unique_ptr<Clock> clock_;
+  TestClock* test_clock_ = nullptr;  // clock_, when it is one
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<TreeHeads> tree_heads_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
@@ -86,6 +92,9 @@ class TripdeskServer {
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AuditService> audit_;
   std::unique_ptr<EventLogService> event_log_;
+  std::unique_ptr<ClockService> clock_service_;
+  std::unique_ptr<projections::TimerQueries> timers_;
+  std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<grpc::Server> server_;
   absl::Duration drain_timeout_;
   int port_ = 0;

@@ -507,7 +507,7 @@ TEST(RvServiceTestClock, DecisionsAndRecordsFollowTheServersClock) {
                                  {"--listen=0.0.0.0:0", "--allow_plaintext_non_loopback",
                                   "--test_clock_start=2030-01-15T10:00:00Z"});
   EXPECT_EQ(testing::DescribeExit(exposed.Wait()), "exited 1");
-  EXPECT_THAT(exposed.Log(), HasSubstr("--test_clock_start fakes the time decisions are made at: "
+  EXPECT_THAT(exposed.Log(), HasSubstr("--enable_test_clock fakes the time decisions are made at: "
                                        "loopback only"));
 }
 
