@@ -1,0 +1,175 @@
+// Timers through the real server: the scheduler fires a due SLA timer once,
+// as the system actor, when the test clock passes it; a server killed
+// (SIGKILL) before a timer's due time fires it late, once, when it starts
+// past it, with late_by recorded; a server killed right after a firing does
+// not fire it again; and the test clock is an admin's, on loopback only.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/grpc_client.h"
+#include "tests/testing/reference.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tools/commands/car_booking.h"
+#include "tripdesk/v1/audit.grpc.pb.h"
+#include "tripdesk/v1/clock.grpc.pb.h"
+
+namespace tripdesk {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Friday 2027-03-12 19:30 in New York: the first response's warning is due
+// on Monday at 08:15 EDT (12:15Z), its breach at 08:30 (12:30Z).
+constexpr char kFridayEvening[] = "2027-03-13T00:30:00Z";
+constexpr char kWarning[] = "T1/sla.first_response.warning/2";
+constexpr char kBreach[] = "T1/sla.first_response.breach/3";
+
+class TimersTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& clock_start) {
+    server_ = std::make_unique<testing::ServerProcess>(
+        data_, std::vector<std::string>{testing::ReferenceDataFlag(true), "--enable_test_clock",
+                                        "--test_clock_start=" + std::string(clock_start)});
+    channel_ = server_->Connect();
+    ASSERT_NE(channel_, nullptr) << server_->Log();
+    client_ = std::make_unique<testing::TestClient>(*server_, channel_);
+    clock_ = v1::ClockService::NewStub(channel_);
+  }
+  // SIGKILL: nothing flushed, nothing drained.
+  void Kill() {
+    client_.reset();
+    clock_.reset();
+    channel_.reset();
+    server_.reset();
+  }
+
+  void Open() {
+    v1::CommandReply reply;
+    const absl::Time pick = absl::FromCivil(absl::CivilHour(2027, 4, 20, 15), absl::UTCTimeZone());
+    ASSERT_TRUE(client_->Open({"alice", "agent"}, "T1",
+                              commands::AsCaseCommand(commands::Request(pick, pick + absl::Hours(72))),
+                              &reply)
+                    .ok());
+  }
+
+  grpc::Status Advance(absl::Duration by, const std::string& role = "admin") {
+    v1::AdvanceTestClockRequest request;
+    request.mutable_by()->set_seconds(absl::ToInt64Seconds(by));
+    v1::ServerTime time;
+    return client_->Call({"ada", role}, &v1::ClockService::Stub::AdvanceTestClock, *clock_, request,
+                         &time);
+  }
+
+  std::vector<v1::HistoryEntry> History() {
+    grpc::ClientContext context;
+    client_->Identify(context, {"ann", "auditor"});
+    v1::GetCaseHistoryRequest request;
+    request.set_case_id("T1");
+    auto reader = client_->audit().GetCaseHistory(&context, request);
+    std::vector<v1::HistoryEntry> entries;
+    v1::HistoryEntry entry;
+    while (reader->Read(&entry)) entries.push_back(entry);
+    EXPECT_TRUE(reader->Finish().ok());
+    return entries;
+  }
+
+  // The DeadlineReached records of `timer_id`.
+  std::vector<v1::DeadlineReached> Fired(const std::string& timer_id) {
+    std::vector<v1::DeadlineReached> out;
+    for (const v1::HistoryEntry& e : History()) {
+      if (e.event().common().deadline_reached().timer_id() == timer_id) {
+        out.push_back(e.event().common().deadline_reached());
+        EXPECT_EQ(e.envelope().actor_role(), "system");
+      }
+    }
+    return out;
+  }
+
+  // Waits (up to 15 s) until `timer_id` fired `times` times.
+  bool FiredTimes(const std::string& timer_id, size_t times) {
+    for (int i = 0; i < 300; ++i) {
+      if (Fired(timer_id).size() == times) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  testing::TempDir dir_;
+  const std::string data_ = dir_.Sub("data");
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<testing::TestClient> client_;
+  std::unique_ptr<v1::ClockService::Stub> clock_;
+};
+
+TEST_F(TimersTest, TheSchedulerFiresADueTimerOnceWhenTheTestClockPassesIt) {
+  Start(kFridayEvening);
+  Open();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(Fired(kWarning).empty()) << "not due yet";
+  // Only an admin moves the clock.
+  EXPECT_EQ(Advance(absl::Hours(1), "agent").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Monday 08:20 EDT: 60 h 50 on the wall, an hour of it skipped.
+  ASSERT_TRUE(Advance(absl::Hours(59) + absl::Minutes(50)).ok());
+  ASSERT_TRUE(FiredTimes(kWarning, 1)) << server_->Log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::vector<v1::DeadlineReached> fired = Fired(kWarning);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].kind(), "sla.first_response.warning");
+  EXPECT_TRUE(Fired(kBreach).empty());
+
+  v1::GetCaseRequest get;
+  get.set_case_id("T1");
+  get.set_min_position(client_->LastPosition());
+  v1::CaseView view;
+  ASSERT_TRUE(client_->Call({"alice", "agent"}, &v1::CaseService::Stub::GetCase, client_->cases(),
+                            get, &view)
+                  .ok());
+  ASSERT_GE(view.sla_size(), 1);
+  EXPECT_TRUE(view.sla(0).warned());
+  EXPECT_FALSE(view.sla(0).breached());
+  EXPECT_EQ(view.deadlines(0).timer_id(), kBreach);
+}
+
+TEST_F(TimersTest, AServerKilledBeforeTheDueTimeFiresLateOnceWhenItStartsPastIt) {
+  Start(kFridayEvening);
+  Open();
+  Kill();
+  // It starts again on Monday at 10:30 EDT, two hours after the breach was due.
+  Start("2027-03-15T14:30:00Z");
+  ASSERT_TRUE(FiredTimes(kBreach, 1)) << server_->Log();
+  ASSERT_TRUE(FiredTimes(kWarning, 1));
+  const std::vector<v1::DeadlineReached> breach = Fired(kBreach);
+  // (The case opened a moment after the clock's start: due a moment later.)
+  EXPECT_GE(breach[0].late_by().seconds(), 2 * 3600 - 60);
+  EXPECT_LT(breach[0].late_by().seconds(), 2 * 3600 + 60);
+  // Killed right after, and started again: nothing fires twice.
+  Kill();
+  Start("2027-03-15T14:35:00Z");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Fired(kBreach).size(), 1u);
+  EXPECT_EQ(Fired(kWarning).size(), 1u);
+}
+
+TEST_F(TimersTest, WithoutTheTestClockItCannotBeMovedAndOffLoopbackItIsRefused) {
+  server_ = std::make_unique<testing::ServerProcess>(data_);
+  channel_ = server_->Connect();
+  ASSERT_NE(channel_, nullptr);
+  client_ = std::make_unique<testing::TestClient>(*server_, channel_);
+  clock_ = v1::ClockService::NewStub(channel_);
+  const grpc::Status moved = Advance(absl::Hours(1));
+  EXPECT_EQ(moved.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(moved.error_message(), HasSubstr("start tripdeskd with --enable_test_clock"));
+  Kill();
+  testing::ServerProcess exposed(dir_.Sub("exposed"), {"--listen=0.0.0.0:0",
+                                                      "--allow_plaintext_non_loopback",
+                                                      "--enable_test_clock"});
+  EXPECT_EQ(testing::DescribeExit(exposed.Wait()), "exited 1");
+  EXPECT_THAT(exposed.Log(), HasSubstr("--enable_test_clock fakes the time"));
+}
+
+}  // namespace
+}  // namespace tripdesk
