@@ -181,6 +181,20 @@ TEST_F(RvTest, RollDateEarlierThanTodayIsRefused) {
   EXPECT_FALSE(state_.exists());
 }
 
+// "Today" at a counter is the counter's day: at 18:00 in Tucson (America/
+// Phoenix, no daylight saving) it is already tomorrow in UTC, and a
+// same-day pick-up is still today there.
+TEST_F(RvTest, ASameDayPickUpAtSixPmInPhoenixIsToday) {
+  now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 24, 1, 0, 0), absl::UTCTimeZone());
+  Cmd yesterday = Retail("2026-11-22", "2026-11-30");
+  EXPECT_TRUE(Refused(yesterday, absl::StatusCode::kFailedPrecondition,
+                      "Roll Date is earlier than today (pick-up 2026-11-22, today 2026-11-23"));
+  Cmd tonight = Retail("2026-11-23", "2026-11-30");
+  tonight.mutable_save_reservation()->mutable_pick_up()->set_time("1830");
+  EXPECT_THAT(Do(tonight), ::testing::Contains("RvReservationSaved"));
+  EXPECT_EQ(state_.rv().reservation().pick_up().date(), "2026-11-23");
+}
+
 TEST_F(RvTest, DatesMoreThanTwoYearsAheadAreRefusedOnLeadsAndReservations) {
   Cmd far = Retail();
   far.mutable_save_reservation()->mutable_pick_up()->set_date("2028-11-24");
