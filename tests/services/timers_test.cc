@@ -154,6 +154,29 @@ TEST_F(TimersTest, AServerKilledBeforeTheDueTimeFiresLateOnceWhenItStartsPastIt)
   EXPECT_EQ(Fired(kWarning).size(), 1u);
 }
 
+TEST_F(TimersTest, TheCliShowsSetsAndAdvancesTheTestClock) {
+  Start(kFridayEvening);
+  auto cli = [&](const std::string& role, const std::string& args) {
+    return testing::RunCommand(absl::StrCat(TRIPDESK_CLI, " --server=", server_->address(),
+                                            " --token=", server_->Token("ada", role), " ", args));
+  };
+  auto [shown, shown_out] = cli("agent", "clock show");
+  EXPECT_EQ(shown, "exited 0") << shown_out;
+  EXPECT_THAT(shown_out, HasSubstr("now 2027-03-13T00:30"));
+  EXPECT_THAT(shown_out, HasSubstr("(test clock)"));
+  auto [advanced, advanced_out] = cli("admin", "clock advance 61h30m");
+  EXPECT_EQ(advanced, "exited 0") << advanced_out;
+  EXPECT_THAT(advanced_out, HasSubstr("now 2027-03-15T14:00"));
+  auto [set, set_out] = cli("admin", "clock set 2027-03-16T09:00:00Z");
+  EXPECT_THAT(set_out, HasSubstr("now 2027-03-16T09:00:0"));
+  auto [back, back_out] = cli("admin", "clock set 2027-03-01T09:00:00Z");
+  EXPECT_NE(back, "exited 0");
+  EXPECT_THAT(back_out, HasSubstr("moves forward only"));
+  auto [denied, denied_out] = cli("agent", "clock advance 1h");
+  EXPECT_NE(denied, "exited 0");
+  EXPECT_THAT(denied_out, HasSubstr("PERMISSION_DENIED"));
+}
+
 TEST_F(TimersTest, WithoutTheTestClockItCannotBeMovedAndOffLoopbackItIsRefused) {
   server_ = std::make_unique<testing::ServerProcess>(data_);
   channel_ = server_->Connect();

@@ -40,6 +40,9 @@ int AuditExport(const Context& ctx, const Args& args);
 // Tamper evidence (proof_commands.cc): the log's key, a kept head, a check
 // of the log against it. head-check exits 3 when a check fails.
 int AuditKey(const Context& ctx, const Args& args);
+int ClockShow(const Context& ctx, const Args& args);
+int ClockSet(const Context& ctx, const Args& args);
+int ClockAdvance(const Context& ctx, const Args& args);
 int AuditHeadSave(const Context& ctx, const Args& args);
 int AuditHeadCheck(const Context& ctx, const Args& args);
 int AuditBundle(const Context& ctx, const Args& args);
