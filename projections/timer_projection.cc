@@ -67,16 +67,17 @@ absl::Status TimerProjection::Apply(const v1::RecordEnvelope& record, const v1::
 }
 
 absl::StatusOr<std::vector<DueTimer>> TimerQueries::Due(absl::Time up_to, size_t limit,
-                                                        absl::string_view kind) const {
+                                                        absl::string_view kind,
+                                                        absl::string_view after) const {
   std::vector<DueTimer> out;
   absl::Status s = views_->Scan(
-      family_(kTimersDueFamily), "", "", [&](absl::string_view key, absl::string_view value) {
-        if (key.size() <= 8) return true;
+      family_(kTimersDueFamily), "", after, [&](absl::string_view key, absl::string_view value) {
+        if (key.size() <= 8 || key == after) return true;
         const absl::Time due = DueOf(key);
         if (due > up_to) return false;
         std::pair<std::string, std::string> row = absl::StrSplit(value, absl::MaxSplits('\t', 1));
         if (kind.empty() || row.second == kind) {
-          out.push_back({row.first, std::string(key.substr(8)), row.second, due});
+          out.push_back({row.first, std::string(key.substr(8)), row.second, due, std::string(key)});
         }
         return out.size() < limit;
       });
@@ -84,15 +85,17 @@ absl::StatusOr<std::vector<DueTimer>> TimerQueries::Due(absl::Time up_to, size_t
   return out;
 }
 
-absl::StatusOr<std::vector<DueTimer>> TimerQueries::Breached(size_t limit) const {
+absl::StatusOr<std::vector<DueTimer>> TimerQueries::Breached(size_t limit,
+                                                             absl::string_view after) const {
   std::vector<DueTimer> out;
   absl::Status s = views_->Scan(
-      family_(kSlaBreachedFamily), "", "", [&](absl::string_view key, absl::string_view value) {
+      family_(kSlaBreachedFamily), "", after, [&](absl::string_view key, absl::string_view value) {
+        if (key == after) return true;
         std::pair<std::string, std::string> row = absl::StrSplit(key, absl::MaxSplits('\t', 1));
         google::protobuf::Timestamp due;
         due.ParseFromArray(value.data(), static_cast<int>(value.size()));
         out.push_back({row.first, "", absl::StrCat("sla.", row.second, ".breach"),
-                       workflows::FromProto(due)});
+                       workflows::FromProto(due), std::string(key)});
         return out.size() < limit;
       });
   if (!s.ok()) return s;

@@ -36,6 +36,7 @@ struct DueTimer {
   std::string timer_id;
   std::string kind;
   absl::Time due_at;
+  std::string key;  // its row's key: where a next page starts after
 };
 
 // Reads the view; `family` maps a base family name to the one serving.
@@ -45,12 +46,13 @@ class TimerQueries {
       : views_(views), family_(std::move(family)) {}
 
   // Pending timers due at or before `up_to`, earliest first, at most `limit`
-  // (of `kind` when not empty).
+  // (of `kind` when not empty), from the first key after `after`.
   absl::StatusOr<std::vector<DueTimer>> Due(absl::Time up_to, size_t limit,
-                                            absl::string_view kind = "") const;
-  // Breached SLAs of cases not yet fulfilled or ended: (case id, metric,
-  // due time), by case.
-  absl::StatusOr<std::vector<DueTimer>> Breached(size_t limit) const;
+                                            absl::string_view kind = "",
+                                            absl::string_view after = "") const;
+  // Breached SLAs of cases not yet fulfilled or ended (kind
+  // "sla.<metric>.breach", no timer id), by case, after `after`.
+  absl::StatusOr<std::vector<DueTimer>> Breached(size_t limit, absl::string_view after = "") const;
 
  private:
   const ViewStore* views_;

@@ -241,6 +241,49 @@ grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerConte
                [&] { return queries_->ListTrackerRows(*request); });
 }
 
+grpc::ServerUnaryReactor* CaseService::ListDeadlines(grpc::CallbackServerContext* context,
+                                                     const v1::ListDeadlinesRequest* request,
+                                                     v1::ListDeadlinesResponse* response) {
+  return Serve(context, "ListDeadlines", request->min_position(), response,
+               [&] { return Deadlines(*request); });
+}
+
+absl::StatusOr<v1::ListDeadlinesResponse> CaseService::Deadlines(
+    const v1::ListDeadlinesRequest& request) const {
+  if (request.page_size() > projections::kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size: ", request.page_size(),
+                                                   " is above the maximum of ",
+                                                   projections::kMaxPageSize));
+  }
+  const size_t page = request.page_size() == 0 ? 100 : request.page_size();
+  std::string after;
+  if (!request.page_token().empty() && !absl::WebSafeBase64Unescape(request.page_token(), &after)) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token from this listing; repeat the request without it");
+  }
+  if (request.breached() && (request.has_due_before() || !request.kind().empty())) {
+    return absl::InvalidArgumentError(
+        "breached: lists breached SLAs; due_before and kind filter pending deadlines only");
+  }
+  const absl::Time up_to = request.has_due_before() ? workflows::FromProto(request.due_before())
+                                                    : absl::InfiniteFuture();
+  absl::StatusOr<std::vector<projections::DueTimer>> rows =
+      request.breached() ? timers_->Breached(page + 1, after)
+                         : timers_->Due(up_to, page + 1, request.kind(), after);
+  if (!rows.ok()) return rows.status();
+  v1::ListDeadlinesResponse response;
+  for (size_t i = 0; i < rows->size() && i < page; ++i) {
+    const projections::DueTimer& row = (*rows)[i];
+    v1::Deadline& d = *response.add_deadlines();
+    d.set_case_id(row.case_id);
+    d.set_timer_id(row.timer_id);
+    d.set_kind(row.kind);
+    *d.mutable_due_at() = workflows::ToProto(row.due_at);
+  }
+  if (rows->size() > page) response.set_next_page_token(absl::WebSafeBase64Escape((*rows)[page - 1].key));
+  return response;
+}
+
 grpc::ServerUnaryReactor* CaseService::GetReferenceData(grpc::CallbackServerContext* context,
                                                         const v1::GetReferenceDataRequest* request,
                                                         v1::ReferenceData* response) {

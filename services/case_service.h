@@ -7,6 +7,7 @@
 
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
+#include "projections/timer_projection.h"
 #include "services/command_runner.h"
 #include "services/identity.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
@@ -16,11 +17,12 @@ namespace tripdesk::services {
 class CaseService final : public v1::CaseService::CallbackService {
  public:
   CaseService(CommandRunner* runner, const projections::CaseQueries* queries,
+              const projections::TimerQueries* timers,
               projections::ProjectionRunner* projections,
               const workflows::WorkflowRegistry& registry,
               std::shared_ptr<const workflows::ReferenceData> reference, Authenticator* auth)
-      : runner_(runner), queries_(queries), projections_(projections), registry_(registry),
-        reference_(std::move(reference)), auth_(auth) {}
+      : runner_(runner), queries_(queries), timers_(timers), projections_(projections),
+        registry_(registry), reference_(std::move(reference)), auth_(auth) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
                                      const v1::OpenCaseRequest* request,
@@ -49,6 +51,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListTrackerRows(grpc::CallbackServerContext* context,
                                             const v1::ListTrackerRowsRequest* request,
                                             v1::ListTrackerRowsResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadlines(grpc::CallbackServerContext* context,
+                                          const v1::ListDeadlinesRequest* request,
+                                          v1::ListDeadlinesResponse* response) override;
   grpc::ServerUnaryReactor* ListAvailableUnits(grpc::CallbackServerContext* context,
                                                const v1::ListAvailableUnitsRequest* request,
                                                v1::ListAvailableUnitsResponse* response) override;
@@ -77,8 +82,11 @@ class CaseService final : public v1::CaseService::CallbackService {
   absl::StatusOr<workflows::Actor> BeforeQuery(grpc::CallbackServerContext* context,
                                                absl::string_view rpc, uint64_t min_position);
 
+  absl::StatusOr<v1::ListDeadlinesResponse> Deadlines(const v1::ListDeadlinesRequest& request) const;
+
   CommandRunner* runner_;
   const projections::CaseQueries* queries_;
+  const projections::TimerQueries* timers_;
   projections::ProjectionRunner* projections_;
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;

@@ -36,6 +36,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/FindCaseByReference", readers},
         {"tripdesk.v1.CaseService/GetReservation", readers},
         {"tripdesk.v1.CaseService/ListTrackerRows", readers},
+        {"tripdesk.v1.CaseService/ListDeadlines", readers},
         {"tripdesk.v1.CaseService/ListAvailableUnits", readers},
         {"tripdesk.v1.CaseService/GetReferenceData", readers},
         {"tripdesk.v1.CaseService/DescribeWorkflows", readers},

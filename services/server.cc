@@ -83,7 +83,10 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->auth_ = std::make_unique<Authenticator>(std::move(auth));
   server->commands_ = std::make_unique<CommandRunner>(server->store_.get(), registry,
                                                       server->reference_, 10000, clock);
+  server->timers_ = std::make_unique<projections::TimerQueries>(
+      server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
+                                                 server->timers_.get(),
                                                  server->projections_.get(), registry,
                                                  server->reference_, server->auth_.get());
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
@@ -94,8 +97,6 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
                                         server->auth_.get());
   server->clock_service_ = std::make_unique<ClockService>(server->clock_.get(), server->test_clock_,
                                                           server->auth_.get());
-  server->timers_ = std::make_unique<projections::TimerQueries>(
-      server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->scheduler_ = std::make_unique<TimerScheduler>(
       server->commands_.get(), server->clock_.get(), server->timers_.get(), options.timers);
 

@@ -154,6 +154,83 @@ TEST_F(TimersTest, AServerKilledBeforeTheDueTimeFiresLateOnceWhenItStartsPastIt)
   EXPECT_EQ(Fired(kWarning).size(), 1u);
 }
 
+TEST_F(TimersTest, ListDeadlinesAnswersWhatIsDueAndWhatIsBreached) {
+  Start(kFridayEvening);
+  Open();
+  auto list = [&](v1::ListDeadlinesRequest request, v1::ListDeadlinesResponse* response,
+                  const std::string& role = "dashboard") {
+    request.set_min_position(client_->LastPosition());
+    return client_->Call({"dan", role}, &v1::CaseService::Stub::ListDeadlines, client_->cases(),
+                         request, response);
+  };
+  v1::ListDeadlinesRequest request;
+  v1::ListDeadlinesResponse all;
+  ASSERT_TRUE(list(request, &all).ok());
+  ASSERT_EQ(all.deadlines_size(), 4);
+  EXPECT_EQ(all.deadlines(0).timer_id(), kWarning);
+  EXPECT_EQ(all.deadlines(0).case_id(), "T1");
+  // Due by Monday 08:20 EDT: the warning only.
+  request.mutable_due_before()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(
+      absl::CivilMinute(2027, 3, 15, 12, 20), absl::UTCTimeZone())));
+  v1::ListDeadlinesResponse due;
+  ASSERT_TRUE(list(request, &due).ok());
+  ASSERT_EQ(due.deadlines_size(), 1);
+  EXPECT_EQ(due.deadlines(0).kind(), "sla.first_response.warning");
+  // By kind, a page at a time.
+  v1::ListDeadlinesRequest breaches;
+  breaches.set_kind("sla.resolution.breach");
+  v1::ListDeadlinesResponse resolution;
+  ASSERT_TRUE(list(breaches, &resolution).ok());
+  ASSERT_EQ(resolution.deadlines_size(), 1);
+  v1::ListDeadlinesRequest paged;
+  paged.set_page_size(3);
+  v1::ListDeadlinesResponse first, second;
+  ASSERT_TRUE(list(paged, &first).ok());
+  ASSERT_EQ(first.deadlines_size(), 3);
+  paged.set_page_token(first.next_page_token());
+  ASSERT_TRUE(list(paged, &second).ok());
+  ASSERT_EQ(second.deadlines_size(), 1);
+  EXPECT_EQ(second.deadlines(0).timer_id(), all.deadlines(3).timer_id());
+  // Refusals.
+  v1::ListDeadlinesRequest bad;
+  bad.set_page_size(100000);
+  v1::ListDeadlinesResponse none;
+  EXPECT_EQ(list(bad, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_page_size(0);
+  bad.set_page_token("%%%");
+  EXPECT_EQ(list(bad, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.clear_page_token();
+  bad.set_breached(true);
+  bad.set_kind("sla.resolution.breach");
+  EXPECT_EQ(list(bad, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Breached, once the breach fired.
+  ASSERT_TRUE(Advance(absl::Hours(62)).ok());
+  ASSERT_TRUE(FiredTimes(kBreach, 1));
+  v1::ListDeadlinesRequest breached;
+  breached.set_breached(true);
+  v1::ListDeadlinesResponse late;
+  ASSERT_TRUE(list(breached, &late).ok());
+  ASSERT_GE(late.deadlines_size(), 1);
+  EXPECT_EQ(late.deadlines(0).case_id(), "T1");
+  EXPECT_EQ(late.deadlines(0).kind(), "sla.first_response.breach");
+}
+
+TEST_F(TimersTest, ATimerCancelledBeforeItsDueTimeNeverFires) {
+  Start(kFridayEvening);
+  Open();
+  v1::CommandReply reply;
+  v1::CaseCommand cancel;
+  cancel.mutable_common()->mutable_cancel()->set_reason("a duplicate");
+  ASSERT_TRUE(client_->Submit({"sue", "supervisor"}, "T1", cancel, &reply).ok());
+  ASSERT_TRUE(Advance(absl::Hours(24 * 7)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(Fired(kWarning).empty());
+  EXPECT_TRUE(Fired(kBreach).empty());
+  int cancelled = 0;
+  for (const v1::HistoryEntry& e : History()) cancelled += e.event().common().has_timer_canceled();
+  EXPECT_EQ(cancelled, 4);
+}
+
 TEST_F(TimersTest, TheCliShowsSetsAndAdvancesTheTestClock) {
   Start(kFridayEvening);
   auto cli = [&](const std::string& role, const std::string& args) {

@@ -32,7 +32,8 @@ dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
 # The README shows these blocks line for line.
 readme="$(dirname "$0")/../../README.md"
-for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS" "README AUDIT"; do
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS" "README AUDIT" \
+              "README TIME"; do
   sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
     while IFS= read -r line; do
       grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
@@ -168,3 +169,28 @@ tripdesk --as=auditor audit head-check heads/today.head --case=C42   # exit 3 if
 expect "the log extends the kept head" -- tripdesk --as=auditor audit head-check heads/today.head
 expect "each chain hash recomputed and proven" -- tripdesk --as=auditor audit head-check heads/today.head --case=C42
 echo "walkthrough: a signed head kept and the log proven to extend it"
+
+# Time in the log: a case's SLA due time, the (test) clock a week on, the breach.
+cd "$work"
+tripdesk case open --case_id=C44 --channel=email \
+  --customer.name="Steven Peters" --customer.email=sp@example.com \
+  --traveller_name="Steven Peters" --client_company=Acme \
+  --ticket_ref=FD-1044 --queue=Support --requested_car="Intermediate SUV" \
+  --pick_up.location=LAX --pick_up.time="$pickup" --pick_up.zone=America/Los_Angeles \
+  --drop_off.location=SFO --drop_off.time="$dropoff" --drop_off.zone=America/Los_Angeles >/dev/null
+# --- BEGIN README TIME ---
+tripdesk case show C44                                  # sla first_response: RUNNING, due ...
+tripdesk deadlines --kind=sla.first_response.breach     # what falls due, earliest first
+tripdesk --as=admin clock advance 168h                  # a week on (a test clock only)
+tripdesk deadlines --breached                           # C44's first response and resolution
+tripdesk --as=auditor audit history C44                 # ... DeadlineReached, SlaBreached
+# --- END README TIME ---
+expect "sla first_response" -- tripdesk case show C44
+for _ in $(seq 1 100); do
+  tripdesk deadlines --breached | grep -q "C44.*sla.first_response.breach" && break
+  sleep 0.1
+done
+expect "C44.*sla.first_response.breach" -- tripdesk deadlines --breached
+expect "SlaBreached" -- tripdesk --as=auditor audit history C44
+expect "BREACHED" -- tripdesk case show C44
+echo "walkthrough: C44's SLA breached a test-clock week on, in its history and its view"

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "absl/flags/declare.h"
@@ -52,7 +53,11 @@ ABSL_DECLARE_FLAG(std::string, tag);
 ABSL_FLAG(std::string, workflow, "",
           "case open: the workflow of the case ('tripdesk case commands' lists them; the server's "
           "first by default); other commands: the workflow when a name is shared");
-ABSL_FLAG(std::string, kind, "", "case find: the kind of reference (every kind when empty)");
+ABSL_FLAG(std::string, kind, "",
+          "case find: the kind of reference; deadlines: the kind of deadline, e.g. "
+          "sla.first_response.breach (every kind when empty)");
+ABSL_FLAG(std::string, due_before, "", "deadlines: due at or before this RFC 3339 instant");
+ABSL_FLAG(bool, breached, false, "deadlines: the breached SLAs of open cases instead");
 ABSL_FLAG(bool, preview, false,
           "case commands: show what the command would do (its events, the case after it, an RV "
           "estimate with its alternate-dates columns) and write nothing");
@@ -96,6 +101,18 @@ void PrintCase(const v1::CaseView& v) {
   if (!v.tags().empty()) t.Add({"tags", absl::StrJoin(v.tags(), ", ")});
   for (const v1::CaseReference& r : v.references()) t.Add({r.kind(), r.value()});
   if (!v.linked_cases().empty()) t.Add({"linked", absl::StrJoin(v.linked_cases(), ", ")});
+  for (const v1::SlaClock& s : v.sla()) {
+    std::string status = v1::SlaStatus_Name(s.status()).substr(strlen("SLA_STATUS_"));
+    if (s.breached()) absl::StrAppend(&status, ", BREACHED");
+    if (s.warned() && !s.breached()) absl::StrAppend(&status, ", warned");
+    t.Add({absl::StrCat("sla ", s.metric()),
+           absl::StrCat(status, s.status() == v1::SLA_STATUS_PAUSED ? "" : ", due " + Time(s.due_at()),
+                        " (", s.policy(), ", ", s.calendar(), ")")});
+  }
+  for (const v1::PendingTimer& d : v.deadlines()) {
+    t.Add({absl::StrCat("deadline ", d.kind()),
+           absl::StrCat(Time(d.due_at()), " (", d.due_local(), " ", d.zone(), ")")});
+  }
   t.Add({"revision", absl::StrCat(v.revision(), " (log position ", v.last_position(), ")")});
   t.Add({"created", Time(v.created_at())});
   t.Add({"updated", Time(v.updated_at())});
@@ -633,6 +650,40 @@ int TrackerList(const Context& ctx, const Args&) {
       t.Add({row.date(), row.case_id(), row.agent(), row.client_company(), row.vendor_code(),
              row.confirmation_number(), row.mis_filed() ? "filed" : "-",
              row.fee_charged() ? Money(row.fee()) : "-", Time(row.closed_at())});
+    }
+    std::cout << t.Render();
+  }
+  if (!response.next_page_token().empty()) {
+    std::cerr << "more: --page_token=" << response.next_page_token() << "\n";
+  }
+  return 0;
+}
+
+int DeadlinesList(const Context& ctx, const Args&) {
+  v1::ListDeadlinesRequest request;
+  if (const std::string before = absl::GetFlag(FLAGS_due_before); !before.empty()) {
+    absl::Time at;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, before, &at, &error)) {
+      std::cerr << "--due_before: '" << before << "' is not an RFC 3339 time: " << error << "\n";
+      return 2;
+    }
+    request.mutable_due_before()->set_seconds(absl::ToUnixSeconds(at));
+  }
+  request.set_kind(absl::GetFlag(FLAGS_kind));
+  request.set_breached(absl::GetFlag(FLAGS_breached));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  request.set_min_position(absl::GetFlag(FLAGS_min_position));
+  v1::ListDeadlinesResponse response;
+  grpc::Status status = CallCases(ctx, &v1::CaseService::Stub::ListDeadlines, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (ctx.json) {
+    for (const v1::Deadline& d : response.deadlines()) std::cout << ToJsonLine(d) << "\n";
+  } else {
+    Table t({"DUE", "CASE", "KIND", "TIMER"});
+    for (const v1::Deadline& d : response.deadlines()) {
+      t.Add({Time(d.due_at()), d.case_id(), d.kind(), d.timer_id().empty() ? "-" : d.timer_id()});
     }
     std::cout << t.Render();
   }

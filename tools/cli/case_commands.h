@@ -41,6 +41,7 @@ int AuditExport(const Context& ctx, const Args& args);
 // of the log against it. head-check exits 3 when a check fails.
 int AuditKey(const Context& ctx, const Args& args);
 int ClockShow(const Context& ctx, const Args& args);
+int DeadlinesList(const Context& ctx, const Args& args);
 int ClockSet(const Context& ctx, const Args& args);
 int ClockAdvance(const Context& ctx, const Args& args);
 int AuditHeadSave(const Context& ctx, const Args& args);

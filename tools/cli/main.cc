@@ -200,6 +200,7 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"audit head-check", AuditHeadCheck},
           {"audit bundle", AuditBundle},
           {"clock show", ClockShow},
+          {"deadlines", DeadlinesList},
           {"clock set", ClockSet},
           {"clock advance", ClockAdvance},
           {"admin rebuild", AdminRebuild},
