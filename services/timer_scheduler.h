@@ -29,7 +29,7 @@ class TimerScheduler {
  public:
   struct Options {
     size_t batch = 256;
-    size_t max_in_flight = 64;
+    size_t max_in_flight = 32;
     // How often it looks at the view when nothing is due sooner (a timer
     // scheduled since is seen by then).
     absl::Duration poll = absl::Seconds(1);

@@ -98,7 +98,7 @@ class TimersTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  const std::string data_ = dir_.Sub("data");
+  std::string data_ = dir_.Sub("data");
   std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<testing::TestClient> client_;
@@ -152,6 +152,26 @@ TEST_F(TimersTest, AServerKilledBeforeTheDueTimeFiresLateOnceWhenItStartsPastIt)
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(Fired(kBreach).size(), 1u);
   EXPECT_EQ(Fired(kWarning).size(), 1u);
+}
+
+// The kill lands at different moments after the clock passes the due time:
+// before the firing, during it, after it and before the view saw it.
+TEST_F(TimersTest, AServerKilledAroundTheFiringFiresExactlyOnceAfterRestart) {
+  for (int delay_ms : {0, 1, 3, 10}) {
+    SCOPED_TRACE(absl::StrCat("killed ", delay_ms, " ms after the clock passed the due time"));
+    data_ = dir_.Sub(absl::StrCat("killed-", delay_ms));
+    Start(kFridayEvening);
+    Open();
+    ASSERT_TRUE(Advance(absl::Hours(59) + absl::Minutes(50)).ok());  // the warning is due
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    Kill();
+    Start("2027-03-15T12:21:00Z");  // a minute on; the breach not yet due
+    ASSERT_TRUE(FiredTimes(kWarning, 1)) << server_->Log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(Fired(kWarning).size(), 1u);
+    EXPECT_TRUE(Fired(kBreach).empty());
+    Kill();
+  }
 }
 
 TEST_F(TimersTest, ListDeadlinesAnswersWhatIsDueAndWhatIsBreached) {

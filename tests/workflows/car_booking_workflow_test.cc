@@ -330,6 +330,12 @@ TEST_F(CarBookingTest, ConfirmationEmailIsRenderedFromTheDesignatedTemplateAndKe
   EXPECT_THAT(email.body(), HasSubstr("Voucher: V-1"));
   EXPECT_THAT(email.body(), HasSubstr("Trip ID: TRIP-9"));
   EXPECT_THAT(email.body(), Not(HasSubstr("{{")));
+  // Times as the customer reads them at the counter: LAX's local time.
+  absl::TimeZone la;
+  ASSERT_TRUE(absl::LoadTimeZone("America/Los_Angeles", &la));
+  EXPECT_THAT(email.body(),
+              HasSubstr(absl::StrCat("LAX, ", absl::FormatTime("%Y-%m-%d %H:%M %Z", pick_, la),
+                                     " (America/Los_Angeles)")));
 }
 
 // What the customer and the approver received is on the event: an auditor

@@ -47,7 +47,8 @@ ABSL_FLAG(int32_t, rate, 0, "target commands per second (open loop); 0: as fast 
 ABSL_FLAG(int32_t, in_flight, 64, "most commands in flight at once");
 ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
 ABSL_FLAG(std::string, mix, "offline=4,il=1",
-          "weights of the branches: offline and il (car booking), rv (RV reservation to RA close)");
+          "weights of the branches: offline and il (car booking), open (a car booking opened and "
+          "left open, its SLA timers pending), rv (RV reservation to RA close)");
 ABSL_FLAG(int32_t, rv_units, 0,
           "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time, "
           "starting from what the units' streams say (units still rented out are skipped)");
@@ -195,16 +196,20 @@ class Generator {
       : stub_(v1::CaseService::NewStub(std::move(channel))), run_id_(std::move(run_id)) {
     offline_ = Script(true);
     il_ = Script(false);
+    open_ = {offline_.front()};  // opened and left open: its SLA timers stay pending
     rv_ = RvScript();
     for (const auto& part : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',')) {
       std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
       int weight = 0;
       if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0 ||
-          (kv.first != "offline" && kv.first != "il" && kv.first != "rv")) {
-        std::cerr << "--mix: expected offline=N,il=N,rv=N\n";
+          (kv.first != "offline" && kv.first != "il" && kv.first != "rv" && kv.first != "open")) {
+        std::cerr << "--mix: expected offline=N,il=N,open=N,rv=N\n";
         std::exit(2);
       }
-      (kv.first == "offline" ? offline_weight_ : kv.first == "il" ? il_weight_ : rv_weight_) = weight;
+      (kv.first == "offline" ? offline_weight_
+       : kv.first == "il"    ? il_weight_
+       : kv.first == "open"  ? open_weight_
+                             : rv_weight_) = weight;
     }
     for (size_t i = 0; i < fleet.size(); ++i) {
       if (fleet[i].free) free_units_.push_back(static_cast<int>(i));
@@ -216,7 +221,7 @@ class Generator {
                    "started with that fleet)\n";
       std::exit(2);
     }
-    if (offline_weight_ + il_weight_ + rv_weight_ == 0) offline_weight_ = 1;
+    if (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ == 0) offline_weight_ = 1;
     if (!absl::GetFlag(FLAGS_acks).empty()) {
       acks_.open(absl::GetFlag(FLAGS_acks), std::ios::app);
     }
@@ -287,11 +292,14 @@ class Generator {
   CaseRun NewCase() {
     CaseRun run;
     run.case_id = absl::StrCat(run_id_, "-", cases_started_++);
-    const int pick = static_cast<int>(random_() % (offline_weight_ + il_weight_ + rv_weight_));
-    if (pick >= offline_weight_ + il_weight_ && !free_units_.empty()) {
+    const int pick =
+        static_cast<int>(random_() % (offline_weight_ + il_weight_ + open_weight_ + rv_weight_));
+    if (pick >= offline_weight_ + il_weight_ + open_weight_ && !free_units_.empty()) {
       run.script = &rv_;
       run.unit = free_units_.front();
       free_units_.pop_front();
+    } else if (pick >= offline_weight_ + il_weight_ && open_weight_ > 0) {
+      run.script = &open_;
     } else {
       run.script = pick < offline_weight_ || il_weight_ == 0 ? &offline_ : &il_;
     }
@@ -445,8 +453,10 @@ class Generator {
   std::vector<int64_t> odometer_;
   std::vector<int64_t> generator_;
   std::vector<Step> il_;
+  std::vector<Step> open_;
   int offline_weight_ = 0;
   int il_weight_ = 0;
+  int open_weight_ = 0;
   std::mt19937 random_{12345};
 
   std::mutex mu_;

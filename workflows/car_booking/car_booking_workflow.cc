@@ -46,6 +46,15 @@ absl::Status Denied(absl::string_view what, absl::string_view role, const Actor&
                                                   " acts as '", actor.role, "'"));
 }
 
+// The place's local date and time as the customer reads it there, e.g.
+// "2026-12-10 09:00 PST".
+std::string LocalTime(const v1::Place& place) {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  absl::LoadTimeZone(place.zone(), &zone);  // checked when the request was taken
+  return absl::FormatTime("%Y-%m-%d %H:%M %Z", FromProto(place.time()), zone);
+}
+
+
 
 // `reference` may be null (when only the names are wanted).
 TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData* reference) {
@@ -66,10 +75,10 @@ TemplateValues TemplateValuesOf(const v1::CaseState& state, const ReferenceData*
       {"car_class", car.car_class()},
       {"car_model", car.car_model()},
       {"pick_up_location", r.pick_up().location()},
-      {"pick_up_time", FormatInstant(FromProto(r.pick_up().time()))},
+      {"pick_up_time", LocalTime(r.pick_up())},
       {"pick_up_zone", r.pick_up().zone()},
       {"drop_off_location", r.drop_off().location()},
-      {"drop_off_time", FormatInstant(FromProto(r.drop_off().time()))},
+      {"drop_off_time", LocalTime(r.drop_off())},
       {"drop_off_zone", r.drop_off().zone()},
       {"confirmation_number", car.booking().confirmation_number()},
       {"voucher_number", car.voucher_number()},
