@@ -30,20 +30,23 @@ absl::Status TimerProjection::Apply(const v1::RecordEnvelope& record, const v1::
   if (!event.has_common()) return absl::OkStatus();
   const v1::CaseStepEvent& e = event.common();
   const std::string case_id(workflows::CaseIdOfStream(record.stream()));
-  std::string ended;
+  // A timer's end names its due time, so its row is found without a read.
+  const std::string* ended = nullptr;
+  const google::protobuf::Timestamp* ended_due = nullptr;
   switch (e.event_case()) {
     case v1::CaseStepEvent::kTimerScheduled: {
       const v1::TimerScheduled& t = e.timer_scheduled();
       const std::string key = DueKey(workflows::FromProto(t.due_at()), t.timer_id());
       txn.Put(kTimersDueFamily, key, absl::StrCat(case_id, "\t", t.kind()));
-      txn.Put(kTimersByIdFamily, t.timer_id(), key);
       return absl::OkStatus();
     }
     case v1::CaseStepEvent::kTimerCanceled:
-      ended = e.timer_canceled().timer_id();
+      ended = &e.timer_canceled().timer_id();
+      ended_due = &e.timer_canceled().due_at();
       break;
     case v1::CaseStepEvent::kDeadlineReached:
-      ended = e.deadline_reached().timer_id();
+      ended = &e.deadline_reached().timer_id();
+      ended_due = &e.deadline_reached().due_at();
       break;
     case v1::CaseStepEvent::kSlaBreached:
       txn.Put(kSlaBreachedFamily, absl::StrCat(case_id, "\t", e.sla_breached().metric()),
@@ -58,11 +61,7 @@ absl::Status TimerProjection::Apply(const v1::RecordEnvelope& record, const v1::
     default:
       return absl::OkStatus();
   }
-  absl::StatusOr<std::optional<std::string>> key = txn.Get(kTimersByIdFamily, ended);
-  if (!key.ok()) return key.status();
-  if (!key->has_value()) return absl::OkStatus();
-  txn.Delete(kTimersDueFamily, **key);
-  txn.Delete(kTimersByIdFamily, ended);
+  txn.Delete(kTimersDueFamily, DueKey(workflows::FromProto(*ended_due), *ended));
   return absl::OkStatus();
 }
 

@@ -1,7 +1,8 @@
 // The pending timers of every case, ordered by due time: what the scheduler
-// waits for and ListDeadlines answers. A row per TimerScheduled, removed by
-// its DeadlineReached or TimerCanceled; breached SLAs of open cases are kept
-// apart until fulfilled or ended.
+// waits for and ListDeadlines answers. A row per TimerScheduled keyed by its
+// due time, removed by its DeadlineReached or TimerCanceled (both carry the
+// due time); breached SLAs of open cases are kept apart until fulfilled or
+// ended.
 #ifndef TRIPDESK_PROJECTIONS_TIMER_PROJECTION_H_
 #define TRIPDESK_PROJECTIONS_TIMER_PROJECTION_H_
 
@@ -17,7 +18,6 @@
 namespace tripdesk::projections {
 
 inline constexpr char kTimersDueFamily[] = "timers_due";
-inline constexpr char kTimersByIdFamily[] = "timers_by_id";
 inline constexpr char kSlaBreachedFamily[] = "sla_breached";
 
 class TimerProjection final : public Projection {
@@ -25,7 +25,7 @@ class TimerProjection final : public Projection {
   std::string name() const override { return "timers"; }
   int version() const override { return 1; }
   std::vector<std::string> families() const override {
-    return {kTimersDueFamily, kTimersByIdFamily, kSlaBreachedFamily};
+    return {kTimersDueFamily, kSlaBreachedFamily};
   }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;

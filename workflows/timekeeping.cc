@@ -61,6 +61,7 @@ class Plan {
     v1::PendingTimer& p = timers_.emplace_back();
     p.set_timer_id(t.timer_id());
     p.set_kind(kind);
+    *p.mutable_due_at() = t.due_at();
   }
 
   // Cancels the pending timers whose kind starts with `prefix` (all: "").
@@ -73,6 +74,7 @@ class Plan {
       v1::TimerCanceled& c = *Add().mutable_timer_canceled();
       c.set_timer_id(it->timer_id());
       c.set_reason(reason);
+      *c.mutable_due_at() = it->due_at();
       it = timers_.erase(it);
     }
   }
@@ -103,12 +105,13 @@ const v1::SlaPolicy* PolicyById(const v1::ReferenceData& data, const std::string
   return nullptr;
 }
 
+// One timer per running clock, for its next threshold: the warning, else
+// the breach (scheduled when the warning fires).
 void ScheduleClock(Plan& plan, const v1::SlaClock& clock, const BusinessCalendar& calendar) {
   if (clock.has_warn_at() && !clock.warned()) {
     plan.Schedule(Timekeeping::SlaTimerKind(clock.metric(), true), FromProto(clock.warn_at()),
                   calendar);
-  }
-  if (!clock.breached()) {
+  } else if (!clock.breached()) {
     plan.Schedule(Timekeeping::SlaTimerKind(clock.metric(), false), FromProto(clock.due_at()),
                   calendar);
   }
@@ -282,8 +285,8 @@ absl::StatusOr<Events> Timekeeping::Fire(const v1::FireTimer& command, const v1:
     return absl::FailedPreconditionError(absl::StrCat(
         "fire_timer: timer '", command.timer_id(), "' is not due until ", absl::FormatTime(due)));
   }
-  Events out(1);
-  v1::DeadlineReached& d = *out[0].mutable_common()->mutable_deadline_reached();
+  Plan plan(state, state.revision() + 1, context);
+  v1::DeadlineReached& d = *plan.Add().mutable_deadline_reached();
   d.set_timer_id(timer->timer_id());
   d.set_kind(timer->kind());
   *d.mutable_due_at() = timer->due_at();
@@ -291,19 +294,25 @@ absl::StatusOr<Events> Timekeeping::Fire(const v1::FireTimer& command, const v1:
   *d.mutable_late_by() = ToProtoDuration(context.now - due);
   const std::vector<std::string> parts = absl::StrSplit(timer->kind(), '.');
   if (parts.size() == 3 && parts[0] == "sla") {
-    for (const v1::SlaClock& clock : state.header().sla()) {
+    for (v1::SlaClock& clock : plan.clocks()) {
       if (clock.metric() != parts[1]) continue;
-      v1::CaseStepEvent& e = *out.emplace_back().mutable_common();
       if (parts[2] == "warning") {
-        e.mutable_sla_warned()->set_metric(clock.metric());
-        *e.mutable_sla_warned()->mutable_due_at() = clock.due_at();
+        v1::SlaWarned& w = *plan.Add().mutable_sla_warned();
+        w.set_metric(clock.metric());
+        *w.mutable_due_at() = clock.due_at();
+        clock.set_warned(true);
+        // The breach is the clock's next threshold now.
+        const BusinessCalendar* calendar =
+            context.reference != nullptr ? context.reference->Calendar(clock.calendar()) : nullptr;
+        if (calendar != nullptr) ScheduleClock(plan, clock, *calendar);
       } else {
-        e.mutable_sla_breached()->set_metric(clock.metric());
-        *e.mutable_sla_breached()->mutable_due_at() = clock.due_at();
+        v1::SlaBreached& b = *plan.Add().mutable_sla_breached();
+        b.set_metric(clock.metric());
+        *b.mutable_due_at() = clock.due_at();
       }
     }
   }
-  return out;
+  return plan.Take();
 }
 
 namespace {
