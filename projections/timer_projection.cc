@@ -29,7 +29,7 @@ absl::Status TimerProjection::Apply(const v1::RecordEnvelope& record, const v1::
                                     ViewTxn& txn) {
   if (!event.has_common()) return absl::OkStatus();
   const v1::CaseStepEvent& e = event.common();
-  const std::string case_id(workflows::CaseIdOfStream(record.stream()));
+  const absl::string_view case_id = workflows::CaseIdOfStream(record.stream());
   // A timer's end names its due time, so its row is found without a read.
   const std::string* ended = nullptr;
   const google::protobuf::Timestamp* ended_due = nullptr;
@@ -53,7 +53,10 @@ absl::Status TimerProjection::Apply(const v1::RecordEnvelope& record, const v1::
               e.sla_breached().due_at().SerializeAsString());
       return absl::OkStatus();
     case v1::CaseStepEvent::kSlaFulfilled:
-      txn.Delete(kSlaBreachedFamily, absl::StrCat(case_id, "\t", e.sla_fulfilled().metric()));
+      // Only a breached clock has a row to remove.
+      if (e.sla_fulfilled().breached()) {
+        txn.Delete(kSlaBreachedFamily, absl::StrCat(case_id, "\t", e.sla_fulfilled().metric()));
+      }
       return absl::OkStatus();
     case v1::CaseStepEvent::kSlaEnded:
       txn.Delete(kSlaBreachedFamily, absl::StrCat(case_id, "\t", e.sla_ended().metric()));
