@@ -14,7 +14,8 @@
 # (offline=4,il=1) change the runs. The load generator of B drives both,
 # unless OWN_LOAD=1 (each side its own: when B changed the requests). With
 # RV_UNITS=N (and rv= in MIX) each server gets its tree's reference data
-# plus the load fleet of N units.
+# plus the load fleet of N units. A_FLAGS / B_FLAGS add server flags to one
+# side (e.g. B_FLAGS=--reference_data=deploy/reference.textproto: no SLAs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(realpath "$1")
@@ -58,11 +59,13 @@ for round in $(seq 1 "$rounds"); do
     side_load=$load
     [ "$own_load" = 1 ] && side_load="$build/tools/tripdesk-load"
     flags=()
+    [ "$side" = A ] && [ -n "${A_FLAGS:-}" ] && flags+=(${A_FLAGS})
+    [ "$side" = B ] && [ -n "${B_FLAGS:-}" ] && flags+=(${B_FLAGS})
     rv=()
     if [ "$rv_units" -gt 0 ]; then  # the build's tree's reference data, the rv block last
       { head -n -1 "$build/../deploy/reference.textproto"; "$side_load" --print_rv_fleet="$rv_units"
         echo "}"; } > "$scratch/$name.reference"
-      flags=(--reference_data="$scratch/$name.reference")
+      flags+=(--reference_data="$scratch/$name.reference")
       rv=(--rv_units="$rv_units")
     fi
     start "$build" "$data" "$out/$name.log" "${flags[@]}"
