@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "workflows/car_booking/car_booking_workflow.h"
 #include "workflows/case_steps.h"
+#include "workflows/fleet/fleet_workflow.h"
 #include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
 #include "workflows/timekeeping.h"
@@ -17,6 +18,7 @@ namespace tripdesk::workflows {
 WorkflowRegistry::WorkflowRegistry() {
   workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
   workflows_.push_back(std::make_unique<rv::RvRentalWorkflow>());
+  workflows_.push_back(std::make_unique<fleet::FleetBookingWorkflow>());
   for (const auto& w : workflows_) {
     for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
   }

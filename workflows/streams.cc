@@ -12,6 +12,8 @@ namespace {
 constexpr absl::string_view kCase = "case-";
 constexpr absl::string_view kUnit = "unit-";
 constexpr absl::string_view kReference = "ref-";
+constexpr absl::string_view kAsset = "asset-";
+constexpr absl::string_view kAccount = "account-";
 
 }  // namespace
 
@@ -31,13 +33,21 @@ std::string ReferenceStream(absl::string_view kind, absl::string_view value) {
   return absl::StrCat(kReference, kind, "-", value);
 }
 
+std::string AssetStream(absl::string_view asset_id) { return absl::StrCat(kAsset, asset_id); }
+
+std::string AccountStream(absl::string_view account_id) {
+  return absl::StrCat(kAccount, account_id);
+}
+
 std::string StreamNameHint(absl::string_view stream) {
   if (IsCaseStream(stream) || absl::StartsWith(stream, kUnit) ||
-      absl::StartsWith(stream, kReference)) {
+      absl::StartsWith(stream, kReference) || absl::StartsWith(stream, kAsset) ||
+      absl::StartsWith(stream, kAccount)) {
     return "";
   }
   return absl::StrCat("streams are named case-<case id> (", CaseStream(stream), " for case ",
-                      stream, "), unit-<vehicle number> (an RV unit) or ref-<kind>-<value> (a "
+                      stream, "), unit-<vehicle number> (an RV unit), asset-<asset id> (a fleet "
+                      "asset), account-<account id> (a fleet account) or ref-<kind>-<value> (a "
                       "unique reference)");
 }
 
