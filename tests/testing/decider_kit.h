@@ -10,6 +10,7 @@
 #define TRIPDESK_TESTS_TESTING_DECIDER_KIT_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,7 @@ class CaseUnderTest {
   Decision When(const v1::CaseCommand& command, const workflows::Actor& actor) {
     workflows::DecisionContext ctx{now_, actor, reference_.get(), {}};
     for (const std::string& stream : registry_.SharedStreams(command, state_, ctx)) {
-      v1::SharedState shared = shared_[stream];
+      v1::SharedState shared = (*shared_)[stream];
       shared.set_stream(stream);
       ctx.shared.push_back(shared);
     }
@@ -79,7 +80,7 @@ class CaseUnderTest {
     if (!events.ok()) return d;
     for (const v1::CaseEvent& e : *events) {
       for (const workflows::SharedAppend& effect : registry_.SharedEffects(state_, e)) {
-        v1::SharedState& shared = shared_[effect.stream];
+        v1::SharedState& shared = (*shared_)[effect.stream];
         shared.set_exists(true);
         shared.set_revision(shared.revision() + 1);
         if (const workflows::Workflow* w = registry_.ForSharedEvent(effect.event)) {
@@ -101,6 +102,11 @@ class CaseUnderTest {
     EXPECT_TRUE(d.status.ok()) << "given " << command.ShortDebugString() << ": " << d.status;
   }
 
+  // Cases of one test that share things (an asset, an account) see each
+  // other's shared streams.
+  void ShareStreamsWith(const CaseUnderTest& other) { shared_ = other.shared_; }
+  const v1::SharedState& Shared(const std::string& stream) { return (*shared_)[stream]; }
+
   const v1::CaseState& state() const { return state_; }
   v1::CaseView View() const { return registry_.View(state_); }
   void Advance(absl::Duration d) { now_ += d; }
@@ -111,7 +117,8 @@ class CaseUnderTest {
   std::shared_ptr<const workflows::ReferenceData> reference_ = ShippedReference();
   absl::Time now_;
   v1::CaseState state_;
-  std::map<std::string, v1::SharedState> shared_;
+  std::shared_ptr<std::map<std::string, v1::SharedState>> shared_ =
+      std::make_shared<std::map<std::string, v1::SharedState>>();
   uint64_t position_ = 0;
 };
 
