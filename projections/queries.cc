@@ -14,7 +14,6 @@
 #include "workflows/validation.h"
 
 namespace tripdesk::projections {
-namespace {
 
 absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
   if (requested == 0) return kDefaultPageSize;
@@ -25,7 +24,6 @@ absl::StatusOr<uint32_t> PageSize(uint32_t requested) {
   return requested;
 }
 
-// Page tokens are the last key returned, opaque to clients.
 absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix) {
   std::string key;
   if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
@@ -34,6 +32,8 @@ absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_vi
   }
   return key;
 }
+
+namespace {
 
 absl::Status CheckDate(absl::string_view field, absl::string_view date) {
   absl::Time t;

@@ -18,6 +18,12 @@ namespace tripdesk::projections {
 inline constexpr uint32_t kDefaultPageSize = 50;
 inline constexpr uint32_t kMaxPageSize = 500;
 
+// A request's page size: 0 is the default; INVALID_ARGUMENT above the maximum.
+absl::StatusOr<uint32_t> PageSize(uint32_t requested);
+// Page tokens are the last key returned, opaque to clients: the key, or
+// INVALID_ARGUMENT when it is not one of this listing's (`prefix`).
+absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix);
+
 class CaseQueries {
  public:
   // Maps a projection's base family ("case_state") to the stored family of

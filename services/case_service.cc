@@ -234,6 +234,29 @@ grpc::ServerUnaryReactor* CaseService::ListAvailableUnits(
   });
 }
 
+grpc::ServerUnaryReactor* CaseService::ListFleetBookings(
+    grpc::CallbackServerContext* context, const v1::ListFleetBookingsRequest* request,
+    v1::ListFleetBookingsResponse* response) {
+  return Serve(context, "ListFleetBookings", request->min_position(), response, [&] {
+    return fleet_->ListBookings(*request, reference_->proto().fleet());
+  });
+}
+
+grpc::ServerUnaryReactor* CaseService::GetFleetAvailability(
+    grpc::CallbackServerContext* context, const v1::FleetAssetAvailabilityRequest* request,
+    v1::FleetAssetAvailabilityResponse* response) {
+  return Serve(context, "GetFleetAvailability", request->min_position(), response, [&] {
+    return fleet_->Availability(*request, reference_->proto().fleet());
+  });
+}
+
+grpc::ServerUnaryReactor* CaseService::ListFleetAccounts(
+    grpc::CallbackServerContext* context, const v1::ListFleetAccountsRequest* request,
+    v1::ListFleetAccountsResponse* response) {
+  return Serve(context, "ListFleetAccounts", request->min_position(), response,
+               [&] { return fleet_->ListAccounts(*request); });
+}
+
 grpc::ServerUnaryReactor* CaseService::ListTrackerRows(grpc::CallbackServerContext* context,
                                                        const v1::ListTrackerRowsRequest* request,
                                                        v1::ListTrackerRowsResponse* response) {
@@ -292,13 +315,14 @@ grpc::ServerUnaryReactor* CaseService::GetReferenceData(grpc::CallbackServerCont
   absl::Status status = actor.status();
   if (status.ok()) {
     const std::string& section = request->section();
-    if (!section.empty() && section != "car_booking" && section != "rv") {
-      status = absl::InvalidArgumentError(
-          absl::StrCat("section: '", section, "' is not a section; car_booking, rv or empty for both"));
+    if (!section.empty() && section != "car_booking" && section != "rv" && section != "fleet") {
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "section: '", section, "' is not a section; car_booking, rv, fleet or empty for all"));
     } else {
       *response = ReferenceDataFor(reference_->proto(), *actor);
-      if (section == "car_booking") response->clear_rv();
-      if (section == "rv") response->clear_car_booking();
+      if (!section.empty() && section != "car_booking") response->clear_car_booking();
+      if (!section.empty() && section != "rv") response->clear_rv();
+      if (!section.empty() && section != "fleet") response->clear_fleet();
     }
   }
   reactor->Finish(ToGrpcStatus(status));

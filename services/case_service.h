@@ -7,6 +7,7 @@
 
 #include "projections/projection_runner.h"
 #include "projections/queries.h"
+#include "projections/fleet_projection.h"
 #include "projections/timer_projection.h"
 #include "services/command_runner.h"
 #include "services/identity.h"
@@ -17,11 +18,11 @@ namespace tripdesk::services {
 class CaseService final : public v1::CaseService::CallbackService {
  public:
   CaseService(CommandRunner* runner, const projections::CaseQueries* queries,
-              const projections::TimerQueries* timers,
+              const projections::TimerQueries* timers, const projections::FleetQueries* fleet,
               projections::ProjectionRunner* projections,
               const workflows::WorkflowRegistry& registry,
               std::shared_ptr<const workflows::ReferenceData> reference, Authenticator* auth)
-      : runner_(runner), queries_(queries), timers_(timers), projections_(projections),
+      : runner_(runner), queries_(queries), timers_(timers), fleet_(fleet), projections_(projections),
         registry_(registry), reference_(std::move(reference)), auth_(auth) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
@@ -57,6 +58,15 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListAvailableUnits(grpc::CallbackServerContext* context,
                                                const v1::ListAvailableUnitsRequest* request,
                                                v1::ListAvailableUnitsResponse* response) override;
+  grpc::ServerUnaryReactor* ListFleetBookings(grpc::CallbackServerContext* context,
+                                              const v1::ListFleetBookingsRequest* request,
+                                              v1::ListFleetBookingsResponse* response) override;
+  grpc::ServerUnaryReactor* GetFleetAvailability(grpc::CallbackServerContext* context,
+                                                 const v1::FleetAssetAvailabilityRequest* request,
+                                                 v1::FleetAssetAvailabilityResponse* response) override;
+  grpc::ServerUnaryReactor* ListFleetAccounts(grpc::CallbackServerContext* context,
+                                              const v1::ListFleetAccountsRequest* request,
+                                              v1::ListFleetAccountsResponse* response) override;
   grpc::ServerUnaryReactor* GetReferenceData(grpc::CallbackServerContext* context,
                                              const v1::GetReferenceDataRequest* request,
                                              v1::ReferenceData* response) override;
@@ -87,6 +97,7 @@ class CaseService final : public v1::CaseService::CallbackService {
   CommandRunner* runner_;
   const projections::CaseQueries* queries_;
   const projections::TimerQueries* timers_;
+  const projections::FleetQueries* fleet_;
   projections::ProjectionRunner* projections_;
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;

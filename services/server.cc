@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "projections/case_projection.h"
+#include "projections/fleet_projection.h"
 #include "projections/timer_projection.h"
 #include "projections/tracker_projection.h"
 #include "projections/unit_rental_projection.h"
@@ -57,6 +58,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   views.push_back(std::make_unique<projections::TrackerProjection>());
   views.push_back(std::make_unique<projections::UnitRentalProjection>());
   views.push_back(std::make_unique<projections::TimerProjection>());
+  views.push_back(std::make_unique<projections::FleetProjection>());
   absl::StatusOr<std::unique_ptr<projections::ViewStore>> view_store =
       projections::ViewStore::Open(options.data_dir + "/views",
                                    projections::ProjectionRunner::Families(views));
@@ -85,8 +87,10 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
                                                       server->reference_, 10000, clock);
   server->timers_ = std::make_unique<projections::TimerQueries>(
       server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
+  server->fleet_ = std::make_unique<projections::FleetQueries>(
+      server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
-                                                 server->timers_.get(),
+                                                 server->timers_.get(), server->fleet_.get(),
                                                  server->projections_.get(), registry,
                                                  server->reference_, server->auth_.get());
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,

@@ -94,6 +94,7 @@ class TripdeskServer {
   std::unique_ptr<EventLogService> event_log_;
   std::unique_ptr<ClockService> clock_service_;
   std::unique_ptr<projections::TimerQueries> timers_;
+  std::unique_ptr<projections::FleetQueries> fleet_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<grpc::Server> server_;
   absl::Duration drain_timeout_;

@@ -422,7 +422,7 @@ TEST_F(AuditServiceTest, RebuildReportsProgressAndGivesTheSameViews) {
   }
   ASSERT_TRUE(reader->Finish().ok());
   // (A booking is read from its case through its workflow: no view of its own.)
-  EXPECT_EQ(done, (std::set<std::string>{"cases", "timers", "tracker", "unit_rentals"}));
+  EXPECT_EQ(done, (std::set<std::string>{"cases", "fleet", "timers", "tracker", "unit_rentals"}));
   EXPECT_EQ(views(), before);
 
   auto [code, out] = Cli("admin rebuild --view=tracker", "admin");

@@ -504,6 +504,11 @@ absl::StatusOr<Events> CreateBooking(const v1::CreateFleetBooking&, S state, Ctx
   *r.mutable_end() = f.options().end();
   r.set_handover_mode(f.handover_mode());
   *r.mutable_total() = f.options().billing().total();
+  r.set_asset_class(f.asset().asset_class());
+  r.set_account_name(f.account_name());
+  r.set_driver_name(f.driver_name());
+  r.set_start_local(f.start_local());
+  r.set_end_local(f.options().end_local());
   return Events{Wrap(std::move(e))};
 }
 
@@ -666,8 +671,12 @@ void FleetBookingWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& eve
       break;
     // Records of the account's stream; the case keeps them in its history.
     case Ev::kAccountAdded:
-    case Ev::kAccountApproved:
+      f.set_added_account_id(e.account_added().account().account_id());
+      break;
     case Ev::kDriverAdded:
+      f.set_added_driver_id(e.driver_added().driver().driver_id());
+      break;
+    case Ev::kAccountApproved:
     case Ev::kDriverVerified:
     case Ev::EVENT_NOT_SET:
       break;
