@@ -174,6 +174,41 @@ void PrintEstimate(const v1::RvReservationDetail& rv) {
   if (columns.size() == 3) std::cout << "CHOOSE COLUMN 1/2/3: save with --choose_column=N\n";
 }
 
+// A fleet booking as the wizard stands: the choices, the billing summary,
+// the ids the server gave, the booking reference.
+void PrintFleet(const v1::FleetBookingState& f) {
+  Table t({"FLEET", "VALUE"});
+  t.Add({"stage", v1::FleetStage_Name(f.stage())});
+  t.Add({"start", f.start_local()});
+  if (!f.asset().id().empty()) {
+    t.Add({"asset", absl::StrCat(f.asset().id(), " (", f.asset().asset_class(), ", ",
+                                 f.asset().description(), ") at ", f.asset().location())});
+  }
+  if (f.has_options()) {
+    const v1::FleetOptionsChosen& o = f.options();
+    t.Add({"end", o.end_local()});
+    t.Add({"options", absl::StrCat(o.duration_label(), ", ", o.mileage_label(),
+                                   o.extra_ids().empty() ? "" : ", extras: ",
+                                   absl::StrJoin(o.extra_ids(), ", "))});
+    for (const v1::FleetBillingLine& line : o.billing().lines()) {
+      t.Add({absl::StrCat("  ", line.label()), Money(line.amount())});
+    }
+    t.Add({"  subtotal", Money(o.billing().subtotal())});
+    if (!o.billing().promo_code().empty()) {
+      t.Add({absl::StrCat("  promo ", o.billing().promo_code()), Money(o.billing().discount())});
+    }
+    t.Add({"  tax", Money(o.billing().tax())});
+    t.Add({"  total", Money(o.billing().total())});
+  }
+  if (!f.added_account_id().empty()) t.Add({"account added", f.added_account_id()});
+  if (!f.added_driver_id().empty()) t.Add({"driver added", f.added_driver_id()});
+  if (!f.account_id().empty()) t.Add({"account", absl::StrCat(f.account_name(), " (", f.account_id(), ")")});
+  if (!f.driver_id().empty()) t.Add({"driver", absl::StrCat(f.driver_name(), " (", f.driver_id(), ")")});
+  if (!f.handover_mode().empty()) t.Add({"handover", f.handover_mode()});
+  if (!f.booking_reference().empty()) t.Add({"booking reference", f.booking_reference()});
+  std::cout << t.Render();
+}
+
 int PrintPreview(const Context& ctx, const grpc::Status& status, const v1::CommandPreview& preview) {
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
@@ -208,6 +243,7 @@ int PrintReply(const Context& ctx, const grpc::Status& status, const v1::Command
             << "): case " << reply.case_id() << " at revision " << reply.revision()
             << ", log position " << reply.last_position() << "\n";
   PrintCase(reply.view());
+  if (reply.reservation().has_fleet()) PrintFleet(reply.reservation().fleet());
   return 0;
 }
 
@@ -611,6 +647,11 @@ int ReservationShow(const Context& ctx, const Args& args) {
     }
     std::cout << t.Render();
     PrintEstimate(rv);
+    return 0;
+  }
+  if (r.has_fleet()) {
+    std::cout << t.Render();
+    PrintFleet(r.fleet());
     return 0;
   }
   t.Add({"vendor", absl::StrCat(r.vendor_name(), " (", r.vendor_code(), ")")});
