@@ -11,7 +11,8 @@
 #        cmake --build build --target tripdeskd tripdesk-load)
 #        tools/ab.sh /tmp/base/build build
 # SATURATED_SECONDS (60), PROBE_SECONDS (30), PROBE_RATE (5000), MIX
-# (offline=4,il=1) change the runs. The load generator of B drives both,
+# (offline=4,il=1) change the runs; A_MIX / B_MIX give one side its own mix
+# (the same build twice: two mixes in one run, e.g. B_MIX=fleet=1). The load generator of B drives both,
 # unless OWN_LOAD=1 (each side its own: when B changed the requests). With
 # RV_UNITS=N (and rv= in MIX) each server gets its tree's reference data
 # plus the load fleet of N units. A_FLAGS / B_FLAGS add server flags to one
@@ -57,6 +58,9 @@ for round in $(seq 1 "$rounds"); do
     name="r$round-$side"
     data="$scratch/$name"
     side_load=$load
+    side_mix=$mix
+    [ "$side" = A ] && side_mix=${A_MIX:-$mix}
+    [ "$side" = B ] && side_mix=${B_MIX:-$mix}
     [ "$own_load" = 1 ] && side_load="$build/tools/tripdesk-load"
     flags=()
     [ "$side" = A ] && [ -n "${A_FLAGS:-}" ] && flags+=(${A_FLAGS})
@@ -70,9 +74,9 @@ for round in $(seq 1 "$rounds"); do
     fi
     start "$build" "$data" "$out/$name.log" "${flags[@]}"
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$saturated" \
-      --in_flight=128 --cases=512 --mix="$mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1
+      --in_flight=128 --cases=512 --mix="$side_mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$probe" \
-      --rate="$rate" --in_flight=256 --cases=1024 --mix="$mix" --out_json="$out/$name-probe.json" \
+      --rate="$rate" --in_flight=256 --cases=1024 --mix="$side_mix" --out_json="$out/$name-probe.json" \
       > /dev/null 2>&1 || true
     kill "$pid"; wait "$pid" || true; pid=
     rm -rf "$data"

@@ -32,8 +32,8 @@ dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
 # The README shows these blocks line for line.
 readme="$(dirname "$0")/../../README.md"
-for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README STEPS" "README AUDIT" \
-              "README TIME"; do
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README FLEET" "README STEPS" \
+              "README AUDIT" "README TIME"; do
   sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
     while IFS= read -r line; do
       grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
@@ -127,6 +127,42 @@ if out=$(tripdesk case open --workflow=rv --case_id=RV8 --booking_location=TUS -
 fi
 grep -q "INVALID_ARGUMENT" <<<"$out" || { echo "$out"; exit 1; }
 echo "walkthrough: RV7 reserved, rented, extended and closed with a refund with the CLI"
+
+# --- BEGIN README FLEET ---
+start=$(date -u -d '+1 day' +%Y-%m-%dT09:00)            # London local time
+tripdesk case open --workflow=fleet --case_id=FB1 --start="$start"
+tripdesk case select_asset FB1 --asset_id=VAN-01
+tripdesk case choose_options FB1 --duration_id=1d --mileage_id=300mi --extra_ids=sat-nav   # total GBP 134.40
+account=$(tripdesk case add_account FB1 --account.name="Acme Ltd" --account.email=ops@acme.example \
+  --account.company=Acme | sed -n 's/^account added *//p')   # the id the server gave
+tripdesk --as=supervisor case approve_account FB1 --account_id="$account"
+driver=$(tripdesk case add_driver FB1 --account_id="$account" --driver.name="Sam Driver" \
+  --driver.licence_number=SAM1 --driver.licence_valid_until=2031-01-01 | sed -n 's/^driver added *//p')
+tripdesk --as=supervisor case verify_driver FB1 --account_id="$account" --driver_id="$driver"
+tripdesk case select_account FB1 --account_id="$account"   # one driver: selected with it
+tripdesk case choose_handover FB1 --mode=delivery
+tripdesk case create_booking FB1                            # the booking reference, e.g. UV6FDB34
+tripdesk fleet bookings --asset_id=VAN-01                   # all bookings (--from_date, --account_id)
+tripdesk fleet availability --from_date="${start:0:10}" --to_date="${start:0:10}" --asset_class=VAN
+tripdesk fleet accounts --awaiting_approval=true            # and --drivers_awaiting_verification=true, --search=acme
+# --- END README FLEET ---
+
+reference=$(tripdesk reservation show FB1 | sed -n 's/^booking reference *//p')
+[ ${#reference} = 8 ] || { echo "no booking reference: '$reference'"; exit 1; }
+last=$(tripdesk case add_note FB1 --text="walkthrough" | sed -n 's/.*log position \([0-9]*\).*/\1/p' | head -1)
+expect "GBP 134.40" -- tripdesk reservation show FB1
+expect "$reference" -- tripdesk fleet bookings --asset_id=VAN-01 --min_position="$last"
+expect "VAN-01 .*no .*$reference" -- tripdesk fleet availability --from_date="${start:0:10}" \
+  --to_date="${start:0:10}" --asset_class=VAN --min_position="$last"
+expect "FB1" -- tripdesk case find "$reference"
+expect "Sam Driver ($driver, verified)" -- tripdesk fleet accounts --search=acme --min_position="$last"
+# Another booking of the same van overlapping it is refused, naming the holder.
+tripdesk case open --workflow=fleet --case_id=FB2 --start="${start:0:10}T15:00" >/dev/null
+if out=$(tripdesk case select_asset FB2 --asset_id=VAN-01 2>&1); then
+  echo "an overlapping booking of VAN-01 was accepted"; exit 1
+fi
+grep -q "asset VAN-01 is held by case FB1" <<<"$out" || { echo "$out"; exit 1; }
+echo "walkthrough: FB1 booked through the fleet wizard with the CLI"
 
 # --- BEGIN README STEPS ---
 tripdesk case open --case_id=C43 --channel=call --customer.name="Zoë Müller" \

@@ -364,6 +364,19 @@ TEST_F(FleetTest, TouchingIntervalsAreNotAnOverlap) {
   EXPECT_EQ(c3.Shared(AssetStream("VAN-01")).fleet_asset().holds_size(), 3);
 }
 
+TEST_F(FleetTest, AnAssetKeepsOnlyTheHoldsNotOverWhenItsLastWasDecided) {
+  CaseUnderTest c1("F1");
+  first_ = &c1;
+  ReadyToCreate(c1, "2026-11-23T12:00", "CAR-01", "4h");  // over at 16:00
+  c1.Given(Fleet("create_booking {}"), kAgent);
+  CaseUnderTest c2 = NewCase("F2");
+  c2.Advance(absl::Hours(6));  // 16:00: F1's hold is over as F2 is decided
+  ReadyToCreate(c2, "2026-11-24T09:00", "CAR-01", "1d");
+  c2.Given(Fleet("create_booking {}"), kAgent);
+  ASSERT_EQ(c2.Shared(AssetStream("CAR-01")).fleet_asset().holds_size(), 1);
+  EXPECT_EQ(c2.Shared(AssetStream("CAR-01")).fleet_asset().holds(0).case_id(), "F2");
+}
+
 TEST_F(FleetTest, TheRequestIsCheckedAgainAgainstHoldsMadeWhileTheWizardRan) {
   CaseUnderTest c1("F1");
   first_ = &c1;

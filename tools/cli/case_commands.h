@@ -31,6 +31,11 @@ int CaseCommandList(const Context& ctx, const Args& args);
 int ReservationShow(const Context& ctx, const Args& args);
 int TrackerList(const Context& ctx, const Args& args);
 int UnitsAvailable(const Context& ctx, const Args& args);
+// The fleet's views (fleet_commands.cc); their filters are the request's
+// fields: --from_date=... --asset_id=... --awaiting_approval=true.
+int FleetBookings(const Context& ctx, const Args& args);
+int FleetAvailability(const Context& ctx, const Args& args);
+int FleetAccounts(const Context& ctx, const Args& args);
 int ReferenceShow(const Context& ctx, const Args& args);
 int AuditHistory(const Context& ctx, const Args& args);
 int AuditReplay(const Context& ctx, const Args& args);

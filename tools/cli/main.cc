@@ -189,6 +189,9 @@ const std::map<std::string, std::function<int(const Context&, const Args&)>>& Co
           {"reservation show", ReservationShow},
           {"tracker", TrackerList},
           {"units available", UnitsAvailable},
+          {"fleet bookings", FleetBookings},
+          {"fleet availability", FleetAvailability},
+          {"fleet accounts", FleetAccounts},
           {"reference", ReferenceShow},
           {"audit history", AuditHistory},
           {"audit replay", AuditReplay},
@@ -237,10 +240,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]).rfind("--", 0) != 0) positional.push_back(argv[i]);
   }
-  const bool case_command = positional.size() >= 2 && positional[0] == "case" &&
-                            positional[1] != "show" && positional[1] != "list" &&
-                            positional[1] != "commands" && positional[1] != "find" &&
-                            positional[1] != "notes";
+  // The fleet's views take their request's fields the same way.
+  const bool case_command = (positional.size() >= 2 && positional[0] == "case" &&
+                             positional[1] != "show" && positional[1] != "list" &&
+                             positional[1] != "commands" && positional[1] != "find" &&
+                             positional[1] != "notes") ||
+                            (!positional.empty() && positional[0] == "fleet");
   static const std::set<std::string> kCommandFlags = {
       "server", "json", "token", "as", "dev_dir", "tls_ca_file", "tls_cert_file", "tls_key_file",
       "tls_server_name", "command_id", "case_id", "expected_revision", "preview",
@@ -291,7 +296,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < n; ++i) absl::StrAppend(&name, i > 0 ? " " : "", words[i]);
     auto it = Commands().find(name);
     if (it == Commands().end()) continue;
-    if (!fields.empty() && name.rfind("case ", 0) != 0) {
+    if (!fields.empty() && name.rfind("case ", 0) != 0 && name.rfind("fleet ", 0) != 0) {
       std::cerr << "unknown flag " << fields.front() << "\n";
       return 2;
     }

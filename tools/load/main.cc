@@ -4,6 +4,7 @@
 // in-flight limit allows. Prints a progress line every second, then
 // commands/s, latency percentiles and errors by code, also as JSON; can
 // record every acknowledged command id with its log positions.
+#include <google/protobuf/text_format.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -39,7 +40,7 @@
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tripdeskd address");
 ABSL_FLAG(std::string, token, "",
-          "bearer token with the agent, tech_spoc, auditor and admin roles (default: $TRIPDESK_TOKEN, "
+          "bearer token with the agent, tech_spoc, supervisor, auditor and admin roles (default: $TRIPDESK_TOKEN, "
           "else one minted with the development key in --dev_dir)");
 ABSL_FLAG(std::string, dev_dir, "./data/dev", "where tripdeskd wrote its development key");
 ABSL_FLAG(int32_t, duration_seconds, 10, "how long to send commands");
@@ -48,7 +49,8 @@ ABSL_FLAG(int32_t, in_flight, 64, "most commands in flight at once");
 ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
 ABSL_FLAG(std::string, mix, "offline=4,il=1",
           "weights of the branches: offline and il (car booking), open (a car booking opened and "
-          "left open, its SLA timers pending), rv (RV reservation to RA close)");
+          "left open, its SLA timers pending), rv (RV reservation to RA close), fleet (a fleet "
+          "booking through the wizard to its request, then cancelled)");
 ABSL_FLAG(int32_t, rv_units, 0,
           "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time, "
           "starting from what the units' streams say (units still rented out are skipped)");
@@ -188,7 +190,22 @@ struct CaseRun {
   const std::vector<Step>* script = nullptr;
   size_t next = 0;
   int unit = -1;  // RV cases: the fleet unit rented
+  int64_t slot = -1;  // fleet cases: which asset, when (see FleetSlot)
 };
+
+// A fleet booking through the wizard (the start, asset and account filled
+// in per case), then cancelled: its asset's hold comes and goes.
+std::vector<Step> FleetScript() {
+  auto fleet = [](const std::string& text) {
+    v1::CaseCommand c;
+    if (!google::protobuf::TextFormat::ParseFromString(text, c.mutable_fleet())) std::abort();
+    return Step{std::move(c), "agent"};
+  };
+  return {fleet("start_booking {}"), fleet("select_asset {}"),
+          fleet("choose_options { duration_id: '4h' mileage_id: '100mi' extra_ids: 'sat-nav' }"),
+          fleet("select_account {}"), fleet("choose_handover { mode: 'branch' }"),
+          fleet("create_booking {}"), fleet("cancel_booking { reason: 'load run' }")};
+}
 
 class Generator {
  public:
@@ -198,17 +215,20 @@ class Generator {
     il_ = Script(false);
     open_ = {offline_.front()};  // opened and left open: its SLA timers stay pending
     rv_ = RvScript();
+    fleet_ = FleetScript();
     for (const auto& part : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',')) {
       std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
       int weight = 0;
       if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0 ||
-          (kv.first != "offline" && kv.first != "il" && kv.first != "rv" && kv.first != "open")) {
-        std::cerr << "--mix: expected offline=N,il=N,open=N,rv=N\n";
+          (kv.first != "offline" && kv.first != "il" && kv.first != "rv" && kv.first != "open" &&
+           kv.first != "fleet")) {
+        std::cerr << "--mix: expected offline=N,il=N,open=N,rv=N,fleet=N\n";
         std::exit(2);
       }
       (kv.first == "offline" ? offline_weight_
        : kv.first == "il"    ? il_weight_
        : kv.first == "open"  ? open_weight_
+       : kv.first == "fleet" ? fleet_weight_
                              : rv_weight_) = weight;
     }
     for (size_t i = 0; i < fleet.size(); ++i) {
@@ -221,7 +241,16 @@ class Generator {
                    "started with that fleet)\n";
       std::exit(2);
     }
-    if (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ == 0) offline_weight_ = 1;
+    if (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_ == 0) {
+      offline_weight_ = 1;
+    }
+    if (fleet_weight_ > 0) {
+      absl::Status s = SetUpFleet();
+      if (!s.ok()) {
+        std::cerr << "--mix with fleet: " << s.message() << "\n";
+        std::exit(2);
+      }
+    }
     if (!absl::GetFlag(FLAGS_acks).empty()) {
       acks_.open(absl::GetFlag(FLAGS_acks), std::ios::app);
     }
@@ -292,9 +321,12 @@ class Generator {
   CaseRun NewCase() {
     CaseRun run;
     run.case_id = absl::StrCat(run_id_, "-", cases_started_++);
-    const int pick =
-        static_cast<int>(random_() % (offline_weight_ + il_weight_ + open_weight_ + rv_weight_));
-    if (pick >= offline_weight_ + il_weight_ + open_weight_ && !free_units_.empty()) {
+    const int pick = static_cast<int>(
+        random_() % (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_));
+    if (pick >= offline_weight_ + il_weight_ + open_weight_ + rv_weight_) {
+      run.script = &fleet_;
+      run.slot = fleet_slots_++;
+    } else if (pick >= offline_weight_ + il_weight_ + open_weight_ && !free_units_.empty()) {
       run.script = &rv_;
       run.unit = free_units_.front();
       free_units_.pop_front();
@@ -331,6 +363,7 @@ class Generator {
         rv.mutable_close_rental_agreement()->set_generator_tenths(generator_[run.unit] + 15);
       }
     }
+    if (run.slot >= 0) FleetSlot(run.slot, *command.mutable_fleet());
     if (command.car_booking().has_confirm_booking()) {
       // Confirmation numbers are unique among open cases: one per case.
       command.mutable_car_booking()->mutable_confirm_booking()->set_confirmation_number(
@@ -444,8 +477,99 @@ class Generator {
     return errors_total_ == 0 ? 0 : 1;
   }
 
+  // One account for every fleet case (approved, one verified driver, so the
+  // driver is selected with it), made through a case before the run.
+  absl::Status SetUpFleet() {
+    auto call = [&](auto rpc, const auto& request, auto* response) {
+      grpc::ClientContext context;
+      As(context, "agent");
+      return ((*stub_).*rpc)(&context, request, response);
+    };
+    v1::GetReferenceDataRequest ask;
+    ask.set_section("fleet");
+    v1::ReferenceData data;
+    if (grpc::Status s = call(&v1::CaseService::Stub::GetReferenceData, ask, &data); !s.ok()) {
+      return absl::UnavailableError(s.error_message());
+    }
+    for (const v1::FleetAsset& a : data.fleet().assets()) fleet_assets_.push_back(a.id());
+    if (fleet_assets_.empty() || !absl::LoadTimeZone(data.fleet().zone(), &fleet_zone_)) {
+      return absl::FailedPreconditionError("the server's reference data has no fleet");
+    }
+    fleet_base_ = absl::FromCivil(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 2,
+                                  absl::UTCTimeZone());
+    const std::string setup = absl::StrCat(run_id_, "-fleet-account");
+    v1::CommandReply reply;
+    auto step = [&](const std::string& text, bool open = false) -> absl::Status {
+      v1::CaseCommand command;
+      if (!google::protobuf::TextFormat::ParseFromString(text, command.mutable_fleet())) {
+        return absl::InternalError(text);
+      }
+      grpc::Status s;
+      if (open) {
+        v1::OpenCaseRequest request;
+        request.set_case_id(setup);
+        *request.mutable_command() = std::move(command);
+        s = call(&v1::CaseService::Stub::OpenCase, request, &reply);
+      } else {
+        v1::SubmitCommandRequest request;
+        request.set_case_id(setup);
+        *request.mutable_command() = std::move(command);
+        s = call(&v1::CaseService::Stub::SubmitCommand, request, &reply);
+      }
+      return s.ok() ? absl::OkStatus()
+                    : absl::FailedPreconditionError(absl::StrCat(text, ": ", s.error_message()));
+    };
+    const std::string start = absl::FormatTime("%Y-%m-%dT%H:%M", fleet_base_ - absl::Hours(20), fleet_zone_);
+    for (const std::string& text :
+         {absl::StrCat("start_booking { start: '", start, "' }"),
+          absl::StrCat("select_asset { asset_id: '", fleet_assets_[0], "' }"),
+          std::string("choose_options { duration_id: '4h' mileage_id: '100mi' }"),
+          std::string("add_account { account { name: 'Load Ltd' email: 'load@example.com' } }")}) {
+      if (absl::Status s = step(text, text.rfind("start_booking", 0) == 0); !s.ok()) return s;
+    }
+    fleet_account_ = reply.reservation().fleet().added_account_id();
+    if (absl::Status s = step(absl::StrCat("approve_account { account_id: '", fleet_account_, "' }"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = step(absl::StrCat("add_driver { account_id: '", fleet_account_,
+                                           "' driver { name: 'Load Driver' licence_number: 'LOAD1' "
+                                           "licence_valid_until: '2099-12-31' } }"));
+        !s.ok()) {
+      return s;
+    }
+    const std::string driver = reply.reservation().fleet().added_driver_id();
+    if (absl::Status s = step(absl::StrCat("verify_driver { account_id: '", fleet_account_,
+                                           "' driver_id: '", driver, "' }"));
+        !s.ok()) {
+      return s;
+    }
+    return step("cancel_booking { reason: 'account set up' }");
+  }
+
+  // Case `slot`'s asset and start: the assets in turn, four hours apart, so
+  // no two load bookings overlap.
+  void FleetSlot(int64_t slot, v1::FleetBookingCommand& c) const {
+    const int64_t n = static_cast<int64_t>(fleet_assets_.size());
+    if (c.has_start_booking()) {
+      c.mutable_start_booking()->set_start(absl::FormatTime(
+          "%Y-%m-%dT%H:%M", fleet_base_ + absl::Hours(4 * (slot / n)), fleet_zone_));
+    } else if (c.has_select_asset()) {
+      c.mutable_select_asset()->set_asset_id(fleet_assets_[static_cast<size_t>(slot % n)]);
+    } else if (c.has_select_account()) {
+      c.mutable_select_account()->set_account_id(fleet_account_);
+    }
+  }
+
   std::unique_ptr<v1::CaseService::Stub> stub_;
   const std::string run_id_;
+  std::vector<Step> fleet_;
+  int fleet_weight_ = 0;
+  int64_t fleet_slots_ = 0;
+  std::vector<std::string> fleet_assets_;
+  absl::TimeZone fleet_zone_;
+  absl::Time fleet_base_;
+  std::string fleet_account_;
   std::vector<Step> offline_;
   std::vector<Step> rv_;
   int rv_weight_ = 0;
@@ -620,7 +744,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::string> token = tripdesk::tools::TokenFor(absl::GetFlag(FLAGS_token), "", "");
   if (!token.ok()) {
     token = tripdesk::tools::MintDevToken(absl::GetFlag(FLAGS_dev_dir), "load",
-                                          {"agent", "tech_spoc", "auditor", "admin"}, "TUS");
+                                          {"agent", "tech_spoc", "supervisor", "auditor", "admin"},
+                                          "TUS");
   }
   if (!token.ok()) {
     std::cerr << "no token: " << token.status().message() << "\n";

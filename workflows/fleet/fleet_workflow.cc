@@ -509,6 +509,7 @@ absl::StatusOr<Events> CreateBooking(const v1::CreateFleetBooking&, S state, Ctx
   r.set_driver_name(f.driver_name());
   r.set_start_local(f.start_local());
   r.set_end_local(f.options().end_local());
+  *r.mutable_decided_at() = ToProto(ctx.now);
   return Events{Wrap(std::move(e))};
 }
 
@@ -813,6 +814,7 @@ std::vector<SharedAppend> FleetBookingWorkflow::SharedEffects(const v1::CaseStat
       h.set_booking_reference(r.booking_reference());
       *h.mutable_start() = r.start();
       *h.mutable_end() = r.end();
+      *h.mutable_decided_at() = r.decided_at();
       break;
     }
     case Ev::kBookingCancelled:
@@ -832,6 +834,13 @@ void FleetBookingWorkflow::EvolveShared(v1::SharedState& state, const v1::Shared
     const v1::FleetAssetEvent& e = event.fleet_asset();
     if (e.has_held()) {
       auto* holds = asset.mutable_holds();
+      // A booking decided from now on starts now or later: holds over by
+      // now can never overlap one, so the state stays the size of the
+      // asset's future, not its history.
+      const absl::Time decided = FromProto(e.held().decided_at());
+      holds->erase(std::remove_if(holds->begin(), holds->end(),
+                                  [&](const v1::FleetAssetHeld& h) { return FromProto(h.end()) <= decided; }),
+                   holds->end());
       *holds->Add() = e.held();
       std::sort(holds->begin(), holds->end(), [](const auto& a, const auto& b) {
         return FromProto(a.start()) < FromProto(b.start());
