@@ -15,7 +15,8 @@
 # (the same build twice: two mixes in one run, e.g. B_MIX=fleet=1). The load generator of B drives both,
 # unless OWN_LOAD=1 (each side its own: when B changed the requests). With
 # RV_UNITS=N (and rv= in MIX) each server gets its tree's reference data
-# plus the load fleet of N units. A_FLAGS / B_FLAGS add server flags to one
+# plus the load fleet of N units; with FLEET_ASSETS=N (and fleet= in MIX)
+# its fleet section gets N more assets. A_FLAGS / B_FLAGS add server flags to one
 # side (e.g. B_FLAGS=--reference_data=deploy/reference.textproto: no SLAs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,7 @@ rate=${PROBE_RATE:-5000}
 mix=${MIX:-offline=4,il=1}
 own_load=${OWN_LOAD:-0}
 rv_units=${RV_UNITS:-0}
+fleet_assets=${FLEET_ASSETS:-0}
 load="$b/tools/tripdesk-load"
 mkdir -p "$out"
 pid=
@@ -72,9 +74,15 @@ for round in $(seq 1 "$rounds"); do
       flags+=(--reference_data="$scratch/$name.reference")
       rv=(--rv_units="$rv_units")
     fi
+    if [ "$fleet_assets" -gt 0 ]; then  # the build's tree's reference data, more fleet assets
+      "$side_load" --print_fleet_assets="$fleet_assets" > "$scratch/$name.assets"
+      awk -v f="$scratch/$name.assets" '{ print } /^fleet \{/ { while ((getline l < f) > 0) print l }' \
+        "$build/../deploy/reference.textproto" > "$scratch/$name.reference"
+      flags+=(--reference_data="$scratch/$name.reference")
+    fi
     start "$build" "$data" "$out/$name.log" "${flags[@]}"
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$saturated" \
-      --in_flight=128 --cases=512 --mix="$side_mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1
+      --in_flight=128 --cases=512 --mix="$side_mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1 || true
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$probe" \
       --rate="$rate" --in_flight=256 --cases=1024 --mix="$side_mix" --out_json="$out/$name-probe.json" \
       > /dev/null 2>&1 || true

@@ -60,6 +60,9 @@ ABSL_FLAG(std::string, rv_today, "",
 ABSL_FLAG(int32_t, print_rv_fleet, 0,
           "print N reference-data unit entries for the load fleet, and the load user's access, "
           "and exit (for --reference_data)");
+ABSL_FLAG(int32_t, print_fleet_assets, 0,
+          "print N reference-data asset entries for the fleet section (vans LOADV00000..) and "
+          "exit: fleet cases spread over the assets, so a desk-sized fleet is not one hot stream");
 ABSL_FLAG(std::string, out_json, "", "write the summary as JSON here");
 ABSL_FLAG(std::string, acks, "", "append 'command_id first_position last_position' per ack here");
 ABSL_FLAG(std::string, run_id, "", "prefix of case and command ids (default: the start time)");
@@ -737,6 +740,13 @@ int main(int argc, char** argv) {
     }
     // The load's own user, logged in at the fleet's counter.
     std::cout << "  user_limits { user: \"load\" locations: [\"TUS\"] }\n";
+    return 0;
+  }
+  if (const int32_t assets = absl::GetFlag(FLAGS_print_fleet_assets); assets > 0) {
+    for (int32_t i = 0; i < assets; ++i) {
+      std::cout << absl::StrFormat(
+          "  assets { id: \"LOADV%05d\" asset_class: \"VAN\" location: \"LHR\" description: \"load\" }\n", i);
+    }
     return 0;
   }
   std::string run_id = absl::GetFlag(FLAGS_run_id);
