@@ -315,14 +315,17 @@ grpc::ServerUnaryReactor* CaseService::GetReferenceData(grpc::CallbackServerCont
   absl::Status status = actor.status();
   if (status.ok()) {
     const std::string& section = request->section();
-    if (!section.empty() && section != "car_booking" && section != "rv" && section != "fleet") {
-      status = absl::InvalidArgumentError(absl::StrCat(
-          "section: '", section, "' is not a section; car_booking, rv, fleet or empty for all"));
+    if (!section.empty() && section != "car_booking" && section != "rv" && section != "fleet" &&
+        section != "flight_change") {
+      status = absl::InvalidArgumentError(absl::StrCat("section: '", section,
+                                                       "' is not a section; car_booking, rv, fleet, "
+                                                       "flight_change or empty for all"));
     } else {
       *response = ReferenceDataFor(reference_->proto(), *actor);
       if (!section.empty() && section != "car_booking") response->clear_car_booking();
       if (!section.empty() && section != "rv") response->clear_rv();
       if (!section.empty() && section != "fleet") response->clear_fleet();
+      if (!section.empty() && section != "flight_change") response->clear_flight_change();
     }
   }
   reactor->Finish(ToGrpcStatus(status));

@@ -9,6 +9,7 @@
 #include "workflows/car_booking/car_booking_workflow.h"
 #include "workflows/case_steps.h"
 #include "workflows/fleet/fleet_workflow.h"
+#include "workflows/flight_change/flight_change_workflow.h"
 #include "workflows/rv/rv_workflow.h"
 #include "workflows/validation.h"
 #include "workflows/timekeeping.h"
@@ -19,6 +20,7 @@ WorkflowRegistry::WorkflowRegistry() {
   workflows_.push_back(std::make_unique<ManualCarBookingWorkflow>());
   workflows_.push_back(std::make_unique<rv::RvRentalWorkflow>());
   workflows_.push_back(std::make_unique<fleet::FleetBookingWorkflow>());
+  workflows_.push_back(std::make_unique<flight_change::FlightChangeWorkflow>());
   for (const auto& w : workflows_) {
     for (StepDeclaration& step : w->Steps()) steps_.push_back(std::move(step));
   }

@@ -614,7 +614,7 @@ TEST_F(CaseServiceTest, TwoCasesRacingForOneConfirmationNumberOneWins) {
   EXPECT_EQ(found.holders(0).kind(), "confirmation_number");
   EXPECT_TRUE(found.holders(0).held());
   EXPECT_EQ(find("NOPE-1", "", &found).error_code(), grpc::StatusCode::NOT_FOUND);
-  grpc::Status bad_kind = find("RACE-77", "pnr", &found);
+  grpc::Status bad_kind = find("RACE-77", "passport", &found);
   EXPECT_EQ(bad_kind.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(bad_kind.error_message(), HasSubstr("confirmation_number"));
 
