@@ -32,8 +32,8 @@ dropoff=$(date -u -d '+10 days' +%Y-%m-%dT17:00:00Z)
 
 # The README shows these blocks line for line.
 readme="$(dirname "$0")/../../README.md"
-for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README FLEET" "README STEPS" \
-              "README AUDIT" "README TIME"; do
+for marker in "README WALKTHROUGH" "README RV WALKTHROUGH" "README FLEET" "README FLIGHT CHANGE" \
+              "README STEPS" "README AUDIT" "README TIME"; do
   sed -n "/^# --- BEGIN $marker ---/,/^# --- END $marker ---/p" "$0" | sed '1d;$d' |
     while IFS= read -r line; do
       grep -qxF -- "$line" "$readme" || { echo "README lacks walkthrough line: $line"; exit 1; }
@@ -163,6 +163,50 @@ if out=$(tripdesk case select_asset FB2 --asset_id=VAN-01 2>&1); then
 fi
 grep -q "asset VAN-01 is held by case FB1" <<<"$out" || { echo "$out"; exit 1; }
 echo "walkthrough: FB1 booked through the fleet wizard with the CLI"
+
+# --- BEGIN README FLIGHT CHANGE ---
+outbound=$(date -u -d '+14 days' +%Y-%m-%d); inbound=$(date -u -d '+16 days' +%Y-%m-%d)
+later=$(date -u -d '+16 days' +%Y-%m-%d); later_back=$(date -u -d '+18 days' +%Y-%m-%d)
+seg() { printf '{"airline":"AZ","flight_number":"%s","origin":"%s","destination":"%s","departure":"%sT%s"}' "$@"; }
+tripdesk case open --workflow=flight_change --case_id=FC1 --booking_reference=AB12CD \
+  --customer.name="Giulia Rossi" --customer.email=giulia@example.com --fare_family=CLASSIC \
+  --itinerary.segments="$(seg 2010 FCO LIN "$outbound" 07:00)" --itinerary.segments="$(seg 2037 LIN FCO "$inbound" 19:00)" \
+  --itinerary.fare="EUR 180.00" --itinerary.taxes="EUR 40.00" --ticket_numbers=0551234567890
+tripdesk case confirm_current_details FC1
+tripdesk case check_feasibility FC1 --kind=dates        # AZ CLASSIC: fee EUR 50.00, a lower fare kept as credit
+tripdesk case record_change_decision FC1 --proceed      # approval 1
+tripdesk case propose_options FC1 --options="{\"option_id\":\"A\",\"available\":true,\"itinerary\":{\"segments\":[
+$(seg 2012 FCO LIN "$later" 07:00),$(seg 2039 LIN FCO "$later_back" 19:00)],
+\"fare\":{\"minor_units\":21050,\"currency\":\"EUR\"},\"taxes\":{\"minor_units\":4320,\"currency\":\"EUR\"}}}"
+tripdesk case record_option_decision FC1 --option_id=A --approved   # approval 2
+tripdesk case compute_cost FC1                          # due EUR 83.70: fee 50.00 + fare 30.50 + taxes 3.20
+tripdesk case record_cost_decision FC1 --accepted       # approval 3
+tripdesk case take_payment FC1 --amount="EUR 83.70" --card.token=tok_visa_4242 --card.last4=4242
+tripdesk case update_booking FC1 --details_checked --ticket_numbers=0559999999990   # reissued
+tripdesk case send_itinerary FC1                        # the email, old and new flights, kept on its event
+tripdesk case confirm_itinerary_received FC1 --reminded_to_check
+tripdesk case acknowledge_other_arrangements FC1 --effects="hotel in Milan moved by two nights"
+tripdesk case add_booking_log_note FC1 --text="dates +2 days, EUR 83.70 paid, ticket reissued"
+tripdesk case record_crm_interaction FC1 --channel=phone --summary="customer asked for two days later"
+tripdesk case close_change FC1
+tripdesk reservation show FC1                           # old and new itinerary, the cost, the new ticket
+# --- END README FLIGHT CHANGE ---
+
+expect "FC_CHANGE_COMPLETED" -- tripdesk reservation show FC1
+expect "due  *EUR 83.70" -- tripdesk reservation show FC1
+expect "0559999999990" -- tripdesk reservation show FC1
+expect "FC1" -- tripdesk case find ab12cd
+# A second change of the same booking while one is open is refused.
+tripdesk case open --workflow=flight_change --case_id=FC2 --booking_reference=ZZ99YY \
+  --customer.name="Giulia Rossi" --customer.email=giulia@example.com --fare_family=LIGHT \
+  --itinerary.segments="$(seg 2010 FCO LIN "$outbound" 07:00)" \
+  --itinerary.fare="EUR 90.00" --itinerary.taxes="EUR 20.00" --ticket_numbers=0551234567892 >/dev/null
+tripdesk case confirm_current_details FC2 >/dev/null
+if out2=$(tripdesk case check_feasibility FC2 --kind=destination 2>&1); then
+  echo "a destination change of a LIGHT fare was accepted"; exit 1
+fi
+grep -q "offer_alternatives" <<<"$out2" || { echo "$out2"; exit 1; }
+echo "walkthrough: FC1 changed two days later, paid, reissued, sent and closed with the CLI"
 
 # --- BEGIN README STEPS ---
 tripdesk case open --case_id=C43 --channel=call --customer.name="Zoë Müller" \

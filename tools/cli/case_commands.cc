@@ -209,6 +209,43 @@ void PrintFleet(const v1::FleetBookingState& f) {
   std::cout << t.Render();
 }
 
+// A flight change: the booking, its old and new itinerary, the cost, the
+// documents issued.
+void PrintFlightChange(const v1::FlightChangeState& fc) {
+  auto flights = [](const v1::FlightItinerary& it) -> std::string {
+    if (it.segments().empty()) return "";
+    std::vector<std::string> out;
+    for (const v1::FlightSegment& s : it.segments()) {
+      out.push_back(absl::StrCat(s.airline(), s.flight_number(), " ", s.origin(), "-", s.destination(), " ",
+                                 s.departure()));
+    }
+    return absl::StrCat(absl::StrJoin(out, ", "), " (fare ", Money(it.fare()), " + taxes ", Money(it.taxes()), ")");
+  };
+  Table t({"CHANGE", "VALUE"});
+  t.Add({"stage", v1::FlightChangeStage_Name(fc.stage())});
+  t.Add({"booking", absl::StrCat(fc.booking().booking_reference(), " (", fc.booking().airline(), " ",
+                                 fc.booking().fare_family(), ")")});
+  t.Add({"old itinerary", flights(fc.booking().itinerary())});
+  if (fc.has_chosen()) t.Add({"new itinerary", flights(fc.chosen().itinerary())});
+  if (fc.has_cost()) {
+    const v1::ChangeCostComputed& c = fc.cost();
+    t.Add({"change fee", absl::StrCat(Money(c.change_fee()), c.fee_waived() ? " (waived)" : "")});
+    t.Add({"fare / tax difference", absl::StrCat(Money(c.fare_difference()), " / ", Money(c.tax_difference()))});
+    t.Add({"due", Money(c.due())});
+    if (c.residual().minor_units() > 0) {
+      t.Add({"residual", absl::StrCat(Money(c.residual()), " ", v1::ResidualTreatment_Name(c.residual_treatment()))});
+    }
+  }
+  if (fc.has_payment()) t.Add({"paid", absl::StrCat(Money(fc.payment().amount()), " card ..", fc.payment().card().last4())});
+  if (fc.has_update()) {
+    t.Add({"issued", fc.update().ticket_numbers().empty() ? fc.update().confirmation_number()
+                                                          : absl::StrJoin(fc.update().ticket_numbers(), ", ")});
+  }
+  if (fc.has_itinerary_sent()) t.Add({"itinerary sent", fc.itinerary_sent().to()});
+  if (fc.has_declined()) t.Add({"declined at", fc.declined().at()});
+  std::cout << t.Render();
+}
+
 int PrintPreview(const Context& ctx, const grpc::Status& status, const v1::CommandPreview& preview) {
   if (!status.ok()) return Fail(status);
   if (ctx.json) {
@@ -244,6 +281,7 @@ int PrintReply(const Context& ctx, const grpc::Status& status, const v1::Command
             << ", log position " << reply.last_position() << "\n";
   PrintCase(reply.view());
   if (reply.reservation().has_fleet()) PrintFleet(reply.reservation().fleet());
+  if (reply.reservation().has_flight_change()) PrintFlightChange(reply.reservation().flight_change());
   return 0;
 }
 
@@ -652,6 +690,11 @@ int ReservationShow(const Context& ctx, const Args& args) {
   if (r.has_fleet()) {
     std::cout << t.Render();
     PrintFleet(r.fleet());
+    return 0;
+  }
+  if (r.has_flight_change()) {
+    std::cout << t.Render();
+    PrintFlightChange(r.flight_change());
     return 0;
   }
   t.Add({"vendor", absl::StrCat(r.vendor_name(), " (", r.vendor_code(), ")")});
