@@ -61,6 +61,7 @@ std::vector<std::string> CaseIndexKeys(const v1::CaseView& view) {
   add_recent('w', v1::Workflow_Name(view.workflow()));
   add_recent('a', view.assigned_agent());
   if (!view.queue().empty()) add_recent('q', view.queue());
+  if (view.waiting_on_customer()) add_recent('o', "");
   add('p', v1::CasePriority_Name(view.priority()));
   for (const std::string& word : SearchWords(view.customer().name())) add('n', word);
   if (!view.customer().email().empty()) add('n', FoldForSearch(view.customer().email()));

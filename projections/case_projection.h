@@ -42,7 +42,7 @@ class CaseProjection final : public Projection {
           return CaseIndexKeys(registry_.View(state));
         }) {}
   std::string name() const override { return "cases"; }
-  int version() const override { return 4; }
+  int version() const override { return 5; }
   std::vector<std::string> families() const override {
     return {kCaseStateFamily, kCaseIndexFamily, kCaseNotesFamily};
   }

@@ -62,7 +62,7 @@ class CaseFilter {
   bool ByTravelDates() const { return IndexPrefix() == "f|"; }
   // Whether the index serving the request lists the most recently updated
   // first (listings) rather than by value and case id (search).
-  bool NewestFirst() const { return std::string("uswaq").find(IndexPrefix()[0]) != std::string::npos; }
+  bool NewestFirst() const { return std::string("uswaqo").find(IndexPrefix()[0]) != std::string::npos; }
 
   // The index, most selective first.
   std::string IndexPrefix() const {
@@ -76,6 +76,7 @@ class CaseFilter {
     if (!destination_.empty()) return CaseIndexPrefix('d', destination_);
     if (!r_.assigned_agent().empty()) return CaseIndexPrefix('a', r_.assigned_agent());
     if (!r_.queue().empty()) return CaseIndexPrefix('q', r_.queue());
+    if (r_.waiting_on_customer()) return CaseIndexPrefix('o', "");
     if (!r_.state().empty()) return CaseIndexPrefix('s', r_.state());
     if (!r_.travel_from().empty() || !r_.travel_to().empty()) return "f|";
     if (r_.priority() != v1::CASE_PRIORITY_UNSPECIFIED) {
@@ -89,6 +90,7 @@ class CaseFilter {
 
   bool Matches(const v1::CaseView& v) const {
     if (!r_.state().empty() && v.state() != r_.state()) return false;
+    if (r_.waiting_on_customer() && !v.waiting_on_customer()) return false;
     if (!r_.queue().empty() && v.queue() != r_.queue()) return false;
     if (!r_.assigned_agent().empty() && v.assigned_agent() != r_.assigned_agent()) return false;
     if (r_.workflow() != v1::WORKFLOW_UNSPECIFIED && v.workflow() != r_.workflow()) return false;

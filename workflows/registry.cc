@@ -444,6 +444,7 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   if (const Workflow* w = ForType(state.workflow())) {
     w->FillView(state, view);
     view.set_status(CaseSteps::Status(state, *w));
+    view.set_waiting_on_customer(view.status() == v1::CASE_STATUS_OPEN && w->WaitingOnCustomer(state));
     for (const std::string& step : CaseSteps::Allowed(view.status())) view.add_allowed_case_steps(step);
   }
   if (!header.queue().empty()) view.set_queue(header.queue());

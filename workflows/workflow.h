@@ -143,6 +143,9 @@ class Workflow {
   // The name of the case's stage (NOT_OPENED before it opens), as
   // CaseView.state spells it.
   virtual std::string CurrentStageName(const v1::CaseState& state) const = 0;
+  // Whether the open case waits for the customer's answer (the desk's
+  // "waiting for the customer" list).
+  virtual bool WaitingOnCustomer(const v1::CaseState& /*state*/) const { return false; }
   // The client company the case is for (SLA policies match on it); empty
   // when the workflow has none.
   virtual std::string ClientCompany(const v1::CaseState& /*state*/) const { return ""; }

@@ -122,6 +122,42 @@ TEST_F(FlightChangeServiceTest, ADateChangeFromTheBookingToItsClose) {
   ASSERT_TRUE(client_->Open(kAgent, "FC2", Change(Retrieve("AB12CD")), &reply).ok());
 }
 
+TEST_F(FlightChangeServiceTest, ChangesWaitingForTheCustomerAndWithPaymentDue) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(client_->Open(kAgent, "FC1", Change(Retrieve("AB12CD")), &reply).ok());
+  Must("FC1", "confirm_current_details {}");
+  auto listed = [&](const std::string& filter) {
+    v1::ListCasesRequest request;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(filter, &request));
+    request.set_min_position(client_->LastPosition());
+    v1::ListCasesResponse response;
+    EXPECT_TRUE(client_->Call(kDashboard, &v1::CaseService::Stub::ListCases, client_->cases(), request, &response)
+                    .ok());
+    std::vector<std::string> ids;
+    for (const v1::CaseView& v : response.cases()) ids.push_back(v.case_id());
+    return ids;
+  };
+  EXPECT_THAT(listed("waiting_on_customer: true"), ElementsAre());
+  reply = Must("FC1", "check_feasibility { kind: FLIGHT_CHANGE_DATES }");
+  EXPECT_TRUE(reply.view().waiting_on_customer());
+  EXPECT_THAT(listed("waiting_on_customer: true"), ElementsAre("FC1"));
+  EXPECT_THAT(listed("waiting_on_customer: true workflow: WORKFLOW_FLIGHT_CHANGE"), ElementsAre("FC1"));
+  Must("FC1", "record_change_decision { proceed: true }");
+  EXPECT_THAT(listed("waiting_on_customer: true"), ElementsAre());
+  Must("FC1",
+       "propose_options { options { option_id: 'A' available: true itinerary { segments { airline: 'AZ' "
+       "flight_number: '2012' origin: 'FCO' destination: 'LIN' departure: '2026-12-12T07:00' } segments { "
+       "airline: 'AZ' flight_number: '2039' origin: 'LIN' destination: 'FCO' departure: "
+       "'2026-12-14T19:00' } fare { minor_units: 18000 currency: 'EUR' } taxes { minor_units: 4000 "
+       "currency: 'EUR' } } } }");
+  Must("FC1", "record_option_decision { option_id: 'A' approved: true }");
+  Must("FC1", "compute_cost {}");
+  EXPECT_THAT(listed("waiting_on_customer: true"), ElementsAre("FC1"));
+  Must("FC1", "record_cost_decision { accepted: true }");
+  EXPECT_THAT(listed("waiting_on_customer: true"), ElementsAre());
+  EXPECT_THAT(listed("state: 'FC_PAYMENT_DUE'"), ElementsAre("FC1"));
+}
+
 TEST_F(FlightChangeServiceTest, OneOpenChangePerBookingReference) {
   v1::CommandReply reply;
   ASSERT_TRUE(client_->Open(kAgent, "FC1", Change(Retrieve("ZZ99YY")), &reply).ok());

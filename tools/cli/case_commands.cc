@@ -50,6 +50,7 @@ ABSL_DECLARE_FLAG(std::string, travel_to);
 ABSL_DECLARE_FLAG(std::string, destination);
 ABSL_DECLARE_FLAG(std::string, priority);
 ABSL_DECLARE_FLAG(std::string, tag);
+ABSL_DECLARE_FLAG(bool, waiting_on_customer);
 ABSL_FLAG(std::string, workflow, "",
           "case open: the workflow of the case ('tripdesk case commands' lists them; the server's "
           "first by default); other commands: the workflow when a name is shared");
@@ -616,6 +617,7 @@ int CaseList(const Context& ctx, const Args&) {
   request.set_travel_to(absl::GetFlag(FLAGS_travel_to));
   request.set_destination(absl::GetFlag(FLAGS_destination));
   request.set_tag(absl::GetFlag(FLAGS_tag));
+  request.set_waiting_on_customer(absl::GetFlag(FLAGS_waiting_on_customer));
   if (const std::string p = absl::AsciiStrToUpper(absl::GetFlag(FLAGS_priority)); !p.empty()) {
     v1::CasePriority priority;
     if (!v1::CasePriority_Parse(absl::StartsWith(p, "CASE_PRIORITY_") ? p : "CASE_PRIORITY_" + p,

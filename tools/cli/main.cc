@@ -53,6 +53,8 @@ ABSL_FLAG(std::string, travel_to, "", "case list: trips starting on or before, Y
 ABSL_FLAG(std::string, destination, "", "case list: destination location");
 ABSL_FLAG(std::string, priority, "", "case list: low, normal, high or urgent");
 ABSL_FLAG(std::string, tag, "", "case list: a tag");
+ABSL_FLAG(bool, waiting_on_customer, false,
+          "case list: only open cases waiting for the customer's answer");
 ABSL_FLAG(uint32_t, page_size, 0, "lists: rows per page (0: the server's default)");
 ABSL_FLAG(std::string, page_token, "", "lists: the next_page_token of the previous page");
 ABSL_FLAG(std::string, from_date, "", "tracker: first date, YYYY-MM-DD");

@@ -858,6 +858,11 @@ bool ManualCarBookingWorkflow::IsClosed(const v1::CaseState& state) const {
   return IsTerminal(StageOf(state));
 }
 
+bool ManualCarBookingWorkflow::WaitingOnCustomer(const v1::CaseState& state) const {
+  const Stage stage = StageOf(state);
+  return stage == v1::QUOTE_SENT || stage == v1::CUSTOMER_EMAILED;
+}
+
 std::string ManualCarBookingWorkflow::CurrentStageName(const v1::CaseState& state) const {
   return StageName(StageOf(state));
 }

@@ -36,6 +36,8 @@ class ManualCarBookingWorkflow final : public Workflow {
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
   std::string CurrentStageName(const v1::CaseState& state) const override;
+  // A quote sent, or the customer emailed: their answer is awaited.
+  bool WaitingOnCustomer(const v1::CaseState& state) const override;
   std::string ClientCompany(const v1::CaseState& state) const override {
     return state.car_booking().request().client_company();
   }

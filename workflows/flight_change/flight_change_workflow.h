@@ -36,6 +36,11 @@ class FlightChangeWorkflow final : public Workflow {
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
   std::string CurrentStageName(const v1::CaseState& state) const override;
+  // Told the airline's rules, the options or the cost: the customer decides.
+  bool WaitingOnCustomer(const v1::CaseState& state) const override {
+    const v1::FlightChangeStage s = state.flight_change().stage();
+    return s == v1::FC_FEASIBILITY_TOLD || s == v1::FC_OPTIONS_PROPOSED || s == v1::FC_COST_TOLD;
+  }
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"pnr", "booking_retrieved", "booking_reference"}};
   }
