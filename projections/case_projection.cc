@@ -18,7 +18,49 @@ std::string InvertedTime(const google::protobuf::Timestamp& ts) {
   return out;
 }
 
+std::string InvertedNumber(uint64_t n) {
+  uint64_t v = UINT64_MAX - n;
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// Timers and SLA clocks: the desk's own bookkeeping, not the customer's.
+bool IsTimeEvent(const v1::CaseEvent& event) {
+  if (!event.has_common()) return false;
+  switch (event.common().event_case()) {
+    case v1::CaseStepEvent::kTimerScheduled:
+    case v1::CaseStepEvent::kTimerCanceled:
+    case v1::CaseStepEvent::kDeadlineReached:
+    case v1::CaseStepEvent::kSlaApplied:
+    case v1::CaseStepEvent::kSlaPaused:
+    case v1::CaseStepEvent::kSlaResumed:
+    case v1::CaseStepEvent::kSlaWarned:
+    case v1::CaseStepEvent::kSlaBreached:
+    case v1::CaseStepEvent::kSlaFulfilled:
+    case v1::CaseStepEvent::kSlaEnded:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+std::string CustomerKey(const v1::Person& customer) {
+  if (!customer.email().empty()) return FoldForSearch(customer.email());
+  std::string digits;
+  for (char c : customer.phone()) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  return digits;
+}
+
+std::string CustomerTimelinePrefix(absl::string_view customer_key) {
+  std::string prefix(customer_key);
+  prefix.push_back('\0');
+  return prefix;
+}
 
 std::string CaseNotesPrefix(absl::string_view case_id) {
   std::string prefix(case_id);
@@ -91,10 +133,28 @@ absl::Status CaseProjection::Apply(const v1::RecordEnvelope& record, const v1::C
   // The notes this record added are the header's last ones; each gets its
   // own row, so the state stays small however many a case has.
   const auto& latest = state.header().latest_notes();
+  std::string text;
   for (const v1::CaseNote& note : latest) {
     if (note.number() > notes_before) {
       txn.Put(kCaseNotesFamily, CaseNoteKey(case_id, note.number()), note.SerializeAsString());
+      text = note.text();
     }
+  }
+  if (IsTimeEvent(event)) return absl::OkStatus();
+  const std::string customer = CustomerKey(registry_.Customer(state));
+  if (!customer.empty()) {
+    v1::CustomerTimelineEntry entry;
+    *entry.mutable_at() = record.recorded_at();
+    entry.set_case_id(std::string(case_id));
+    entry.set_workflow(state.workflow());
+    entry.set_event_type(record.event_type());
+    entry.set_text(std::move(text));
+    entry.set_actor(record.actor_id());
+    entry.set_position(record.position());
+    txn.Put(kCustomerTimelineFamily,
+            absl::StrCat(CustomerTimelinePrefix(customer), InvertedTime(record.recorded_at()),
+                         InvertedNumber(record.position())),
+            entry.SerializeAsString());
   }
   return absl::OkStatus();
 }

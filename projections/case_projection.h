@@ -17,6 +17,14 @@ inline constexpr char kCaseIndexFamily[] = "case_index";
 // Every note of every case: <case id>\0<inverted note number, 8 bytes>, so
 // a prefix scan lists one case's notes newest first.
 inline constexpr char kCaseNotesFamily[] = "case_notes";
+// A customer's CRM timeline: <customer key>\0<inverted time><inverted
+// position> -> CustomerTimelineEntry, newest first.
+inline constexpr char kCustomerTimelineFamily[] = "customer_timeline";
+
+// The key a customer's records are filed under: their email folded, else
+// the digits of their phone; empty for neither.
+std::string CustomerKey(const v1::Person& customer);
+std::string CustomerTimelinePrefix(absl::string_view customer_key);
 
 std::string CaseNotesPrefix(absl::string_view case_id);
 std::string CaseNoteKey(absl::string_view case_id, uint64_t number);
@@ -44,7 +52,7 @@ class CaseProjection final : public Projection {
   std::string name() const override { return "cases"; }
   int version() const override { return 5; }
   std::vector<std::string> families() const override {
-    return {kCaseStateFamily, kCaseIndexFamily, kCaseNotesFamily};
+    return {kCaseStateFamily, kCaseIndexFamily, kCaseNotesFamily, kCustomerTimelineFamily};
   }
   absl::Status Apply(const v1::RecordEnvelope& record, const v1::CaseEvent& event,
                      ViewTxn& txn) override;

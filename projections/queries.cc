@@ -287,6 +287,53 @@ absl::StatusOr<v1::ListNotesResponse> CaseQueries::ListNotes(const v1::ListNotes
   return response;
 }
 
+absl::StatusOr<v1::ListCustomerTimelineResponse> CaseQueries::ListCustomerTimeline(
+    const v1::ListCustomerTimelineRequest& request) const {
+  absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  if (absl::Status s = workflows::CheckText("customer", request.customer(), true); !s.ok()) return s;
+  v1::Person who;
+  if (request.customer().find('@') != std::string::npos) {
+    who.set_email(request.customer());
+  } else {
+    who.set_phone(request.customer());
+  }
+  const std::string customer = CustomerKey(who);
+  if (customer.empty()) {
+    return absl::InvalidArgumentError("customer: an email address or a phone number");
+  }
+  const std::string prefix = CustomerTimelinePrefix(customer);
+  std::string start = prefix;
+  std::string skip;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
+    if (!key.ok()) return key.status();
+    start = skip = *key;
+  }
+  v1::ListCustomerTimelineResponse response;
+  absl::Status failure;
+  std::string last_key;
+  bool more = false;
+  absl::Status scan = views_->Scan(
+      family_(kCustomerTimelineFamily), prefix, start, [&](absl::string_view key, absl::string_view value) {
+        if (key == skip) return true;
+        if (response.entries_size() >= static_cast<int>(*page_size)) {
+          more = true;
+          return false;
+        }
+        if (!response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          failure = absl::DataLossError("a customer timeline entry does not decode; rebuild the views");
+          return false;
+        }
+        last_key = std::string(key);
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (!failure.ok()) return failure;
+  if (more && !last_key.empty()) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  return response;
+}
+
 absl::StatusOr<v1::ReservationView> CaseQueries::GetReservation(absl::string_view case_id) const {
   // The booking is the workflow's, read from the case's folded state.
   absl::StatusOr<v1::CaseState> state = LoadState(case_id);

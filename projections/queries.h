@@ -38,6 +38,9 @@ class CaseQueries {
   absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request) const;
   // A case's notes, newest first.
   absl::StatusOr<v1::ListNotesResponse> ListNotes(const v1::ListNotesRequest& request) const;
+  // A customer's records across their cases, newest first.
+  absl::StatusOr<v1::ListCustomerTimelineResponse> ListCustomerTimeline(
+      const v1::ListCustomerTimelineRequest& request) const;
   absl::StatusOr<v1::ReservationView> GetReservation(absl::string_view case_id) const;
   absl::StatusOr<v1::ListTrackerRowsResponse> ListTrackerRows(
       const v1::ListTrackerRowsRequest& request) const;

@@ -178,6 +178,13 @@ grpc::ServerUnaryReactor* CaseService::ListCases(grpc::CallbackServerContext* co
                [&] { return queries_->ListCases(*request); });
 }
 
+grpc::ServerUnaryReactor* CaseService::ListCustomerTimeline(
+    grpc::CallbackServerContext* context, const v1::ListCustomerTimelineRequest* request,
+    v1::ListCustomerTimelineResponse* response) {
+  return Serve(context, "ListCustomerTimeline", request->min_position(), response,
+               [&] { return queries_->ListCustomerTimeline(*request); });
+}
+
 grpc::ServerUnaryReactor* CaseService::ListNotes(grpc::CallbackServerContext* context,
                                                  const v1::ListNotesRequest* request,
                                                  v1::ListNotesResponse* response) {

@@ -43,6 +43,9 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* ListNotes(grpc::CallbackServerContext* context,
                                       const v1::ListNotesRequest* request,
                                       v1::ListNotesResponse* response) override;
+  grpc::ServerUnaryReactor* ListCustomerTimeline(grpc::CallbackServerContext* context,
+                                                 const v1::ListCustomerTimelineRequest* request,
+                                                 v1::ListCustomerTimelineResponse* response) override;
   grpc::ServerUnaryReactor* FindCaseByReference(grpc::CallbackServerContext* context,
                                                 const v1::FindCaseByReferenceRequest* request,
                                                 v1::FindCaseByReferenceResponse* response) override;

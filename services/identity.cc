@@ -33,6 +33,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/GetCase", readers},
         {"tripdesk.v1.CaseService/ListCases", readers},
         {"tripdesk.v1.CaseService/ListNotes", readers},
+        {"tripdesk.v1.CaseService/ListCustomerTimeline", readers},
         {"tripdesk.v1.CaseService/FindCaseByReference", readers},
         {"tripdesk.v1.CaseService/GetReservation", readers},
         {"tripdesk.v1.CaseService/ListTrackerRows", readers},

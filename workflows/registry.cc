@@ -455,6 +455,11 @@ v1::CaseView WorkflowRegistry::View(const v1::CaseState& state) const {
   return view;
 }
 
+v1::Person WorkflowRegistry::Customer(const v1::CaseState& state) const {
+  const Workflow* w = ForType(state.workflow());
+  return w != nullptr ? w->Customer(state) : v1::Person();
+}
+
 std::optional<v1::ReservationView> WorkflowRegistry::Reservation(const v1::CaseState& state) const {
   const Workflow* w = ForType(state.workflow());
   v1::ReservationView view;

@@ -99,6 +99,8 @@ class WorkflowRegistry {
   // for Apply.
   absl::Status ApplyShared(v1::SharedState& state, const v1::RecordEnvelope& record) const;
 
+  // Who a folded case is for (Workflow::Customer); empty for none.
+  v1::Person Customer(const v1::CaseState& state) const;
   // The case view of a folded state.
   v1::CaseView View(const v1::CaseState& state) const;
   // Its booking, when its workflow has one (see Workflow::FillReservation).

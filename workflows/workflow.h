@@ -143,6 +143,9 @@ class Workflow {
   // The name of the case's stage (NOT_OPENED before it opens), as
   // CaseView.state spells it.
   virtual std::string CurrentStageName(const v1::CaseState& state) const = 0;
+  // Who the case is for, as the case knows them (the view's customer; the
+  // CRM timeline files the case's records under their email or phone).
+  virtual v1::Person Customer(const v1::CaseState& /*state*/) const { return {}; }
   // Whether the open case waits for the customer's answer (the desk's
   // "waiting for the customer" list).
   virtual bool WaitingOnCustomer(const v1::CaseState& /*state*/) const { return false; }

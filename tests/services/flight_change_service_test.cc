@@ -158,6 +158,48 @@ TEST_F(FlightChangeServiceTest, ChangesWaitingForTheCustomerAndWithPaymentDue) {
   EXPECT_THAT(listed("state: 'FC_PAYMENT_DUE'"), ElementsAre("FC1"));
 }
 
+// Every interaction with a customer, across their cases of every workflow.
+TEST_F(FlightChangeServiceTest, TheCustomersCrmTimelineAcrossAllTheirCases) {
+  v1::CommandReply reply;
+  ASSERT_TRUE(client_->Open(kAgent, "FC1", Change(Retrieve("AB12CD")), &reply).ok());
+  Must("FC1", "record_crm_interaction { channel: CONTACT_PHONE summary: 'asked for two days later' }");
+  // The same customer's car booking.
+  v1::CaseCommand car;
+  const int64_t pick = absl::ToUnixSeconds(testing::TestClockStart() + absl::Hours(24 * 14));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      absl::StrCat("car_booking { receive_request { channel: CHANNEL_EMAIL customer { name: 'Giulia Rossi' "
+                   "email: 'GIULIA@example.com' } traveller_name: 'Giulia Rossi' client_company: 'Acme' "
+                   "ticket_ref: 'FD-9' requested_car: 'Compact' pick_up { location: 'LIN' time { seconds: ",
+                   pick, " } zone: 'Europe/Rome' } drop_off { location: 'LIN' time { seconds: ", pick + 3 * 86400,
+                   " } zone: 'Europe/Rome' } } }"),
+      &car));
+  ASSERT_TRUE(client_->Open(kAgent, "C9", car, &reply).ok());
+  Must("FC1", "add_booking_log_note { text: 'told about the car rental in Milan' }");
+  v1::ListCustomerTimelineRequest request;
+  request.set_customer("giulia@EXAMPLE.com");
+  request.set_min_position(client_->LastPosition());
+  v1::ListCustomerTimelineResponse timeline;
+  ASSERT_TRUE(client_->Call(kDashboard, &v1::CaseService::Stub::ListCustomerTimeline, client_->cases(), request,
+                            &timeline)
+                  .ok());
+  std::vector<std::string> seen;
+  for (const v1::CustomerTimelineEntry& e : timeline.entries()) seen.push_back(absl::StrCat(e.case_id(), " ", e.event_type()));
+  EXPECT_THAT(seen, ElementsAre("FC1 BookingLogNoteAdded", "C9 CarRequestReceived", "FC1 CrmInteractionRecorded",
+                                "FC1 FlightBookingRetrieved"));
+  EXPECT_EQ(timeline.entries(2).text(), "CRM (phone): asked for two days later");
+  EXPECT_EQ(timeline.entries(1).workflow(), v1::WORKFLOW_MANUAL_CAR_BOOKING);
+  request.set_page_size(1);
+  ASSERT_TRUE(client_->Call(kDashboard, &v1::CaseService::Stub::ListCustomerTimeline, client_->cases(), request,
+                            &timeline)
+                  .ok());
+  ASSERT_EQ(timeline.entries_size(), 1);
+  request.set_page_token(timeline.next_page_token());
+  ASSERT_TRUE(client_->Call(kDashboard, &v1::CaseService::Stub::ListCustomerTimeline, client_->cases(), request,
+                            &timeline)
+                  .ok());
+  EXPECT_EQ(timeline.entries(0).case_id(), "C9");
+}
+
 TEST_F(FlightChangeServiceTest, OneOpenChangePerBookingReference) {
   v1::CommandReply reply;
   ASSERT_TRUE(client_->Open(kAgent, "FC1", Change(Retrieve("ZZ99YY")), &reply).ok());

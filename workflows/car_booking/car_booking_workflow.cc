@@ -878,7 +878,7 @@ void ManualCarBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView
   view.set_state(StageName(stage));
   view.set_car_booking_stage(stage);
   view.set_open(state.exists() && !IsTerminal(stage));
-  *view.mutable_customer() = car.request().customer();
+  *view.mutable_customer() = Customer(state);
   view.set_client_company(car.request().client_company());
   view.set_channel(car.request().channel());
   view.set_ticket_ref(car.request().ticket_ref());

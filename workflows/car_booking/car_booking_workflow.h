@@ -38,6 +38,9 @@ class ManualCarBookingWorkflow final : public Workflow {
   std::string CurrentStageName(const v1::CaseState& state) const override;
   // A quote sent, or the customer emailed: their answer is awaited.
   bool WaitingOnCustomer(const v1::CaseState& state) const override;
+  v1::Person Customer(const v1::CaseState& state) const override {
+    return state.car_booking().request().customer();
+  }
   std::string ClientCompany(const v1::CaseState& state) const override {
     return state.car_booking().request().client_company();
   }

@@ -704,7 +704,7 @@ void FleetBookingWorkflow::FillView(const v1::CaseState& state, v1::CaseView& vi
   view.set_state(Steps_::StageName(f.stage()));
   view.set_fleet_stage(f.stage());
   view.set_open(state.exists() && !IsClosed(state));
-  view.mutable_customer()->set_name(f.account_name());
+  *view.mutable_customer() = Customer(state);
   view.set_travel_from(f.start_local().substr(0, 10));
   if (f.has_options()) view.set_travel_to(EndDay(f));
   view.set_destination(f.asset().location());

@@ -40,6 +40,11 @@ class FleetBookingWorkflow final : public Workflow {
   bool IsClosed(const v1::CaseState& state) const override;
   std::string CurrentStageName(const v1::CaseState& state) const override;
   std::string ClientCompany(const v1::CaseState& state) const override;
+  v1::Person Customer(const v1::CaseState& state) const override {
+    v1::Person p;
+    p.set_name(state.fleet().account_name());
+    return p;
+  }
   std::string CancelRule(const v1::CaseState& state) const override;
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"booking_reference", "booking_requested", "booking_reference"}};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
@@ -619,6 +620,32 @@ const Steps_& Table() {
   return *kSteps;
 }
 
+// The records that document the change: they gate the close, not the stage.
+void EvolveDocumentation(v1::CaseState& state, const Ev& e, const EventMeta& meta) {
+  v1::FlightChangeState& fc = *state.mutable_flight_change();
+  switch (e.event_case()) {
+    case Ev::kOtherArrangementsAcknowledged:
+      fc.set_other_arrangements(e.other_arrangements_acknowledged().effects());
+      break;
+    case Ev::kBookingLogNoteAdded:
+      fc.set_booking_log_notes(fc.booking_log_notes() + 1);
+      AppendNote(state, meta, e.booking_log_note_added().text());
+      break;
+    case Ev::kCrmInteractionRecorded: {
+      fc.set_crm_interactions(fc.crm_interactions() + 1);
+      std::string channel = v1::ContactChannel_Name(e.crm_interaction_recorded().channel());
+      if (absl::StartsWith(channel, "CONTACT_")) channel = absl::AsciiStrToLower(channel.substr(8));
+      AppendNote(state, meta, absl::StrCat("CRM (", channel, "): ", e.crm_interaction_recorded().summary()));
+      break;
+    }
+    case Ev::kCorrespondenceArchived:
+      for (const std::string& d : e.correspondence_archived().documents()) fc.add_archived(d);
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
 std::vector<StepDeclaration> FlightChangeWorkflow::Steps() const { return Table().Declarations(); }
@@ -695,17 +722,10 @@ void FlightChangeWorkflow::Evolve(v1::CaseState& state, const v1::CaseEvent& eve
       fc.set_receipt_confirmed(true);
       break;
     case Ev::kOtherArrangementsAcknowledged:
-      fc.set_other_arrangements(e.other_arrangements_acknowledged().effects());
-      break;
     case Ev::kBookingLogNoteAdded:
-      fc.set_booking_log_notes(fc.booking_log_notes() + 1);
-      AppendNote(state, meta, e.booking_log_note_added().text());
-      break;
     case Ev::kCrmInteractionRecorded:
-      fc.set_crm_interactions(fc.crm_interactions() + 1);
-      break;
     case Ev::kCorrespondenceArchived:
-      for (const std::string& d : e.correspondence_archived().documents()) fc.add_archived(d);
+      EvolveDocumentation(state, e, meta);
       break;
     case Ev::kChangeClosed:
       fc.set_stage(v1::FC_CHANGE_COMPLETED);
@@ -728,7 +748,7 @@ void FlightChangeWorkflow::FillView(const v1::CaseState& state, v1::CaseView& vi
   view.set_state(Steps_::StageName(fc.stage()));
   view.set_flight_change_stage(fc.stage());
   view.set_open(state.exists() && !IsClosed(state));
-  *view.mutable_customer() = fc.booking().customer();
+  *view.mutable_customer() = Customer(state);
   const v1::FlightItinerary& it = fc.has_update() ? fc.update().itinerary() : fc.booking().itinerary();
   if (!it.segments().empty()) {
     view.set_travel_from(First(it).departure().substr(0, 10));

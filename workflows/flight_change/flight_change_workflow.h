@@ -37,6 +37,9 @@ class FlightChangeWorkflow final : public Workflow {
   bool IsClosed(const v1::CaseState& state) const override;
   std::string CurrentStageName(const v1::CaseState& state) const override;
   // Told the airline's rules, the options or the cost: the customer decides.
+  v1::Person Customer(const v1::CaseState& state) const override {
+    return state.flight_change().booking().customer();
+  }
   bool WaitingOnCustomer(const v1::CaseState& state) const override {
     const v1::FlightChangeStage s = state.flight_change().stage();
     return s == v1::FC_FEASIBILITY_TOLD || s == v1::FC_OPTIONS_PROPOSED || s == v1::FC_COST_TOLD;

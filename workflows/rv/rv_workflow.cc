@@ -235,16 +235,21 @@ bool RvRentalWorkflow::FillReservation(const v1::CaseState& state, v1::Reservati
   return true;
 }
 
+v1::Person RvRentalWorkflow::Customer(const v1::CaseState& state) const {
+  const v1::RvRenter& renter = state.rv().reservation().renter();
+  v1::Person p;
+  p.set_name(renter.name());
+  p.set_email(renter.email());
+  p.set_phone(!renter.cell_phone().empty() ? renter.cell_phone() : renter.home_phone());
+  return p;
+}
+
 void RvRentalWorkflow::FillView(const v1::CaseState& state, v1::CaseView& view) const {
   const v1::RvState& rv = state.rv();
   view.set_state(StageName(rv.stage()));
   view.set_rv_stage(rv.stage());
   view.set_open(state.exists() && !IsTerminal(rv.stage()));
-  const v1::RvRenter& renter = rv.reservation().renter();
-  view.mutable_customer()->set_name(renter.name());
-  view.mutable_customer()->set_email(renter.email());
-  view.mutable_customer()->set_phone(!renter.cell_phone().empty() ? renter.cell_phone()
-                                                                  : renter.home_phone());
+  *view.mutable_customer() = Customer(state);
   view.set_queue(rv.reservation().booking_location());
   view.set_client_company(rv.reservation().voucher().it_code());  // a tour's operator
   view.set_travel_from(rv.reservation().pick_up().date());

@@ -41,6 +41,7 @@ class RvRentalWorkflow final : public Workflow {
   bool IsClosed(const v1::CaseState& state) const override { return IsTerminal(state.rv().stage()); }
   std::string CurrentStageName(const v1::CaseState& state) const override;
   std::string CancelRule(const v1::CaseState& state) const override;
+  v1::Person Customer(const v1::CaseState& state) const override;
   std::vector<UniqueReferenceField> UniqueReferences() const override {
     return {{"ra_number", "rental_agreement_opened", "ra_number"}};
   }
