@@ -63,18 +63,7 @@ class FlightChangeServiceTest : public ::testing::Test {
     return client_->Submit(who, case_id, Change(command), &reply);
   }
 
-  std::vector<std::string> StreamTypes(const std::string& stream) {
-    v1::ReadStreamRequest request;
-    request.set_stream(stream);
-    request.set_limit(100);
-    v1::ReadStreamResponse response;
-    EXPECT_TRUE(client_->Call({"ann", "auditor"}, &v1::EventLog::Stub::ReadStream, client_->log(),
-                              request, &response)
-                    .ok());
-    std::vector<std::string> types;
-    for (const auto& record : response.records()) types.push_back(record.event_type());
-    return types;
-  }
+  std::vector<std::string> StreamTypes(const std::string& stream) { return client_->StreamTypes(stream); }
 
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;

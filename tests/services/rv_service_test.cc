@@ -102,18 +102,7 @@ class RvServiceTest : public ::testing::Test {
 
   uint64_t LastPosition() { return server_->LastPosition(channel_); }
 
-  std::vector<std::string> StreamTypes(const std::string& stream) {
-    v1::ReadStreamRequest request;
-    request.set_stream(stream);
-    request.set_limit(100);
-    v1::ReadStreamResponse response;
-    grpc::ClientContext context;
-    Identify(context, "ann", "auditor");
-    EXPECT_TRUE(log_->ReadStream(&context, request, &response).ok());
-    std::vector<std::string> types;
-    for (const auto& record : response.records()) types.push_back(record.event_type());
-    return types;
-  }
+  std::vector<std::string> StreamTypes(const std::string& stream) { return client_->StreamTypes(stream); }
 
   testing::TempDir dir_;
   std::unique_ptr<testing::ServerProcess> server_;

@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "gtest/gtest.h"
 #include "tests/testing/server_process.h"
 #include "tripdesk/v1/audit.grpc.pb.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
@@ -78,6 +80,18 @@ class TestClient {
 
   // The last durable position of the log (read as an auditor).
   uint64_t LastPosition() const { return server_->LastPosition(channel_); }
+
+  // The event types of a stream's first 100 records, read as an auditor.
+  std::vector<std::string> StreamTypes(const std::string& stream) const {
+    v1::ReadStreamRequest request;
+    request.set_stream(stream);
+    request.set_limit(100);
+    v1::ReadStreamResponse response;
+    EXPECT_TRUE(Call({"ann", "auditor"}, &v1::EventLog::Stub::ReadStream, *log_, request, &response).ok());
+    std::vector<std::string> types;
+    for (const auto& record : response.records()) types.push_back(record.event_type());
+    return types;
+  }
 
   v1::CaseService::Stub& cases() const { return *cases_; }
   v1::EventLog::Stub& log() const { return *log_; }

@@ -356,6 +356,19 @@ TEST_F(FlightChangeTest, ClosingNeedsArrangementsALogNoteAndACrmInteraction) {
               Events("CorrespondenceArchived"));
 }
 
+TEST_F(FlightChangeTest, TheDeskMayCancelAChangeWithAReasonReleasingThePnr) {
+  CaseUnderTest c("FC1");
+  ThroughChangeConfirmed(c);
+  v1::CaseCommand cancel;
+  cancel.mutable_common()->mutable_cancel()->set_reason("customer unreachable for a week");
+  EXPECT_THAT(c.When(cancel, kSupervisor), Events("CaseCancelledByDesk"));
+  EXPECT_EQ(c.state().flight_change().stage(), v1::FC_CHANGE_CANCELLED);
+  EXPECT_FALSE(c.View().open());
+  EXPECT_EQ(c.View().status(), v1::CASE_STATUS_CANCELLED);
+  EXPECT_THAT(c.When(Change("propose_options { " + Option("A", 20000, 4000) + " }"), kAgent),
+              Refused(absl::StatusCode::kFailedPrecondition, "closed (FC_CHANGE_CANCELLED)"));
+}
+
 TEST_F(FlightChangeTest, ClosingBeforeTheItineraryWasReceivedIsRefused) {
   CaseUnderTest c("FC1");
   ThroughChangeConfirmed(c);

@@ -50,7 +50,8 @@ ABSL_FLAG(int32_t, cases, 256, "cases driven concurrently");
 ABSL_FLAG(std::string, mix, "offline=4,il=1",
           "weights of the branches: offline and il (car booking), open (a car booking opened and "
           "left open, its SLA timers pending), rv (RV reservation to RA close), fleet (a fleet "
-          "booking through the wizard to its request, then cancelled)");
+          "booking through the wizard to its request, then cancelled), change (a flight's dates "
+          "changed, paid, reissued, sent and closed)");
 ABSL_FLAG(int32_t, rv_units, 0,
           "RV fleet the server knows as LOAD00000.. (class C25): rv cases rent them one at a time, "
           "starting from what the units' streams say (units still rented out are skipped)");
@@ -196,6 +197,56 @@ struct CaseRun {
   int64_t slot = -1;  // fleet cases: which asset, when (see FleetSlot)
 };
 
+// A flight change from the booking to its close: two days later on the
+// same route, EUR 83.70 due (the CLASSIC fee, the fare and tax difference),
+// paid, the ticket reissued. The PNR is filled in per case (PnrOf).
+std::vector<Step> ChangeScript() {
+  auto change = [](const std::string& text) {
+    v1::CaseCommand c;
+    if (!google::protobuf::TextFormat::ParseFromString(text, c.mutable_flight_change())) std::abort();
+    return Step{std::move(c), "agent"};
+  };
+  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 30;
+  auto seg = [&](const char* number, const char* from, const char* to, int days, const char* at) {
+    return absl::StrCat("segments { airline: 'AZ' flight_number: '", number, "' origin: '", from,
+                        "' destination: '", to, "' departure: '", absl::FormatCivilTime(day + days), "T", at,
+                        "' } ");
+  };
+  return {change(absl::StrCat("retrieve_booking { customer { name: 'Load Traveller' email: "
+                              "'traveller@example.com' } fare_family: 'CLASSIC' itinerary { ",
+                              seg("2010", "FCO", "LIN", 0, "07:00"), seg("2037", "LIN", "FCO", 2, "19:00"),
+                              "fare { minor_units: 18000 currency: 'EUR' } taxes { minor_units: 4000 "
+                              "currency: 'EUR' } } ticket_numbers: '0551234567890' }")),
+          change("confirm_current_details {}"),
+          change("check_feasibility { kind: FLIGHT_CHANGE_DATES }"),
+          change("record_change_decision { proceed: true }"),
+          change(absl::StrCat("propose_options { options { option_id: 'A' available: true itinerary { ",
+                              seg("2012", "FCO", "LIN", 2, "07:00"), seg("2039", "LIN", "FCO", 4, "19:00"),
+                              "fare { minor_units: 21050 currency: 'EUR' } taxes { minor_units: 4320 "
+                              "currency: 'EUR' } } } }")),
+          change("record_option_decision { option_id: 'A' approved: true }"),
+          change("compute_cost {}"),
+          change("record_cost_decision { accepted: true }"),
+          change("take_payment { amount { minor_units: 8370 currency: 'EUR' } card { token: 'tok_load' "
+                 "last4: '4242' } }"),
+          change("update_booking { details_checked: true ticket_numbers: '0559999999990' }"),
+          change("send_itinerary {}"),
+          change("confirm_itinerary_received { reminded_to_check: true }"),
+          change("acknowledge_other_arrangements { effects: 'none' }"),
+          change("add_booking_log_note { text: 'dates +2 days, paid, reissued' }"),
+          change("record_crm_interaction { channel: CONTACT_PHONE summary: 'asked for two days later' }"),
+          change("close_change {}")};
+}
+
+// A case's own PNR: six letters and digits, no two open cases alike.
+std::string PnrOf(const std::string& case_id) {
+  static constexpr char kChars[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  uint64_t h = std::hash<std::string>()(case_id);
+  std::string pnr;
+  for (int i = 0; i < 6; ++i, h /= 32) pnr.push_back(kChars[h % 32]);
+  return pnr;
+}
+
 // A fleet booking through the wizard (the start, asset and account filled
 // in per case), then cancelled: its asset's hold comes and goes.
 std::vector<Step> FleetScript() {
@@ -219,19 +270,21 @@ class Generator {
     open_ = {offline_.front()};  // opened and left open: its SLA timers stay pending
     rv_ = RvScript();
     fleet_ = FleetScript();
+    change_ = ChangeScript();
     for (const auto& part : absl::StrSplit(absl::GetFlag(FLAGS_mix), ',')) {
       std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
       int weight = 0;
       if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0 ||
           (kv.first != "offline" && kv.first != "il" && kv.first != "rv" && kv.first != "open" &&
-           kv.first != "fleet")) {
-        std::cerr << "--mix: expected offline=N,il=N,open=N,rv=N,fleet=N\n";
+           kv.first != "fleet" && kv.first != "change")) {
+        std::cerr << "--mix: expected offline=N,il=N,open=N,rv=N,fleet=N,change=N\n";
         std::exit(2);
       }
       (kv.first == "offline" ? offline_weight_
        : kv.first == "il"    ? il_weight_
        : kv.first == "open"  ? open_weight_
        : kv.first == "fleet" ? fleet_weight_
+       : kv.first == "change" ? change_weight_
                              : rv_weight_) = weight;
     }
     for (size_t i = 0; i < fleet.size(); ++i) {
@@ -244,7 +297,7 @@ class Generator {
                    "started with that fleet)\n";
       std::exit(2);
     }
-    if (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_ == 0) {
+    if (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_ + change_weight_ == 0) {
       offline_weight_ = 1;
     }
     if (fleet_weight_ > 0) {
@@ -324,9 +377,11 @@ class Generator {
   CaseRun NewCase() {
     CaseRun run;
     run.case_id = absl::StrCat(run_id_, "-", cases_started_++);
-    const int pick = static_cast<int>(
-        random_() % (offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_));
-    if (pick >= offline_weight_ + il_weight_ + open_weight_ + rv_weight_) {
+    const int pick = static_cast<int>(random_() % (offline_weight_ + il_weight_ + open_weight_ +
+                                                    rv_weight_ + fleet_weight_ + change_weight_));
+    if (pick >= offline_weight_ + il_weight_ + open_weight_ + rv_weight_ + fleet_weight_) {
+      run.script = &change_;
+    } else if (pick >= offline_weight_ + il_weight_ + open_weight_ + rv_weight_) {
       run.script = &fleet_;
       run.slot = fleet_slots_++;
     } else if (pick >= offline_weight_ + il_weight_ + open_weight_ && !free_units_.empty()) {
@@ -367,6 +422,9 @@ class Generator {
       }
     }
     if (run.slot >= 0) FleetSlot(run.slot, *command.mutable_fleet());
+    if (command.flight_change().has_retrieve_booking()) {
+      command.mutable_flight_change()->mutable_retrieve_booking()->set_booking_reference(PnrOf(run.case_id));
+    }
     if (command.car_booking().has_confirm_booking()) {
       // Confirmation numbers are unique among open cases: one per case.
       command.mutable_car_booking()->mutable_confirm_booking()->set_confirmation_number(
@@ -568,6 +626,8 @@ class Generator {
   const std::string run_id_;
   std::vector<Step> fleet_;
   int fleet_weight_ = 0;
+  std::vector<Step> change_;
+  int change_weight_ = 0;
   int64_t fleet_slots_ = 0;
   std::vector<std::string> fleet_assets_;
   absl::TimeZone fleet_zone_;

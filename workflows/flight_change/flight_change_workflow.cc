@@ -549,13 +549,13 @@ const std::vector<std::string>& Supervisor() {
 }
 
 std::vector<Stage> Open() {
-  return Steps_::StagesBut({v1::FC_CHANGE_COMPLETED, v1::FC_CHANGE_DECLINED});
+  return Steps_::StagesBut({v1::FC_CHANGE_COMPLETED, v1::FC_CHANGE_DECLINED, v1::FC_CHANGE_CANCELLED});
 }
 
 const Steps_& Table() {
   static const auto* const kSteps = new Steps_({
       .type = v1::WORKFLOW_FLIGHT_CHANGE,
-      .closed = {v1::FC_CHANGE_COMPLETED, v1::FC_CHANGE_DECLINED},
+      .closed = {v1::FC_CHANGE_COMPLETED, v1::FC_CHANGE_DECLINED, v1::FC_CHANGE_CANCELLED},
       .steps = {
           {Cmd::kRetrieveBooking, {v1::FLIGHT_CHANGE_STAGE_UNSPECIFIED}, Desk(),
            "a change starts from the booking reference and the booking retrieved",

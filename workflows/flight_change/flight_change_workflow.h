@@ -36,6 +36,9 @@ class FlightChangeWorkflow final : public Workflow {
               const EventMeta& meta) const override;
   bool IsClosed(const v1::CaseState& state) const override;
   std::string CurrentStageName(const v1::CaseState& state) const override;
+  void OnCancelled(v1::CaseState& state, const EventMeta&) const override {
+    state.mutable_flight_change()->set_stage(v1::FC_CHANGE_CANCELLED);
+  }
   // Told the airline's rules, the options or the cost: the customer decides.
   v1::Person Customer(const v1::CaseState& state) const override {
     return state.flight_change().booking().customer();
