@@ -1,5 +1,7 @@
 #include "projections/queries.h"
 
+#include <functional>
+
 #include "absl/time/civil_time.h"
 #include "projections/unit_rental_projection.h"
 
@@ -248,42 +250,61 @@ absl::StatusOr<v1::ListCasesResponse> CaseQueries::ListCases(
   return response;
 }
 
+namespace {
+
+// One page of `family` under `prefix`, from the row after the page token's
+// key: each row parsed by `add` (false: it does not decode), and the token
+// of the next page when more rows follow.
+absl::StatusOr<std::string> ScanPage(
+    const ViewStore& views, const std::string& family, const std::string& prefix,
+    const std::string& page_token, uint32_t page_size, absl::string_view what,
+    const std::function<bool(absl::string_view value)>& add) {
+  std::string start = prefix;
+  std::string skip;
+  if (!page_token.empty()) {
+    absl::StatusOr<std::string> key = DecodeToken(page_token, prefix);
+    if (!key.ok()) return key.status();
+    start = skip = *key;
+  }
+  absl::Status failure;
+  std::string last_key;
+  uint32_t taken = 0;
+  bool more = false;
+  absl::Status scan = views.Scan(family, prefix, start, [&](absl::string_view key, absl::string_view value) {
+    if (key == skip) return true;
+    if (taken >= page_size) {
+      more = true;
+      return false;
+    }
+    if (!add(value)) {
+      failure = absl::DataLossError(absl::StrCat(what, " does not decode; rebuild the views"));
+      return false;
+    }
+    ++taken;
+    last_key = std::string(key);
+    return true;
+  });
+  if (!scan.ok()) return scan;
+  if (!failure.ok()) return failure;
+  return more && !last_key.empty() ? absl::WebSafeBase64Escape(last_key) : std::string();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ListNotesResponse> CaseQueries::ListNotes(const v1::ListNotesRequest& request) const {
   absl::StatusOr<uint32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   absl::StatusOr<v1::CaseState> state = LoadState(request.case_id());
   if (!state.ok()) return state.status();
-  const std::string prefix = CaseNotesPrefix(request.case_id());
-  std::string start = prefix;
-  std::string skip;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
-    if (!key.ok()) return key.status();
-    start = skip = *key;
-  }
   v1::ListNotesResponse response;
   response.set_note_count(state->header().note_count());
-  absl::Status failure;
-  std::string last_key;
-  bool more = false;
-  absl::Status scan = views_->Scan(
-      family_(kCaseNotesFamily), prefix, start, [&](absl::string_view key, absl::string_view value) {
-        if (key == skip) return true;
-        if (response.notes_size() >= static_cast<int>(*page_size)) {
-          more = true;
-          return false;
-        }
-        if (!response.add_notes()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          failure = absl::DataLossError(absl::StrCat("a note of case ", request.case_id(),
-                                                     " does not decode; rebuild the views"));
-          return false;
-        }
-        last_key = std::string(key);
-        return true;
+  absl::StatusOr<std::string> next = ScanPage(
+      *views_, family_(kCaseNotesFamily), CaseNotesPrefix(request.case_id()), request.page_token(),
+      *page_size, absl::StrCat("a note of case ", request.case_id()), [&](absl::string_view value) {
+        return response.add_notes()->ParseFromArray(value.data(), static_cast<int>(value.size()));
       });
-  if (!scan.ok()) return scan;
-  if (!failure.ok()) return failure;
-  if (more && !last_key.empty()) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  if (!next.ok()) return next.status();
+  response.set_next_page_token(*next);
   return response;
 }
 
@@ -302,35 +323,14 @@ absl::StatusOr<v1::ListCustomerTimelineResponse> CaseQueries::ListCustomerTimeli
   if (customer.empty()) {
     return absl::InvalidArgumentError("customer: an email address or a phone number");
   }
-  const std::string prefix = CustomerTimelinePrefix(customer);
-  std::string start = prefix;
-  std::string skip;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> key = DecodeToken(request.page_token(), prefix);
-    if (!key.ok()) return key.status();
-    start = skip = *key;
-  }
   v1::ListCustomerTimelineResponse response;
-  absl::Status failure;
-  std::string last_key;
-  bool more = false;
-  absl::Status scan = views_->Scan(
-      family_(kCustomerTimelineFamily), prefix, start, [&](absl::string_view key, absl::string_view value) {
-        if (key == skip) return true;
-        if (response.entries_size() >= static_cast<int>(*page_size)) {
-          more = true;
-          return false;
-        }
-        if (!response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          failure = absl::DataLossError("a customer timeline entry does not decode; rebuild the views");
-          return false;
-        }
-        last_key = std::string(key);
-        return true;
+  absl::StatusOr<std::string> next = ScanPage(
+      *views_, family_(kCustomerTimelineFamily), CustomerTimelinePrefix(customer), request.page_token(),
+      *page_size, "a customer timeline entry", [&](absl::string_view value) {
+        return response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()));
       });
-  if (!scan.ok()) return scan;
-  if (!failure.ok()) return failure;
-  if (more && !last_key.empty()) response.set_next_page_token(absl::WebSafeBase64Escape(last_key));
+  if (!next.ok()) return next.status();
+  response.set_next_page_token(*next);
   return response;
 }
 
