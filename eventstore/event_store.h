@@ -99,6 +99,20 @@ struct StreamHead {
   std::string hash;  // 32 raw bytes
 };
 
+// What the writer reports about its work, for the server's metrics. Called
+// on the store's threads, so it must be cheap and must not block.
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  // One group commit written to RocksDB (before its fsync): its appends and
+  // events, and how long the write took.
+  virtual void BatchWritten(size_t appends, size_t events, absl::Duration write) = 0;
+  // How long one append waited in the queue before the writer took it.
+  virtual void AppendQueued(absl::Duration waited) = 0;
+  // One fsync of the write-ahead log.
+  virtual void WalSynced(absl::Duration fsync) = 0;
+};
+
 struct Options {
   std::string path;
   uint32_t partition = 0;
@@ -122,6 +136,9 @@ struct Options {
   // The time stamped on records (recorded_at); empty: absl::Now. Deadlines
   // are always checked against absl::Now.
   std::function<absl::Time()> clock;
+  // Told of each batch, queue wait and fsync; may be null. Must outlive the
+  // store.
+  WriteObserver* observer = nullptr;
 };
 
 // A record a read found damaged: missing where the stream index points, or
@@ -145,6 +162,16 @@ class LogIterator {
   virtual ~LogIterator() = default;
   // The next record, std::nullopt at the end of what is committed now.
   virtual absl::StatusOr<std::optional<Record>> Next() = 0;
+};
+
+// RocksDB's view of the log's storage, for the server's metrics.
+struct StorageStats {
+  uint64_t pending_compaction_bytes = 0;
+  // Times RocksDB slowed or stopped writes to let compaction catch up, since
+  // the store opened.
+  uint64_t write_stalls = 0;
+  bool writes_stopped = false;
+  uint64_t live_sst_bytes = 0;
 };
 
 class EventStore {
@@ -231,6 +258,7 @@ class EventStore {
   // OK while appends can be written; otherwise why not (a full disk is
   // RESOURCE_EXHAUSTED). Reads keep working either way.
   virtual absl::Status WriteHealth() const = 0;
+  virtual StorageStats Storage() const = 0;
 
   virtual const Options& options() const = 0;
 };

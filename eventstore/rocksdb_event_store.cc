@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -123,7 +125,8 @@ class RocksDbEventStore final : public EventStore {
         refused = absl::ResourceExhaustedError(absl::StrFormat(
             "the append queue is full (%d waiting); retry with backoff", queue_.size()));
       } else {
-        queue_.push_back(Pending{std::move(request), std::move(done), events});
+        queue_.push_back(Pending{std::move(request), std::move(done), events,
+                                 options_.observer != nullptr ? absl::Now() : absl::Time()});
         // A busy writer takes this with its next batch; wake only an idle one.
         if (!writer_idle_) return;
       }
@@ -225,6 +228,30 @@ class RocksDbEventStore final : public EventStore {
     return absl::OkStatus();
   }
 
+  StorageStats Storage() const override {
+    StorageStats stats;
+    uint64_t value = 0;
+    if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                                      &value)) {
+      stats.pending_compaction_bytes = value;
+    }
+    if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &value)) {
+      stats.live_sst_bytes = value;
+    }
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+      stats.writes_stopped = value != 0;
+    }
+    for (rocksdb::ColumnFamilyHandle* family : handles_) {
+      std::map<std::string, std::string> cf;
+      if (!db_->GetMapProperty(family, rocksdb::DB::Properties::kCFStats, &cf)) continue;
+      for (const char* key : {"io_stalls.total_stop", "io_stalls.total_slowdown"}) {
+        auto it = cf.find(key);
+        if (it != cf.end()) stats.write_stalls += std::strtoull(it->second.c_str(), nullptr, 10);
+      }
+    }
+    return stats;
+  }
+
   absl::Status WriteHealth() const override {
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -241,6 +268,7 @@ class RocksDbEventStore final : public EventStore {
     AppendRequest request;
     AppendCallback done;
     size_t events;
+    absl::Time queued_at;
   };
 
   struct Completion {
@@ -326,13 +354,25 @@ class RocksDbEventStore final : public EventStore {
   void CommitBatch(std::vector<Pending>& batch) {
     write_batch_.Clear();
     batch_requests_.clear();
-    for (const Pending& p : batch) batch_requests_.push_back(&p.request);
+    const absl::Time taken = absl::Now();
+    size_t events = 0;
+    for (const Pending& p : batch) {
+      batch_requests_.push_back(&p.request);
+      events += p.events;
+      if (options_.observer != nullptr) options_.observer->AppendQueued(taken - p.queued_at);
+    }
     const uint64_t next =
         stager_->Stage(batch_requests_, next_position_, absl::Now(), reader_, sink_);
     // Not synced here: the syncer thread fsyncs the WAL for this batch and
     // every other written meanwhile, then acknowledges them. Readers see
     // nothing past the synced position.
-    if (next != next_position_) WriteStaged(next);
+    if (next != next_position_) {
+      const absl::Time write_start = absl::Now();
+      WriteStaged(next);
+      if (options_.observer != nullptr) {
+        options_.observer->BatchWritten(batch.size(), events, absl::Now() - write_start);
+      }
+    }
 
     // Every batch goes through the syncer, even one that wrote nothing: a
     // duplicate's original may still be waiting for its fsync.
@@ -485,7 +525,9 @@ class RocksDbEventStore final : public EventStore {
               "the event log cannot be written (is the disk full?); the append is not durable: "
               "retry it with the same command id once the server is healthy");
         } else {
+          const absl::Time sync_start = absl::Now();
           synced = FromRocksDb(db_->SyncWAL(), "syncing the write-ahead log");
+          if (options_.observer != nullptr) options_.observer->WalSynced(absl::Now() - sync_start);
         }
       }
       if (synced.ok()) {

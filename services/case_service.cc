@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "services/grpc_status.h"
 #include "services/identity.h"
+#include "services/stream_reactor.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
@@ -30,6 +31,10 @@ std::string NewCaseId(const std::string& command_id) {
       "C", absl::AsciiStrToUpper(absl::BytesToHexString(
                absl::string_view(reinterpret_cast<const char*>(bytes), 6))));
 }
+
+// How often a quiet watch sends an empty batch: proof of life to the page,
+// and how a stream learns its client has gone.
+constexpr absl::Duration kWatchHeartbeat = absl::Seconds(10);
 
 // How long a query may wait for the views to catch up: the call's deadline,
 // at most 10 s.
@@ -51,22 +56,31 @@ void MaskFor(T&) {}  // no personal data
 void CaseService::Execute(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
                           absl::string_view rpc, CaseCommandRequest request,
                           std::function<void(const CaseCommandResult&)> answer) {
+  // Every answer, refusals included, is counted by workflow, command and code.
+  auto finish = [reactor, metrics = metrics_, key = CommandKey(request.command),
+                 started = absl::Now()](const absl::Status& status) {
+    if (metrics != nullptr) {
+      metrics->CommandAnswered(key, absl::StatusCodeToString(status.code()),
+                               absl::Now() - started);
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
   absl::StatusOr<workflows::Actor> actor = auth_->Admit(*context, absl::StrCat(kService, rpc));
   if (!actor.ok()) {
-    reactor->Finish(ToGrpcStatus(actor.status()));
+    finish(actor.status());
     return;
   }
   if (absl::Status s = auth_->AdmitCommand(*context, *actor, request.command); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    finish(s);
     return;
   }
   request.actor = *std::move(actor);
   // A call past its deadline writes nothing: the runner and the store check.
   request.deadline = absl::FromChrono(context->deadline());
-  runner_->Execute(std::move(request), [reactor, answer = std::move(answer)](
+  runner_->Execute(std::move(request), [finish = std::move(finish), answer = std::move(answer)](
                                            absl::StatusOr<CaseCommandResult> result) {
     if (result.ok()) answer(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+    finish(result.status());
   });
 }
 
@@ -347,6 +361,34 @@ grpc::ServerUnaryReactor* CaseService::DescribeWorkflows(grpc::CallbackServerCon
   if (actor.ok()) *response = registry_.Describe();
   reactor->Finish(ToGrpcStatus(actor.status()));
   return reactor;
+}
+
+grpc::ServerWriteReactor<v1::CaseChanges>* CaseService::WatchCases(
+    grpc::CallbackServerContext* context, const v1::WatchCasesRequest* request) {
+  using Reactor = ProducerWriteReactor<v1::CaseChanges>;
+  absl::Time expires = absl::InfiniteFuture();
+  absl::StatusOr<workflows::Actor> actor =
+      auth_->Admit(*context, absl::StrCat(kService, "WatchCases"), &expires);
+  if (!actor.ok()) {
+    return Reactor::Start([status = actor.status()](const Reactor::Emit&) { return status; });
+  }
+  if (absl::Status s = workflows::CheckText("case_id", request->case_id(), /*required=*/false); !s.ok()) {
+    return Reactor::Start([s](const Reactor::Emit&) { return s; });
+  }
+  std::shared_ptr<LiveFeed::Watcher> watcher = feed_->Watch(request->case_id());
+  return Reactor::Start(
+      [watcher, expires](const Reactor::Emit& emit) -> absl::Status {
+        for (;;) {
+          if (absl::Now() >= expires) {
+            return absl::UnauthenticatedError("the token has expired: sign in again");
+          }
+          absl::StatusOr<v1::CaseChanges> changes =
+              watcher->Next(std::min(expires, absl::Now() + kWatchHeartbeat));
+          if (!changes.ok()) return changes.status();
+          if (!emit(*std::move(changes))) return absl::CancelledError("the watcher went away");
+        }
+      },
+      4);
 }
 
 }  // namespace tripdesk::services

@@ -11,6 +11,8 @@
 #include "projections/timer_projection.h"
 #include "services/command_runner.h"
 #include "services/identity.h"
+#include "services/live_feed.h"
+#include "services/metrics.h"
 #include "tripdesk/v1/cases.grpc.pb.h"
 
 namespace tripdesk::services {
@@ -21,9 +23,11 @@ class CaseService final : public v1::CaseService::CallbackService {
               const projections::TimerQueries* timers, const projections::FleetQueries* fleet,
               projections::ProjectionRunner* projections,
               const workflows::WorkflowRegistry& registry,
-              std::shared_ptr<const workflows::ReferenceData> reference, Authenticator* auth)
+              std::shared_ptr<const workflows::ReferenceData> reference, Authenticator* auth,
+              LiveFeed* feed, ServerMetrics* metrics)
       : runner_(runner), queries_(queries), timers_(timers), fleet_(fleet), projections_(projections),
-        registry_(registry), reference_(std::move(reference)), auth_(auth) {}
+        registry_(registry), reference_(std::move(reference)), auth_(auth), feed_(feed),
+        metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
                                      const v1::OpenCaseRequest* request,
@@ -76,6 +80,8 @@ class CaseService final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* DescribeWorkflows(grpc::CallbackServerContext* context,
                                               const v1::DescribeWorkflowsRequest* request,
                                               v1::DescribeWorkflowsResponse* response) override;
+  grpc::ServerWriteReactor<v1::CaseChanges>* WatchCases(
+      grpc::CallbackServerContext* context, const v1::WatchCasesRequest* request) override;
 
  private:
   // Identity, the command's roles, then the runner; `answer` fills the
@@ -105,6 +111,8 @@ class CaseService final : public v1::CaseService::CallbackService {
   const workflows::WorkflowRegistry& registry_;
   std::shared_ptr<const workflows::ReferenceData> reference_;
   Authenticator* auth_;
+  LiveFeed* feed_;
+  ServerMetrics* metrics_;  // may be null
 };
 
 }  // namespace tripdesk::services

@@ -193,8 +193,10 @@ void CommandRunner::Attempt(std::shared_ptr<CaseCommandRequest> request, int att
     return true;
   };
   if (!read_shared(registry_.SharedStreams(request->command, *state, context))) return;
+  const absl::Time deciding = absl::Now();
   absl::StatusOr<std::vector<v1::CaseEvent>> events =
       registry_.Decide(request->command, *state, context);
+  if (metrics_ != nullptr) metrics_->Decided(absl::Now() - deciding);
   if (!events.ok()) {
     refuse(events.status());
     return;

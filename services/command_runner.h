@@ -23,6 +23,7 @@
 #include "eventstore/event_store.h"
 #include "services/case_state_cache.h"
 #include "services/clock.h"
+#include "services/metrics.h"
 #include "tripdesk/v1/cases.pb.h"
 #include "workflows/reference_data.h"
 #include "workflows/registry.h"
@@ -73,6 +74,9 @@ class CommandRunner {
         cache_(cached_cases), shared_cache_(cached_cases),
         clock_(clock != nullptr ? clock : &system_clock_) {}
 
+  // Times every decision into `metrics` (which must outlive the runner).
+  void ObserveDecisions(ServerMetrics* metrics) { metrics_ = metrics; }
+
   // Completes `done` once the events are durable (or refused); `done` may
   // run on the store's thread.
   void Execute(CaseCommandRequest request, Done done);
@@ -112,6 +116,7 @@ class CommandRunner {
   SharedStateCache shared_cache_;
   SystemClock system_clock_;
   const Clock* clock_;
+  ServerMetrics* metrics_ = nullptr;
 };
 
 }  // namespace tripdesk::services

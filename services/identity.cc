@@ -44,6 +44,7 @@ const absl::flat_hash_map<std::string, std::vector<std::string>>& Policy() {
         {"tripdesk.v1.CaseService/ListFleetAccounts", readers},
         {"tripdesk.v1.CaseService/GetReferenceData", readers},
         {"tripdesk.v1.CaseService/DescribeWorkflows", readers},
+        {"tripdesk.v1.CaseService/WatchCases", readers},
         {"tripdesk.v1.AuditService/GetCaseHistory", auditors},
         {"tripdesk.v1.AuditService/ReplayCase", auditors},
         {"tripdesk.v1.AuditService/VerifyLog", auditors},
@@ -134,6 +135,16 @@ std::string PeerAddress(absl::string_view peer) {
   return std::string(peer);
 }
 
+std::string CallerAddress(const grpc::ServerContextBase& context) {
+  const std::string peer = context.peer();
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:") ||
+      absl::StartsWith(peer, "unix:")) {
+    return PeerAddress(peer);
+  }
+  const std::string http_client = Header(context, kHttpPeerHeader);
+  return http_client.empty() ? PeerAddress(peer) : absl::StrCat("http ", http_client);
+}
+
 bool Authenticator::Take(Bucket& b, double rate, double burst, double cost) {
   const absl::Time now = absl::Now();
   // A new bucket (never refilled) starts full.
@@ -187,7 +198,7 @@ absl::Status Authenticator::Deny(const grpc::ServerContextBase& context, absl::s
   }
   spdlog::warn("denied {} to {} from {}: {}{}", std::string(rpc),
                subject.empty() ? std::string("(unauthenticated)") : std::string(subject),
-               context.peer(), std::string(status.message()),
+               CallerAddress(context), std::string(status.message()),
                not_logged > 0 ? absl::StrCat(" (", not_logged, " denials since the last line were "
                                              "counted, not logged)")
                               : "");
@@ -213,6 +224,12 @@ absl::StatusOr<JwtClaims> Authenticator::Verify(absl::string_view token, absl::T
   return claims;
 }
 
+absl::StatusOr<JwtClaims> Authenticator::Claims(absl::string_view token) {
+  const absl::Time now = absl::Now();
+  if (std::optional<JwtClaims> known = Remembered(token, now)) return *std::move(known);
+  return Verify(token, now);
+}
+
 bool Authenticator::TakeToken(const std::string& subject) {
   if (options_.calls_per_second <= 0) return true;
   std::lock_guard<std::mutex> lock(mu_);
@@ -233,7 +250,7 @@ absl::StatusOr<workflows::Actor> Authenticator::Admit(const grpc::ServerContextB
   // An address that keeps failing to authenticate is refused before its
   // tokens are read; a caller with a token already verified never is.
   const bool limit_peer = options_.unauthenticated_per_second > 0 && !known.has_value();
-  const std::string peer = limit_peer ? PeerAddress(context.peer()) : std::string();
+  const std::string peer = limit_peer ? CallerAddress(context) : std::string();
   absl::Status refusal;
   // Takes `cost` from the address's allowance of failed authentications.
   auto peer_allowance = [&](double cost) {

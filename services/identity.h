@@ -30,6 +30,9 @@
 namespace tripdesk::services {
 
 inline constexpr char kAuthorizationHeader[] = "authorization";
+// The metadata an in-process call from the HTTP listener carries its
+// client's address in; read from in-process calls only (see CallerAddress).
+inline constexpr char kHttpPeerHeader[] = "x-tripdesk-http-peer";
 
 // The roles, most privileged last.
 const std::vector<std::string>& KnownRoles();
@@ -48,6 +51,10 @@ std::string CommandKey(const v1::CaseCommand& command);
 // The caller's network address without its port ("127.0.0.1", "::1"), or
 // gRPC's peer string when it is not an IP address.
 std::string PeerAddress(absl::string_view peer);
+// The address a call's per-address limits count against: its peer's, or,
+// for a call the HTTP listener makes in-process for a client, that
+// client's ("http 127.0.0.1"). A network peer cannot claim another address.
+std::string CallerAddress(const grpc::ServerContextBase& context);
 
 class Authenticator {
  public:
@@ -80,6 +87,10 @@ class Authenticator {
                             const v1::CaseCommand& command);
 
   v1::SecurityCounters Counters() const;
+  // The claims of a token the verifier accepts now: who signed in to the
+  // dashboard, as which roles, until when. Admit the call first: this
+  // neither rate-limits nor logs.
+  absl::StatusOr<JwtClaims> Claims(absl::string_view token);
 
  private:
   struct Bucket {

@@ -22,6 +22,13 @@ ABSL_FLAG(std::string, reference_data, "",
           "tripdesk.v1.ReferenceData); empty: the sample compiled in from "
           "deploy/reference.textproto and deploy/service_levels.textproto");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
+          "HTTP listen address for the dashboard, the JSON API, /metrics, /healthz and /readyz "
+          "(TLS with --tls_cert_file, like gRPC); empty: no HTTP listener");
+ABSL_FLAG(uint64_t, http_max_live_pages, 64,
+          "dashboard pages with live updates open at once (each holds an HTTP thread)");
+ABSL_FLAG(uint32_t, ready_max_view_lag_seconds, 5,
+          "/readyz fails while the views are further behind the log than this");
 ABSL_FLAG(uint32_t, partition, 0, "partition id of this node's log");
 ABSL_FLAG(uint64_t, max_batch_events, 1024,
           "most events the writer commits in one synced batch");
@@ -92,6 +99,9 @@ int main(int argc, char** argv) {
   tripdesk::services::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.http.listen = absl::GetFlag(FLAGS_http_listen);
+  options.http.max_live_pages = absl::GetFlag(FLAGS_http_max_live_pages);
+  options.ready_max_view_lag = absl::Seconds(absl::GetFlag(FLAGS_ready_max_view_lag_seconds));
   const std::string reference_path = absl::GetFlag(FLAGS_reference_data);
   std::string reference_text = tripdesk::services::EmbeddedReferenceData();
   if (!reference_path.empty()) {
@@ -158,6 +168,11 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     log->critical("cannot start: {}", server.status().ToString());
     return EXIT_FAILURE;
+  }
+  if ((*server)->http_port() > 0) {
+    log->info("dashboard and /metrics on http{}://{}:{}/",
+              security.tls_cert_file.empty() ? "" : "s",
+              options.http.listen.substr(0, options.http.listen.rfind(':')), (*server)->http_port());
   }
   log->info("serving on port {} with data in {}{}{}", (*server)->port(), options.data_dir,
             security.tls_cert_file.empty() ? " (plaintext)" : " (TLS)",

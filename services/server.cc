@@ -11,6 +11,7 @@
 #include "projections/timer_projection.h"
 #include "projections/tracker_projection.h"
 #include "projections/unit_rental_projection.h"
+#include "services/server_samplers.h"
 
 namespace tripdesk::services {
 namespace {
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
       ServerCredentialsFor(options.security, options.listen);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<TripdeskServer> server(new TripdeskServer());
+  server->metrics_ = std::make_unique<ServerMetrics>();
   server->drain_timeout_ = options.drain_timeout;
   server->reference_ = options.reference;
   if (options.enable_test_clock || options.test_clock_start.has_value()) {
@@ -47,6 +49,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   const Clock* clock = server->clock_.get();
   options.store.clock = [clock] { return clock->Now(); };
   options.store.path = options.data_dir + "/log";
+  options.store.observer = server->metrics_.get();
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
       eventstore::EventStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -85,14 +88,17 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
   server->auth_ = std::make_unique<Authenticator>(std::move(auth));
   server->commands_ = std::make_unique<CommandRunner>(server->store_.get(), registry,
                                                       server->reference_, 10000, clock);
+  server->commands_->ObserveDecisions(server->metrics_.get());
   server->timers_ = std::make_unique<projections::TimerQueries>(
       server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->fleet_ = std::make_unique<projections::FleetQueries>(
       server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
+  server->live_ = std::make_unique<LiveFeed>(server->store_.get(), options.live);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
                                                  server->timers_.get(), server->fleet_.get(),
                                                  server->projections_.get(), registry,
-                                                 server->reference_, server->auth_.get());
+                                                 server->reference_, server->auth_.get(),
+                                                 server->live_.get(), server->metrics_.get());
   server->audit_ = std::make_unique<AuditService>(server->store_.get(), registry,
                                                   server->queries_.get(), server->projections_.get(),
                                                   server->auth_.get(), server->tree_heads_.get());
@@ -127,6 +133,7 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
         options.listen));
   }
   server->scheduler_->Start();
+  if (absl::Status s = server->StartHttp(options); !s.ok()) return s;
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->server_->GetHealthCheckService()->SetServingStatus("tripdesk.v1.CaseService", true);
   // The server as a whole serves while reads work; CaseService (commands)
@@ -157,6 +164,11 @@ void TripdeskServer::Shutdown() {
   }
   health_cv_.notify_all();
   if (health_watch_.joinable()) health_watch_.join();
+  // Live pages end first: their streams run through the gRPC server.
+  if (live_ != nullptr) live_->Stop();
+  if (http_ != nullptr) http_->Stop();
+  http_.reset();
+  gateway_.reset();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     event_log_->StopSubscriptions();
@@ -170,6 +182,7 @@ void TripdeskServer::Shutdown() {
   audit_.reset();
   cases_.reset();
   event_log_.reset();
+  live_.reset();
   clock_service_.reset();
   timers_.reset();
   if (projections_ != nullptr) projections_->Stop();
@@ -179,6 +192,28 @@ void TripdeskServer::Shutdown() {
   views_.reset();
   tree_heads_.reset();
   store_.reset();  // drains the append queue, flushes, closes RocksDB
+}
+
+absl::Status TripdeskServer::StartHttp(const ServerOptions& options) {
+  AddServerSamplers(*metrics_, {store_.get(), projections_.get(), auth_.get(), timers_.get(),
+                                scheduler_.get(), live_.get(), clock_.get(), options.data_dir});
+  if (options.http.listen.empty()) return absl::OkStatus();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.security.max_message_bytes);
+  args.SetMaxSendMessageSize(options.security.max_message_bytes);
+  gateway_ = std::make_unique<JsonGateway>(server_->InProcessChannel(args));
+  HttpServer::Backends backends;
+  backends.metrics = metrics_.get();
+  backends.gateway = gateway_.get();
+  backends.auth = auth_.get();
+  backends.ready = [this, max_lag = options.ready_max_view_lag] {
+    return Readiness(*store_, *projections_, max_lag, clock_->Now());
+  };
+  absl::StatusOr<std::unique_ptr<HttpServer>> http =
+      HttpServer::Start(options.http, options.security, std::move(backends));
+  if (!http.ok()) return http.status();
+  http_ = *std::move(http);
+  return absl::OkStatus();
 }
 
 absl::Status TripdeskServer::StartTreeHeads(const ServerOptions& options) {

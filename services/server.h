@@ -26,6 +26,10 @@
 #include "services/timer_scheduler.h"
 #include "services/command_runner.h"
 #include "services/event_log_service.h"
+#include "services/http_server.h"
+#include "services/json_gateway.h"
+#include "services/live_feed.h"
+#include "services/metrics.h"
 #include "services/identity.h"
 #include "services/security.h"
 #include "services/tree_heads.h"
@@ -62,6 +66,11 @@ struct ServerOptions {
   bool enable_test_clock = false;
   std::optional<absl::Time> test_clock_start;
   TimerScheduler::Options timers;
+  // The HTTP listener (dashboard, JSON API, /metrics); listen empty: none.
+  HttpOptions http;
+  LiveFeed::Options live;
+  // /readyz fails while the views are further behind the log than this.
+  absl::Duration ready_max_view_lag = absl::Seconds(5);
 };
 
 class TripdeskServer {
@@ -71,6 +80,8 @@ class TripdeskServer {
 
   // The bound port (useful with a :0 listen address).
   int port() const { return port_; }
+  // The bound HTTP port; 0 without an HTTP listener.
+  int http_port() const { return http_ != nullptr ? http_->port() : 0; }
   // Stops accepting calls, drains in-flight ones, closes the store.
   void Shutdown();
 
@@ -78,7 +89,11 @@ class TripdeskServer {
   TripdeskServer() = default;
   // The log's signer and its kept head, checked against the log.
   absl::Status StartTreeHeads(const ServerOptions& options);
+  // /metrics' samplers, the JSON gateway and the HTTP listener.
+  absl::Status StartHttp(const ServerOptions& options);
 
+  // Built first, destroyed last: the store and the runner report into it.
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Clock> clock_;
   TestClock* test_clock_ = nullptr;  // clock_, when it is one
   std::unique_ptr<eventstore::EventStore> store_;
@@ -96,7 +111,10 @@ class TripdeskServer {
   std::unique_ptr<projections::TimerQueries> timers_;
   std::unique_ptr<projections::FleetQueries> fleet_;
   std::unique_ptr<TimerScheduler> scheduler_;
+  std::unique_ptr<LiveFeed> live_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<JsonGateway> gateway_;
+  std::unique_ptr<HttpServer> http_;
   absl::Duration drain_timeout_;
   int port_ = 0;
   // Reports whether writes are possible as the health of CaseService.

@@ -1,5 +1,7 @@
 #include "services/timer_scheduler.h"
 
+#include "absl/strings/match.h"
+
 #include <algorithm>
 
 #include "spdlog/spdlog.h"
@@ -60,10 +62,12 @@ size_t TimerScheduler::FireDue(std::unique_lock<std::mutex>& lock) {
     request.actor = {"tripdesk-scheduler", workflows::kRoleSystem, {workflows::kRoleSystem}, ""};
     request.deadline = absl::Now() + absl::Seconds(30);
     const std::string id = t.timer_id;
+    const bool breach = absl::EndsWith(t.kind, ".breach");
     lock.unlock();
-    runner_->Execute(std::move(request), [this, id](absl::StatusOr<CaseCommandResult> result) {
+    runner_->Execute(std::move(request), [this, id, breach](absl::StatusOr<CaseCommandResult> result) {
       if (result.ok()) {
         fired_.fetch_add(1);
+        if (breach) breaches_fired_.fetch_add(1);
       } else if (result.status().code() != absl::StatusCode::kFailedPrecondition) {
         spdlog::warn("timers: firing {} failed: {}", id, result.status().ToString());
       }

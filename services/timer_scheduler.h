@@ -42,7 +42,9 @@ class TimerScheduler {
   void Start();
   // Look again now (a clock jump, a timer scheduled).
   void Wake();
+  // Deadlines this process fired (and of them, SLA breaches).
   uint64_t fired() const { return fired_.load(); }
+  uint64_t breaches_fired() const { return breaches_fired_.load(); }
 
  private:
   void Run();
@@ -60,6 +62,7 @@ class TimerScheduler {
   absl::flat_hash_set<std::string> in_flight_;   // under mu_
   absl::flat_hash_set<std::string> answered_;    // fired, the view not yet caught up; under mu_
   std::atomic<uint64_t> fired_{0};
+  std::atomic<uint64_t> breaches_fired_{0};
   std::thread thread_;
 };
 

@@ -21,7 +21,7 @@ scratch=$(mktemp -d /tmp/tripdesk-growth-XXXXXX)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 
 start() {  # start DATA_DIR: tripdeskd on it, returns once it serves
-  build/services/tripdeskd --data_dir="$1" --listen="127.0.0.1:$port" \
+  build/services/tripdeskd --data_dir="$1" --listen="127.0.0.1:$port" --http_listen=127.0.0.1:0 \
     --rate_limit_per_second=0 >> "$out/tripdeskd.log" 2>&1 &
   pid=$!
   for _ in $(seq 600); do

@@ -11,6 +11,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev  # tcmalloc for tripdeskd and tripdesk-load
   openssl  # the TLS tests make their certificates with it
+  libcpp-httplib-dev prometheus-cpp-dev  # the HTTP listener and /metrics
+  prometheus  # promtool checks deploy/alerts.yml in the tests
+  chromium chromium-driver python3-selenium  # the dashboard's browser tests
 )
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi
 

@@ -12,7 +12,7 @@ tools/build.sh > /dev/null
 mkdir -p "$out"
 data=$(mktemp -d /tmp/tripdesk-soak-XXXXXX)
 port=50091
-build/services/tripdeskd --data_dir="$data" --listen="127.0.0.1:$port" \
+build/services/tripdeskd --data_dir="$data" --listen="127.0.0.1:$port" --http_listen=127.0.0.1:0 \
   --rate_limit_per_second=0 > "$out/tripdeskd.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -25,7 +25,7 @@ start() {  # start NAME [FLAGS]: a fresh tripdeskd; sets $pid, $port, $data
   data="$scratch/$1"
   # Next Monday 13:00 UTC (08:00 or 09:00 in New York): the US support desk
   # is open, and the load's pick-ups (two weeks from today) lie ahead.
-  "$build/services/tripdeskd" --data_dir="$data" --listen=127.0.0.1:0 --rate_limit_per_second=0 \
+  "$build/services/tripdeskd" --data_dir="$data" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --rate_limit_per_second=0 \
     --enable_test_clock --test_clock_start="$(date -u -d 'next monday 13:00' +%Y-%m-%dT%H:%M:%SZ)" \
     "${@:2}" > "$scratch/$1.log" 2>&1 &
   pid=$!

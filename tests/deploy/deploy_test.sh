@@ -20,7 +20,7 @@ else
 fi
 
 "$tripdeskd" --flagfile="$src/deploy/tripdeskd.flags" --data_dir="$work/data" \
-  --listen="127.0.0.1:0" > "$work/log" 2>&1 &
+  --listen="127.0.0.1:0" --http_listen="127.0.0.1:0" > "$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   grep -q "serving on port" "$work/log" && break

@@ -64,6 +64,18 @@ inline CommandResult RunCommand(const std::string& command) {
   return result;
 }
 
+// The port of "dashboard and /metrics on http://127.0.0.1:N/" in a log.
+inline int HttpPortIn(const std::string& log) {
+  const std::string kDashboard = "dashboard and /metrics on http";
+  const size_t at = log.find(kDashboard);
+  if (at == std::string::npos) return 0;
+  const size_t end = log.find('/', log.find("://", at) + 3);
+  const size_t colon = log.rfind(':', end);
+  int port = 0;
+  for (size_t i = colon + 1; i < end && absl::ascii_isdigit(log[i]); ++i) port = port * 10 + (log[i] - '0');
+  return port;
+}
+
 class ServerProcess {
  public:
   // `env`: NAME=value pairs set for the server only (an LD_PRELOAD shim).
@@ -71,7 +83,7 @@ class ServerProcess {
                 std::vector<std::string> env = {})
       : data_dir_(data_dir), log_path_(absl::StrCat(data_dir, ".", NextRun(), ".log")) {
     std::vector<std::string> args = {TRIPDESK_TRIPDESKD, "--data_dir=" + data_dir,
-                                     "--listen=127.0.0.1:0"};
+                                     "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0"};
     // The shipped reference data without its service levels, unless the
     // test names its own: a workflow's records stay its own.
     if (std::none_of(extra_flags.begin(), extra_flags.end(), [](const std::string& f) {
@@ -107,6 +119,7 @@ class ServerProcess {
         }
         if (port > 0) {
           port_ = port;
+          http_port_ = HttpPortIn(log);
           return;
         }
       }
@@ -133,6 +146,8 @@ class ServerProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // 0 when the server never said it was serving.
   int port() const { return port_; }
+  // The dashboard's port; 0 without an HTTP listener.
+  int http_port() const { return http_port_; }
   // What the server wrote to stdout and stderr so far.
   std::string Log() const { return ReadWholeFile(log_path_); }
 
@@ -203,6 +218,7 @@ class ServerProcess {
   std::string data_dir_;
   std::string log_path_;
   int port_ = 0;
+  int http_port_ = 0;
   pid_t pid_ = -1;
   int exit_status_ = -1;
 };

@@ -10,7 +10,7 @@ test_clock_start="${test_day}T10:00:00Z"
 start_tripdeskd() {
   local binary=$1 log=$2
   shift 2
-  ${TRIPDESKD_PREFIX[@]+"${TRIPDESKD_PREFIX[@]}"} "$binary" --listen=127.0.0.1:0 \
+  ${TRIPDESKD_PREFIX[@]+"${TRIPDESKD_PREFIX[@]}"} "$binary" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
     --test_clock_start="$test_clock_start" "$@" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do
@@ -19,5 +19,6 @@ start_tripdeskd() {
     sleep 0.05
   done
   port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$log")
+  http_port=$(sed -n 's/.*dashboard and \/metrics on https\{0,1\}:\/\/[^:]*:\([0-9]*\)\/.*/\1/p' "$log")
   [ -n "$port" ] || { cat "$log"; echo "tripdeskd did not start"; exit 1; }
 }

@@ -1,0 +1,215 @@
+#include "services/live_feed.h"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "eventstore/subscription.h"
+#include "google/protobuf/util/time_util.h"
+#include "spdlog/spdlog.h"
+#include "workflows/streams.h"
+
+namespace tripdesk::services {
+namespace {
+
+// Batches a watcher may have waiting before the oldest is dropped.
+constexpr size_t kMailboxBatches = 8;
+
+// Gathers the last change of each case, in log order, up to `max` cases.
+class ChangeSet {
+ public:
+  explicit ChangeSet(size_t max) : max_(max) {}
+
+  void Add(const v1::CaseChange& change) {
+    auto [it, fresh] = index_.try_emplace(change.case_id(), batch_.changes_size());
+    if (!fresh) {
+      *batch_.mutable_changes(static_cast<int>(it->second)) = change;
+    } else if (static_cast<size_t>(batch_.changes_size()) < max_) {
+      *batch_.add_changes() = change;
+    } else {
+      index_.erase(it);
+      batch_.set_dropped(batch_.dropped() + 1);
+    }
+    batch_.set_position(std::max(batch_.position(), change.position()));
+  }
+  void Drop(uint64_t changes, uint64_t position) {
+    batch_.set_dropped(batch_.dropped() + changes);
+    batch_.set_position(std::max(batch_.position(), position));
+  }
+  bool empty() const { return batch_.changes_size() == 0 && batch_.dropped() == 0; }
+  v1::CaseChanges Take() {
+    index_.clear();
+    return std::exchange(batch_, v1::CaseChanges());
+  }
+
+ private:
+  const size_t max_;
+  v1::CaseChanges batch_;
+  absl::flat_hash_map<std::string, size_t> index_;
+};
+
+}  // namespace
+
+struct LiveFeed::Mailbox {
+  Mailbox(std::string id, size_t max) : case_id(std::move(id)), max_changes(max) {}
+  const std::string case_id;
+  const size_t max_changes;
+  std::atomic<bool> abandoned{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::shared_ptr<const v1::CaseChanges>> batches;  // guarded by mu
+  uint64_t dropped = 0;                                         // guarded by mu
+  uint64_t position = 0;                                        // guarded by mu
+  bool closed = false;                                          // guarded by mu
+};
+
+LiveFeed::LiveFeed(eventstore::EventStore* store, Options options)
+    : store_(store), options_(options) {}
+
+LiveFeed::~LiveFeed() { Stop(); }
+
+size_t LiveFeed::watchers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<size_t>(std::count_if(mailboxes_.begin(), mailboxes_.end(),
+                                           [](const auto& m) { return !m->abandoned; }));
+}
+
+void LiveFeed::PruneLocked() {
+  mailboxes_.erase(std::remove_if(mailboxes_.begin(), mailboxes_.end(),
+                                  [](const auto& m) { return m->abandoned.load(); }),
+                   mailboxes_.end());
+}
+
+std::unique_ptr<LiveFeed::Watcher> LiveFeed::Watch(std::string case_id) {
+  auto mailbox = std::make_shared<Mailbox>(std::move(case_id), options_.max_changes);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) {
+    mailbox->closed = true;
+  } else {
+    PruneLocked();
+    mailboxes_.push_back(mailbox);
+    if (!following_) {
+      // A follower that saw no watchers has left (or is leaving) without
+      // touching mu_ again; start a new one from the log's end.
+      if (follower_.joinable()) follower_.join();
+      following_ = true;
+      follower_ = std::thread([this, from = store_->LastPosition() + 1] { Follow(from); });
+    }
+  }
+  return std::unique_ptr<Watcher>(new Watcher(std::move(mailbox)));
+}
+
+void LiveFeed::Stop() {
+  std::vector<std::shared_ptr<Mailbox>> mailboxes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    mailboxes.swap(mailboxes_);
+  }
+  for (const std::shared_ptr<Mailbox>& m : mailboxes) {
+    std::lock_guard<std::mutex> lock(m->mu);
+    m->closed = true;
+    m->cv.notify_all();
+  }
+  std::thread follower;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    follower.swap(follower_);
+  }
+  if (follower.joinable()) follower.join();
+}
+
+void LiveFeed::Follow(uint64_t from_position) {
+  eventstore::Subscription log(store_, from_position);
+  ChangeSet pending(options_.max_changes);
+  absl::Time gathering_since = absl::InfiniteFuture();
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      PruneLocked();
+      if (stopping_ || mailboxes_.empty()) {
+        following_ = false;
+        return;
+      }
+    }
+    const absl::Time deadline = pending.empty() ? absl::Now() + absl::Milliseconds(250)
+                                                : gathering_since + options_.coalesce;
+    absl::StatusOr<std::optional<eventstore::Record>> next = log.Next(deadline);
+    if (!next.ok()) {
+      // A damaged record: pages cannot be told what it changed, only that
+      // something did; the follower steps over it.
+      spdlog::warn("live feed: cannot read the log at position {}: {}", log.next_position(),
+                   next.status().ToString());
+      pending.Drop(1, log.next_position());
+      log = eventstore::Subscription(store_, log.next_position() + 1);
+    } else if (next->has_value()) {
+      const eventstore::Record& r = **next;
+      const absl::string_view case_id = workflows::CaseIdOfStream(r.stream());
+      if (!case_id.empty()) {
+        if (pending.empty()) gathering_since = absl::Now();
+        v1::CaseChange change;
+        change.set_case_id(std::string(case_id));
+        change.set_revision(r.revision());
+        change.set_position(r.position());
+        change.set_event_type(r.event_type());
+        *change.mutable_recorded_at() = r.recorded_at();
+        change.set_actor(r.actor_id());
+        change.set_role(r.actor_role());
+        pending.Add(change);
+      }
+    }
+    if (!pending.empty() && absl::Now() >= gathering_since + options_.coalesce) {
+      Publish(std::make_shared<const v1::CaseChanges>(pending.Take()));
+      gathering_since = absl::InfiniteFuture();
+    }
+  }
+}
+
+void LiveFeed::Publish(std::shared_ptr<const v1::CaseChanges> batch) {
+  std::vector<std::shared_ptr<Mailbox>> mailboxes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    mailboxes = mailboxes_;
+  }
+  for (const std::shared_ptr<Mailbox>& m : mailboxes) {
+    std::lock_guard<std::mutex> lock(m->mu);
+    if (m->batches.size() >= kMailboxBatches) {
+      m->dropped += static_cast<uint64_t>(m->batches.front()->changes_size()) +
+                    m->batches.front()->dropped();
+      m->batches.pop_front();
+    }
+    m->batches.push_back(batch);
+    m->position = std::max(m->position, batch->position());
+    m->cv.notify_all();
+  }
+}
+
+LiveFeed::Watcher::~Watcher() { mailbox_->abandoned = true; }
+
+absl::StatusOr<v1::CaseChanges> LiveFeed::Watcher::Next(absl::Time deadline) {
+  std::deque<std::shared_ptr<const v1::CaseChanges>> batches;
+  uint64_t dropped = 0;
+  uint64_t position = 0;
+  {
+    std::unique_lock<std::mutex> lock(mailbox_->mu);
+    mailbox_->cv.wait_until(lock, absl::ToChronoTime(deadline),
+                            [&] { return !mailbox_->batches.empty() || mailbox_->closed; });
+    if (mailbox_->closed) return absl::UnavailableError("the server is shutting down");
+    batches.swap(mailbox_->batches);
+    dropped = std::exchange(mailbox_->dropped, 0);
+    position = mailbox_->position;
+  }
+  ChangeSet merged(mailbox_->max_changes);
+  merged.Drop(dropped, position);
+  for (const auto& batch : batches) {
+    for (const v1::CaseChange& change : batch->changes()) {
+      if (mailbox_->case_id.empty() || change.case_id() == mailbox_->case_id) merged.Add(change);
+    }
+    // What the follower dropped may have been this case's.
+    merged.Drop(batch->dropped(), batch->position());
+  }
+  return merged.Take();
+}
+
+}  // namespace tripdesk::services

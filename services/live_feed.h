@@ -1,0 +1,81 @@
+// LiveFeed: which cases the log changes, pushed to pages that show them
+// live (CaseService.WatchCases, the dashboard's server-sent events). One
+// subscription to the log serves every watcher: it runs while anyone
+// watches, gathers a batch for `coalesce` (the last change of each case),
+// and hands the same batch to every watcher. A watcher that reads slowly
+// gets its batches merged, and past `max_changes` only a count of what was
+// dropped, so a stalled page costs bounded memory and never slows the log.
+//
+// Thread-safe.
+#ifndef TRIPDESK_SERVICES_LIVE_FEED_H_
+#define TRIPDESK_SERVICES_LIVE_FEED_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store.h"
+#include "tripdesk/v1/cases.pb.h"
+
+namespace tripdesk::services {
+
+class LiveFeed {
+ public:
+  struct Options {
+    absl::Duration coalesce = absl::Milliseconds(200);
+    // Most changes one batch (or one watcher's merged batches) carries.
+    size_t max_changes = 200;
+  };
+  LiveFeed(eventstore::EventStore* store, Options options);
+  explicit LiveFeed(eventstore::EventStore* store) : LiveFeed(store, Options()) {}
+  ~LiveFeed();  // Stop()
+
+  struct Mailbox;
+  class Watcher {
+   public:
+    ~Watcher();
+    // The changes since the last call, waiting for some until `deadline`: an
+    // empty batch (a heartbeat) when none came. UNAVAILABLE once the feed
+    // stops.
+    absl::StatusOr<v1::CaseChanges> Next(absl::Time deadline);
+
+   private:
+    friend class LiveFeed;
+    // A watcher may outlive the feed (a stream ending after shutdown): it
+    // shares only its mailbox, which the feed drops once abandoned.
+    explicit Watcher(std::shared_ptr<Mailbox> mailbox) : mailbox_(std::move(mailbox)) {}
+    std::shared_ptr<Mailbox> mailbox_;
+  };
+
+  // Changes committed from now on, of `case_id` only when not empty.
+  std::unique_ptr<Watcher> Watch(std::string case_id);
+  // Ends every watch (their Next answers UNAVAILABLE) and the follower.
+  void Stop();
+  size_t watchers() const;
+
+ private:
+  void Follow(uint64_t from_position);
+  void Publish(std::shared_ptr<const v1::CaseChanges> batch);
+  // Drops the mailboxes of watchers gone; under mu_.
+  void PruneLocked();
+
+  eventstore::EventStore* store_;
+  const Options options_;
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<Mailbox>> mailboxes_;  // guarded by mu_
+  bool following_ = false;                           // guarded by mu_
+  bool stopping_ = false;                            // guarded by mu_
+  std::thread follower_;
+};
+
+}  // namespace tripdesk::services
+
+#endif  // TRIPDESK_SERVICES_LIVE_FEED_H_
