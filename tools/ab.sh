@@ -18,6 +18,10 @@
 # plus the load fleet of N units; with FLEET_ASSETS=N (and fleet= in MIX)
 # its fleet section gets N more assets. A_FLAGS / B_FLAGS add server flags to one
 # side (e.g. B_FLAGS=--reference_data=deploy/reference.textproto: no SLAs).
+# A_SIDECAR / B_SIDECAR: a shell command run beside that side's load (its
+# output in OUT/rN-SIDE-sidecar.out), with $TRIPDESK_HTTP (the dashboard's
+# host:port) and $TRIPDESK_DEV (the dev tokens) set: the same build with and
+# without 50 live dashboard pages (tools/live_pages.py) or a scraper.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(realpath "$1")
@@ -34,8 +38,9 @@ fleet_assets=${FLEET_ASSETS:-0}
 load="$b/tools/tripdesk-load"
 mkdir -p "$out"
 pid=
+sidecar_pid=
 scratch=$(mktemp -d /tmp/tripdesk-ab-XXXXXX)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+trap '[ -n "$sidecar_pid" ] && kill -- "-$sidecar_pid" 2>/dev/null; kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 
 start() {  # start BUILD DATA_DIR LOG [FLAGS]: tripdeskd on a free port; sets $pid and $port
   "$1/services/tripdeskd" --data_dir="$2" --listen=127.0.0.1:0 --rate_limit_per_second=0 \
@@ -81,11 +86,23 @@ for round in $(seq 1 "$rounds"); do
       flags+=(--reference_data="$scratch/$name.reference")
     fi
     start "$build" "$data" "$out/$name.log" "${flags[@]}"
+    sidecar=
+    [ "$side" = A ] && sidecar=${A_SIDECAR:-}
+    [ "$side" = B ] && sidecar=${B_SIDECAR:-}
+    if [ -n "$sidecar" ]; then
+      TRIPDESK_HTTP=$(sed -n 's/.*dashboard and \/metrics on https\{0,1\}:\/\/\([^/]*\)\/.*/\1/p' "$out/$name.log") \
+        TRIPDESK_DEV="$data/dev" setsid bash -c "$sidecar" > "$out/$name-sidecar.out" 2>&1 &
+      sidecar_pid=$!
+      sleep 2  # the pages open their streams before the load starts
+    fi
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$saturated" \
       --in_flight=128 --cases=512 --mix="$side_mix" --out_json="$out/$name-sat.json" > /dev/null 2>&1 || true
     "$side_load" "${rv[@]}" --server="127.0.0.1:$port" --dev_dir="$data/dev" --duration_seconds="$probe" \
       --rate="$rate" --in_flight=256 --cases=1024 --mix="$side_mix" --out_json="$out/$name-probe.json" \
       > /dev/null 2>&1 || true
+    if [ -n "$sidecar_pid" ]; then
+      kill -TERM -- "-$sidecar_pid" 2>/dev/null || true; wait "$sidecar_pid" || true; sidecar_pid=
+    fi
     kill "$pid"; wait "$pid" || true; pid=
     rm -rf "$data"
     printf '%-6s %-2s %14s %14s %12s\n' "$round" "$side" "$(field "$name-sat" commands_per_s)" \

@@ -150,6 +150,22 @@ TEST_F(HttpTest, MetricsCountRefusedTokensByReason) {
   EXPECT_THAT(m, HasSubstr("tripdesk_auth_refusals_total{reason=\"permission_denied\"} 1"));
 }
 
+// The per-address limit on failed tokens counts an HTTP client by its own
+// address; a gRPC client cannot claim another by sending the same metadata.
+TEST_F(HttpTest, FailedTokensCountAgainstTheRealClientAddress) {
+  ASSERT_TRUE(Rpc("tripdesk.v1.CaseService/ListCases", "{}", {{"Authorization", "Bearer bad"}}));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer bad");
+  context.AddMetadata(services::kHttpPeerHeader, "10.9.9.9");
+  v1::ListCasesResponse response;
+  EXPECT_EQ(v1::CaseService::NewStub(channel_)->ListCases(&context, {}, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string log = server_->Log();
+  EXPECT_THAT(log, HasSubstr("(unauthenticated) from http 127.0.0.1"));
+  EXPECT_THAT(log, HasSubstr("(unauthenticated) from 127.0.0.1"));
+  EXPECT_THAT(log, Not(HasSubstr("10.9.9.9")));
+}
+
 TEST_F(HttpTest, JsonApiAnswersAsGrpcDoesWithTheSameMasking) {
   OpenCar("J1");
   v1::GetCaseRequest get;
