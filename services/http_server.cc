@@ -104,6 +104,13 @@ absl::StatusOr<std::pair<std::string, int>> ParseListen(const std::string& liste
 
 bool Readable(const std::string& path) { return std::ifstream(path).good(); }
 
+// Whether the browser says the request comes from a page of another site.
+bool CrossSite(const httplib::Request& req) {
+  const std::string origin = req.get_header_value("Origin");
+  return req.get_header_value("Sec-Fetch-Site") == "cross-site" ||
+         (!origin.empty() && !absl::EndsWith(origin, "//" + req.get_header_value("Host")));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options,
@@ -234,10 +241,7 @@ void HttpServer::Route() {
     }
     // A page of another site can make the browser send the cookie, but it
     // can neither read the CSRF token nor set this header.
-    const std::string origin = req.get_header_value("Origin");
-    const bool cross_site = req.get_header_value("Sec-Fetch-Site") == "cross-site" ||
-                            (!origin.empty() && !absl::EndsWith(origin, "//" + req.get_header_value("Host")));
-    if (changes_state && (cross_site || !ConstantTimeEquals(req.get_header_value(kCsrfHeader),
+    if (changes_state && (CrossSite(req) || !ConstantTimeEquals(req.get_header_value(kCsrfHeader),
                                                             session->csrf))) {
       return absl::PermissionDeniedError(
           "cross-site request refused: a signed-in page sends its X-CSRF-Token header (sign in "
@@ -247,6 +251,11 @@ void HttpServer::Route() {
   };
 
   http.Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+    // Another site may not sign a browser in (as someone else).
+    if (CrossSite(req)) {
+      Fail(res, absl::PermissionDeniedError("cross-site sign-in refused: sign in on the dashboard"));
+      return;
+    }
     google::protobuf::Struct body;
     if (!google::protobuf::util::JsonStringToMessage(req.body, &body).ok() ||
         !body.fields().contains("token") || body.fields().at("token").string_value().empty()) {

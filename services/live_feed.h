@@ -30,9 +30,12 @@ namespace tripdesk::services {
 class LiveFeed {
  public:
   struct Options {
-    absl::Duration coalesce = absl::Milliseconds(200);
-    // Most changes one batch (or one watcher's merged batches) carries.
-    size_t max_changes = 200;
+    absl::Duration coalesce = absl::Milliseconds(250);
+    // Most changes one batch (or one watcher's merged batches) carries: a
+    // page shows a few dozen cases, and past this reads its list again.
+    // Every watcher's batch is sent (and shown as JSON) apiece, so this
+    // bounds what 50 live pages cost a busy server.
+    size_t max_changes = 50;
   };
   LiveFeed(eventstore::EventStore* store, Options options);
   explicit LiveFeed(eventstore::EventStore* store) : LiveFeed(store, Options()) {}

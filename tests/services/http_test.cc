@@ -314,6 +314,11 @@ TEST_F(HttpTest, SessionCookieNeedsItsCsrfTokenAndASameSiteOrigin) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 200);
   EXPECT_EQ(list({{"Cookie", cookie}, {"X-CSRF-Token", csrf}}), 401);
+  // Another site cannot sign the browser in.
+  httplib::Result cross = http_->Post("/api/session", {{"Origin", "https://evil.example"}},
+                                      absl::StrCat("{\"token\":\"", token, "\"}"), "application/json");
+  ASSERT_TRUE(cross);
+  EXPECT_EQ(cross->status, 403);
   // A bad token does not sign in.
   httplib::Result bad =
       http_->Post("/api/session", "{\"token\":\"not-a-token\"}", "application/json");
