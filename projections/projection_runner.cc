@@ -376,6 +376,7 @@ void ProjectionRunner::Loop() {
     }
     uint64_t from = UINT64_MAX;
     for (const Slot& slot : slots_) from = std::min(from, slot.checkpoint + 1);
+    std::vector<eventstore::Record> applied;  // for the page observer
     if (status.ok()) {
       absl::StatusOr<std::vector<eventstore::Record>> page = store_->ReadAll(from, kPage);
       if (!page.ok()) {
@@ -397,8 +398,10 @@ void ProjectionRunner::Loop() {
         status = ApplyPage(*page);
         if (!status.ok()) {
           for (Slot& slot : slots_) slot.projection->Discard();
-        } else if (page->size() < kPage) {
-          Linger();
+        } else {
+          const bool short_page = page->size() < kPage;
+          if (page_observer_) applied = *std::move(page);
+          if (short_page) Linger();
         }
       }
     }
@@ -425,6 +428,8 @@ void ProjectionRunner::Loop() {
     }
     progress_cv_.notify_all();
     if (!status.ok()) return;
+    // Readers of the views see the page now: tell whoever shows it live.
+    if (!applied.empty()) page_observer_(applied);
   }
 }
 

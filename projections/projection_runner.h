@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,12 @@ class ProjectionRunner {
   static std::vector<std::string> Families(const std::vector<std::unique_ptr<Projection>>& projections);
   // "case_state" of version 2 is stored as "case_state@v2".
   static std::string VersionedFamily(absl::string_view base, int version);
+
+  // Called on the runner's thread with each page of the log once the views
+  // have applied it and readers see it (pages shown live read it next); a
+  // rebuild passes old pages again. Set before Start; must not block.
+  using PageObserver = std::function<void(const std::vector<eventstore::Record>&)>;
+  void ObservePages(PageObserver observer) { page_observer_ = std::move(observer); }
 
   // Loads checkpoints and versions and starts the thread.
   absl::Status Start();
@@ -101,6 +108,7 @@ class ProjectionRunner {
   std::vector<uint64_t> published_;  // slots' checkpoints as of the last batch; under mu_
 
   const absl::Duration linger_;
+  PageObserver page_observer_;
   mutable std::mutex mu_;
   std::condition_variable progress_cv_;
   std::condition_variable linger_cv_;  // the runner, lingering

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -149,10 +150,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions&
     server->http_ = std::make_unique<httplib::Server>();
   }
   httplib::Server& http = *server->http_;
-  const size_t threads = options.threads + options.max_live_pages;
+  // httplib gives a connection a thread for its whole life: a live page
+  // holds one for its stream and one for the keep-alive connection its
+  // reads come on.
+  const size_t threads = options.threads + 2 * options.max_live_pages;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(static_cast<size_t>(security.max_message_bytes));
   http.set_keep_alive_timeout(5);
+  http.set_keep_alive_max_count(1000);  // a live page reads every second
   http.set_read_timeout(10, 0);
   server->Route();
   server->port_ = address->second == 0 ? http.bind_to_any_port(address->first)
@@ -165,6 +170,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions&
   }
   HttpServer* raw = server.get();
   server->listener_ = std::thread([raw] { raw->http_->listen_after_bind(); });
+  // httplib's stop() is a no-op until its loop runs: a Stop right after
+  // Start would otherwise wait for ever.
+  for (int i = 0; i < 5000 && !http.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return server;
 }
 

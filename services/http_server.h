@@ -42,7 +42,8 @@ struct HttpOptions {
   // host:port (port 0: any free one); empty: no HTTP listener. tripdeskd's
   // --http_listen defaults to 127.0.0.1:8080.
   std::string listen;
-  // Live pages (server-sent event streams) open at once; past it, 503.
+  // Live pages (server-sent event streams) open at once; past it, 503. Each
+  // has two threads (its stream, its keep-alive connection).
   size_t max_live_pages = 64;
   // Threads for everything else (API calls, pages, scrapes).
   size_t threads = 16;

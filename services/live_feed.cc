@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "eventstore/subscription.h"
 #include "google/protobuf/util/time_util.h"
-#include "spdlog/spdlog.h"
 #include "workflows/streams.h"
 
 namespace tripdesk::services {
@@ -16,8 +15,10 @@ namespace {
 // Batches a watcher may have waiting before the oldest is dropped.
 constexpr size_t kMailboxBatches = 8;
 
+}  // namespace
+
 // Gathers the last change of each case, in log order, up to `max` cases.
-class ChangeSet {
+class LiveFeed::ChangeSet {
  public:
   explicit ChangeSet(size_t max) : max_(max) {}
 
@@ -49,8 +50,6 @@ class ChangeSet {
   absl::flat_hash_map<std::string, size_t> index_;
 };
 
-}  // namespace
-
 struct LiveFeed::Mailbox {
   Mailbox(std::string id, size_t max) : case_id(std::move(id)), max_changes(max) {}
   const std::string case_id;
@@ -64,8 +63,8 @@ struct LiveFeed::Mailbox {
   bool closed = false;                                          // guarded by mu
 };
 
-LiveFeed::LiveFeed(eventstore::EventStore* store, Options options)
-    : store_(store), options_(options) {}
+LiveFeed::LiveFeed(Options options)
+    : options_(options), pending_(std::make_unique<ChangeSet>(options.max_changes)) {}
 
 LiveFeed::~LiveFeed() { Stop(); }
 
@@ -79,6 +78,7 @@ void LiveFeed::PruneLocked() {
   mailboxes_.erase(std::remove_if(mailboxes_.begin(), mailboxes_.end(),
                                   [](const auto& m) { return m->abandoned.load(); }),
                    mailboxes_.end());
+  watching_ = mailboxes_.size();
 }
 
 std::unique_ptr<LiveFeed::Watcher> LiveFeed::Watch(std::string case_id) {
@@ -89,12 +89,13 @@ std::unique_ptr<LiveFeed::Watcher> LiveFeed::Watch(std::string case_id) {
   } else {
     PruneLocked();
     mailboxes_.push_back(mailbox);
-    if (!following_) {
-      // A follower that saw no watchers has left (or is leaving) without
-      // touching mu_ again; start a new one from the log's end.
-      if (follower_.joinable()) follower_.join();
-      following_ = true;
-      follower_ = std::thread([this, from = store_->LastPosition() + 1] { Follow(from); });
+    watching_ = mailboxes_.size();
+    if (!publishing_) {
+      // A publisher that saw no watchers has left (or is leaving) without
+      // touching mu_ again.
+      if (publisher_.joinable()) publisher_.join();
+      publishing_ = true;
+      publisher_ = std::thread([this] { Publish(); });
     }
   }
   return std::unique_ptr<Watcher>(new Watcher(std::move(mailbox)));
@@ -106,67 +107,82 @@ void LiveFeed::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     mailboxes.swap(mailboxes_);
+    watching_ = 0;
   }
   for (const std::shared_ptr<Mailbox>& m : mailboxes) {
     std::lock_guard<std::mutex> lock(m->mu);
     m->closed = true;
     m->cv.notify_all();
   }
-  std::thread follower;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_cv_.notify_all();
+  }
+  std::thread publisher;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    follower.swap(follower_);
+    publisher.swap(publisher_);
   }
-  if (follower.joinable()) follower.join();
+  if (publisher.joinable()) publisher.join();
 }
 
-void LiveFeed::Follow(uint64_t from_position) {
-  eventstore::Subscription log(store_, from_position);
-  ChangeSet pending(options_.max_changes);
-  absl::Time gathering_since = absl::InfiniteFuture();
+void LiveFeed::Offer(const std::vector<eventstore::Record>& records) {
+  if (records.empty()) return;
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  const uint64_t floor = offered_;
+  offered_ = std::max(offered_, records.back().position());
+  if (watching_.load() == 0) return;
+  const bool was_empty = pending_->empty();
+  for (const eventstore::Record& r : records) {
+    if (r.position() <= floor) continue;
+    const absl::string_view case_id = workflows::CaseIdOfStream(r.stream());
+    if (case_id.empty()) continue;
+    v1::CaseChange change;
+    change.set_case_id(std::string(case_id));
+    change.set_revision(r.revision());
+    change.set_position(r.position());
+    change.set_event_type(r.event_type());
+    *change.mutable_recorded_at() = r.recorded_at();
+    change.set_actor(r.actor_id());
+    change.set_role(r.actor_role());
+    pending_->Add(change);
+  }
+  if (was_empty && !pending_->empty()) {
+    gathering_since_ = absl::Now();
+    pending_cv_.notify_one();
+  }
+}
+
+void LiveFeed::Publish() {
+  std::unique_lock<std::mutex> pending_lock(pending_mu_);
   for (;;) {
+    pending_lock.unlock();
     {
       std::lock_guard<std::mutex> lock(mu_);
       PruneLocked();
       if (stopping_ || mailboxes_.empty()) {
-        following_ = false;
+        publishing_ = false;
         return;
       }
     }
-    const absl::Time deadline = pending.empty() ? absl::Now() + absl::Milliseconds(250)
-                                                : gathering_since + options_.coalesce;
-    absl::StatusOr<std::optional<eventstore::Record>> next = log.Next(deadline);
-    if (!next.ok()) {
-      // A damaged record: pages cannot be told what it changed, only that
-      // something did; the follower steps over it.
-      spdlog::warn("live feed: cannot read the log at position {}: {}", log.next_position(),
-                   next.status().ToString());
-      pending.Drop(1, log.next_position());
-      log = eventstore::Subscription(store_, log.next_position() + 1);
-    } else if (next->has_value()) {
-      const eventstore::Record& r = **next;
-      const absl::string_view case_id = workflows::CaseIdOfStream(r.stream());
-      if (!case_id.empty()) {
-        if (pending.empty()) gathering_since = absl::Now();
-        v1::CaseChange change;
-        change.set_case_id(std::string(case_id));
-        change.set_revision(r.revision());
-        change.set_position(r.position());
-        change.set_event_type(r.event_type());
-        *change.mutable_recorded_at() = r.recorded_at();
-        change.set_actor(r.actor_id());
-        change.set_role(r.actor_role());
-        pending.Add(change);
-      }
+    pending_lock.lock();
+    if (pending_->empty()) {
+      pending_cv_.wait_for(pending_lock, std::chrono::milliseconds(250));
+      continue;
     }
-    if (!pending.empty() && absl::Now() >= gathering_since + options_.coalesce) {
-      Publish(std::make_shared<const v1::CaseChanges>(pending.Take()));
-      gathering_since = absl::InfiniteFuture();
+    const absl::Time due = gathering_since_ + options_.coalesce;
+    if (absl::Now() < due) {
+      pending_cv_.wait_until(pending_lock, absl::ToChronoTime(due));
+      continue;
     }
+    auto batch = std::make_shared<const v1::CaseChanges>(pending_->Take());
+    pending_lock.unlock();
+    Hand(std::move(batch));
+    pending_lock.lock();
   }
 }
 
-void LiveFeed::Publish(std::shared_ptr<const v1::CaseChanges> batch) {
+void LiveFeed::Hand(std::shared_ptr<const v1::CaseChanges> batch) {
   std::vector<std::shared_ptr<Mailbox>> mailboxes;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -67,8 +67,11 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
                                    projections::ProjectionRunner::Families(views));
   if (!view_store.ok()) return view_store.status();
   server->views_ = *std::move(view_store);
+  server->live_ = std::make_unique<LiveFeed>(options.live);
   server->projections_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->views_.get(), std::move(views), options.views_linger);
+  server->projections_->ObservePages(
+      [live = server->live_.get()](const std::vector<eventstore::Record>& page) { live->Offer(page); });
   if (absl::Status s = server->projections_->Start(); !s.ok()) return s;
   projections::ProjectionRunner* runner = server->projections_.get();
   server->queries_ = std::make_unique<projections::CaseQueries>(
@@ -93,7 +96,6 @@ absl::StatusOr<std::unique_ptr<TripdeskServer>> TripdeskServer::Start(
       server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
   server->fleet_ = std::make_unique<projections::FleetQueries>(
       server->views_.get(), [runner](absl::string_view base) { return runner->ServingFamily(base); });
-  server->live_ = std::make_unique<LiveFeed>(server->store_.get(), options.live);
   server->cases_ = std::make_unique<CaseService>(server->commands_.get(), server->queries_.get(),
                                                  server->timers_.get(), server->fleet_.get(),
                                                  server->projections_.get(), registry,
@@ -182,13 +184,13 @@ void TripdeskServer::Shutdown() {
   audit_.reset();
   cases_.reset();
   event_log_.reset();
-  live_.reset();
   clock_service_.reset();
   timers_.reset();
   if (projections_ != nullptr) projections_->Stop();
   commands_.reset();
   queries_.reset();
   projections_.reset();
+  live_.reset();  // the runner offered it pages until it stopped
   views_.reset();
   tree_heads_.reset();
   store_.reset();  // drains the append queue, flushes, closes RocksDB

@@ -59,18 +59,31 @@ class Page(threading.Thread):
                         self.stats.delay(time.time() - parse_instant(first.group(1).decode()))
                     if time.monotonic() - last_refresh >= 1.0:
                         last_refresh = time.monotonic()
-                        refresh.request("POST", "/api/v1/tripdesk.v1.CaseService/ListCases",
-                                        body=json.dumps({"pageSize": 50}),
-                                        headers={**headers, "Content-Type": "application/json"})
-                        r = refresh.getresponse()
-                        r.read()
-                        self.stats.add("refreshes" if r.status == 200 else "refresh_errors", 1)
+                        refresh = self.read_list(refresh, headers)
                 live.close()
             except (OSError, http.client.HTTPException):
                 if not self.stop.is_set():
                     self.stats.add("reconnects", 1)
                     time.sleep(0.5)
                     refresh = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+
+    def read_list(self, connection, headers):
+        """The queue board's read; a keep-alive connection the server closed is opened again."""
+        for attempt in range(2):
+            try:
+                connection.request("POST", "/api/v1/tripdesk.v1.CaseService/ListCases",
+                                   body=json.dumps({"pageSize": 50}),
+                                   headers={**headers, "Content-Type": "application/json"})
+                r = connection.getresponse()
+                r.read()
+                self.stats.add("refreshes" if r.status == 200 else "refresh_errors", 1)
+                return connection
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.stats.add("refresh_errors", 1)
+        return connection
 
 
 class Stats:

@@ -1,6 +1,7 @@
-// LiveFeed: one follower of the log fans each batch of case changes out to
-// every watcher; a slow watcher gets its batches merged and, past the
-// bound, a count of what it missed; stopping ends every watch.
+// LiveFeed: offered the log's pages as the views apply them, it fans each
+// batch of case changes out to every watcher; a rebuild's old pages are
+// passed over; a slow watcher gets its batches merged and, past the bound,
+// a count of what it missed; stopping ends every watch.
 #include "services/live_feed.h"
 
 #include "gmock/gmock.h"
@@ -22,11 +23,16 @@ class LiveFeedTest : public ::testing::Test {
     store_ = *std::move(store);
   }
 
-  void Append(const std::string& stream, const std::string& type = "NoteAdded") {
+  // Appends one event and offers it to `feed` as the views would.
+  void Append(LiveFeed& feed, const std::string& stream, const std::string& type = "NoteAdded") {
     eventstore::AppendRequest append;
     append.streams.push_back({stream, eventstore::ExpectedRevision::Any(), {{type, "x"}}});
     append.actor = {"alice", "agent"};
-    ASSERT_TRUE(store_->Append(append).ok());
+    absl::StatusOr<eventstore::AppendOutcome> done = store_->Append(append);
+    ASSERT_TRUE(done.ok());
+    absl::StatusOr<std::vector<eventstore::Record>> page = store_->ReadAll(done->first_position(), 10);
+    ASSERT_TRUE(page.ok());
+    feed.Offer(*page);
   }
 
   // Batches until `cases` distinct cases were reported (or 5 s pass).
@@ -47,15 +53,19 @@ class LiveFeedTest : public ::testing::Test {
 };
 
 TEST_F(LiveFeedTest, EveryWatcherHearsOfEachCaseChangedOnlyCaseStreamsAndTheLastChangeOfEach) {
-  LiveFeed feed(store_.get(), {absl::Milliseconds(50), 100});
-  Append(workflows::CaseStream("BEFORE"));  // committed before the watch: not reported
+  LiveFeed feed({absl::Milliseconds(50), 100});
+  Append(feed, workflows::CaseStream("BEFORE"));  // applied before the watch: not reported
   std::unique_ptr<LiveFeed::Watcher> a = feed.Watch("");
   std::unique_ptr<LiveFeed::Watcher> b = feed.Watch("");
   EXPECT_EQ(feed.watchers(), 2u);
-  Append(workflows::CaseStream("C1"), "CarRequestReceived");
-  Append(workflows::UnitStream("304359"));  // not a case
-  Append(workflows::CaseStream("C2"));
-  Append(workflows::CaseStream("C1"), "CarIdentified");
+  Append(feed, workflows::CaseStream("C1"), "CarRequestReceived");
+  Append(feed, workflows::UnitStream("304359"));  // not a case
+  Append(feed, workflows::CaseStream("C2"));
+  Append(feed, workflows::CaseStream("C1"), "CarIdentified");
+  // A rebuild offers the views' old pages again: nothing new to report.
+  absl::StatusOr<std::vector<eventstore::Record>> all = store_->ReadAll(1, 100);
+  ASSERT_TRUE(all.ok());
+  feed.Offer(*all);
   for (LiveFeed::Watcher* w : {a.get(), b.get()}) {
     v1::CaseChanges seen = Collect(*w, 2);
     ASSERT_EQ(seen.changes_size(), 2);
@@ -71,19 +81,22 @@ TEST_F(LiveFeedTest, EveryWatcherHearsOfEachCaseChangedOnlyCaseStreamsAndTheLast
 }
 
 TEST_F(LiveFeedTest, AWatchOfOneCaseHearsOnlyThatCase) {
-  LiveFeed feed(store_.get(), {absl::Milliseconds(20), 100});
+  LiveFeed feed({absl::Milliseconds(20), 100});
   std::unique_ptr<LiveFeed::Watcher> one = feed.Watch("C2");
-  Append(workflows::CaseStream("C1"));
-  Append(workflows::CaseStream("C2"));
+  Append(feed, workflows::CaseStream("C1"));
+  Append(feed, workflows::CaseStream("C2"));
   v1::CaseChanges seen = Collect(*one, 1);
   ASSERT_EQ(seen.changes_size(), 1);
   EXPECT_EQ(seen.changes(0).case_id(), "C2");
 }
 
 TEST_F(LiveFeedTest, ASlowWatcherGetsAtMostTheBoundAndACountOfWhatItMissed) {
-  LiveFeed feed(store_.get(), {absl::Milliseconds(1), 5});
+  LiveFeed feed({absl::Milliseconds(1), 5});
   std::unique_ptr<LiveFeed::Watcher> slow = feed.Watch("");
-  for (int i = 0; i < 40; ++i) Append(workflows::CaseStream("C" + std::to_string(i)));
+  for (int i = 0; i < 40; ++i) {
+    Append(feed, workflows::CaseStream("C" + std::to_string(i)));
+    absl::SleepFor(absl::Milliseconds(2));  // batches of a few cases each
+  }
   // Let every batch reach the mailbox before reading once.
   absl::SleepFor(absl::Milliseconds(500));
   absl::StatusOr<v1::CaseChanges> got = slow->Next(absl::Now() + absl::Seconds(1));
@@ -94,7 +107,7 @@ TEST_F(LiveFeedTest, ASlowWatcherGetsAtMostTheBoundAndACountOfWhatItMissed) {
 }
 
 TEST_F(LiveFeedTest, AQuietWatchAnswersAnEmptyBatchAtItsDeadline) {
-  LiveFeed feed(store_.get());
+  LiveFeed feed;
   std::unique_ptr<LiveFeed::Watcher> w = feed.Watch("");
   absl::StatusOr<v1::CaseChanges> got = w->Next(absl::Now() + absl::Milliseconds(100));
   ASSERT_TRUE(got.ok());
@@ -102,7 +115,7 @@ TEST_F(LiveFeedTest, AQuietWatchAnswersAnEmptyBatchAtItsDeadline) {
 }
 
 TEST_F(LiveFeedTest, StoppingEndsEveryWatchAndTheFollowerLeavesWhenNobodyWatches) {
-  auto feed = std::make_unique<LiveFeed>(store_.get());
+  auto feed = std::make_unique<LiveFeed>();
   std::unique_ptr<LiveFeed::Watcher> w = feed->Watch("");
   { std::unique_ptr<LiveFeed::Watcher> gone = feed->Watch(""); }
   EXPECT_EQ(feed->watchers(), 1u);
