@@ -12,6 +12,7 @@
 #include "services/grpc_status.h"
 #include "services/identity.h"
 #include "services/stream_reactor.h"
+#include "workflows/streams.h"
 #include "workflows/validation.h"
 
 namespace tripdesk::services {
@@ -372,12 +373,17 @@ grpc::ServerWriteReactor<v1::CaseChanges>* CaseService::WatchCases(
   if (!actor.ok()) {
     return Reactor::Start([status = actor.status()](const Reactor::Emit&) { return status; });
   }
-  if (absl::Status s = workflows::CheckText("case_id", request->case_id(), /*required=*/false); !s.ok()) {
-    return Reactor::Start([s](const Reactor::Emit&) { return s; });
+  if (!request->case_id().empty()) {
+    if (absl::Status s = workflows::CheckCaseId(request->case_id()); !s.ok()) {
+      return Reactor::Start([s](const Reactor::Emit&) { return s; });
+    }
   }
   std::shared_ptr<LiveFeed::Watcher> watcher = feed_->Watch(request->case_id());
   return Reactor::Start(
       [watcher, expires](const Reactor::Emit& emit) -> absl::Status {
+        // An empty batch first: the watch is open (an HTTP page learns it
+        // was admitted before its response status is sent).
+        if (!emit(v1::CaseChanges())) return absl::CancelledError("the watcher went away");
         for (;;) {
           if (absl::Now() >= expires) {
             return absl::UnauthenticatedError("the token has expired: sign in again");

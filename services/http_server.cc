@@ -448,23 +448,35 @@ void HttpServer::Route() {
     watch.set_case_id(req.get_param_value("case_id"));
     JsonCall call{"tripdesk.v1.CaseService/WatchCases", ToJson(watch), caller->token,
                   req.remote_addr, absl::InfiniteFuture()};
+    // The watch's first (empty) batch says it was admitted: a refusal is
+    // still an HTTP error, not an event.
+    absl::StatusOr<std::unique_ptr<JsonGateway::Stream>> started = backends_.gateway->Start(call);
+    std::shared_ptr<JsonGateway::Stream> stream;
+    if (started.ok()) stream = *std::move(started);
+    if (stream == nullptr || stream->Next() == nullptr) {
+      live_pages_.fetch_sub(1);
+      absl::Status refused = stream == nullptr ? started.status() : stream->Finish();
+      Fail(res, refused.ok() ? absl::UnavailableError("the watch ended at once; retry") : refused);
+      return;
+    }
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, call](size_t, httplib::DataSink& sink) {
+        [this, stream](size_t, httplib::DataSink& sink) {
           const std::string hello = "retry: 2000\n: live\n\n";
           bool open = sink.write(hello.data(), hello.size());
-          if (open && !stopping_) {
-            absl::Status status = backends_.gateway->Invoke(call, [&](const auto& changes) {
-              const auto& batch = static_cast<const v1::CaseChanges&>(changes);
-              const std::string event =
-                  absl::StrCat("id: ", batch.position(), "\nevent: changes\ndata: ", ToJson(batch), "\n\n");
-              return !stopping_ && sink.write(event.data(), event.size());
-            });
-            if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
-              const std::string event = absl::StrCat("event: failed\ndata: ", ErrorJson(status), "\n\n");
-              sink.write(event.data(), event.size());
-            }
+          while (open && !stopping_) {
+            const google::protobuf::Message* next = stream->Next();
+            if (next == nullptr) break;
+            const auto& batch = static_cast<const v1::CaseChanges&>(*next);
+            const std::string event = absl::StrCat("id: ", batch.position(),
+                                                   "\nevent: changes\ndata: ", ToJson(batch), "\n\n");
+            open = sink.write(event.data(), event.size());
+          }
+          if (absl::Status status = stream->Finish();
+              open && !status.ok() && status.code() != absl::StatusCode::kCancelled) {
+            const std::string event = absl::StrCat("event: failed\ndata: ", ErrorJson(status), "\n\n");
+            sink.write(event.data(), event.size());
           }
           sink.done();
           return true;

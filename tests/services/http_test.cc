@@ -355,6 +355,31 @@ TEST_F(HttpTest, LivePagesHearOfACommittedCommandFromTheLog) {
   EXPECT_THAT(events, HasSubstr("\"actor\":\"alice\""));
 }
 
+TEST_F(HttpTest, ARefusedLivePageIsAnHttpErrorNotAnEvent) {
+  httplib::Result anonymous = http_->Get("/api/live");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  httplib::Result bad = http_->Get("/api/live?case_id=not%20a%20case%20id", As("dash", "dashboard"));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("INVALID_ARGUMENT"));
+  // Over gRPC: the watch opens with an empty batch.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + server_->Token("dash", "dashboard"));
+  v1::WatchCasesRequest request;
+  request.set_case_id("W1");
+  auto reader = v1::CaseService::NewStub(channel_)->WatchCases(&context, request);
+  v1::CaseChanges first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.changes_size(), 0);
+  OpenCar("W1");
+  v1::CaseChanges next;
+  ASSERT_TRUE(reader->Read(&next));
+  ASSERT_EQ(next.changes_size(), 1);
+  EXPECT_EQ(next.changes(0).case_id(), "W1");
+  context.TryCancel();
+}
+
 TEST_F(HttpTest, ServerStreamsComeAsJsonLinesAndExportsAsFiles) {
   OpenCar("S1");
   v1::CaseCommand note;
