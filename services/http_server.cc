@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -187,9 +188,14 @@ void HttpServer::Stop() {
 }
 
 void HttpServer::Route() {
-  httplib::Server& http = *http_;
+  RouteOperator();
+  RouteDashboard();
+  RouteSessions();
+  RouteApi();
+  RouteLive();
+  // Every answer: the security headers, and counted by route.
   ServerMetrics* metrics = backends_.metrics;
-  http.set_post_routing_handler([metrics](const httplib::Request& req, httplib::Response& res) {
+  http_->set_post_routing_handler([metrics](const httplib::Request& req, httplib::Response& res) {
     SecurityHeaders(res);
     if (metrics == nullptr) return;
     absl::string_view route = req.path;
@@ -200,7 +206,11 @@ void HttpServer::Route() {
     }
     metrics->HttpServed(route, res.status);
   });
+}
 
+void HttpServer::RouteOperator() {
+  httplib::Server& http = *http_;
+  ServerMetrics* metrics = backends_.metrics;
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -213,7 +223,10 @@ void HttpServer::Route() {
   http.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics->Scrape(), "text/plain; version=0.0.4; charset=utf-8");
   });
+}
 
+void HttpServer::RouteDashboard() {
+  httplib::Server& http = *http_;
   // The dashboard: one page, its script and styles.
   http.Get(R"(/(|index\.html|assets/[a-z0-9_.\-]+))", [](const httplib::Request& req,
                                                          httplib::Response& res) {
@@ -224,42 +237,10 @@ void HttpServer::Route() {
     }
     res.set_content(asset->content.data(), asset->content.size(), asset->content_type);
   });
+}
 
-  // The caller of an /api request: a bearer token, or a signed-in session
-  // (whose state-changing requests must carry its CSRF token).
-  struct Caller {
-    std::string token;
-    std::string session;
-  };
-  auto caller_of = [this](const httplib::Request& req, bool changes_state) -> absl::StatusOr<Caller> {
-    const std::string authorization = req.get_header_value("Authorization");
-    if (!authorization.empty()) {
-      absl::string_view token = authorization;
-      if (!absl::ConsumePrefix(&token, "Bearer ") && !absl::ConsumePrefix(&token, "bearer ")) {
-        return absl::UnauthenticatedError("the Authorization header must be 'Bearer <token>'");
-      }
-      return Caller{std::string(token), ""};
-    }
-    const std::string id = CookieValue(req, kSessionCookie);
-    if (id.empty()) {
-      return absl::UnauthenticatedError(
-          "not signed in: sign in on the dashboard, or send 'Authorization: Bearer <token>'");
-    }
-    std::optional<WebSession> session = sessions_.Find(id, absl::Now());
-    if (!session.has_value()) {
-      return absl::UnauthenticatedError("the session has ended or expired: sign in again");
-    }
-    // A page of another site can make the browser send the cookie, but it
-    // can neither read the CSRF token nor set this header.
-    if (changes_state && (CrossSite(req) || !ConstantTimeEquals(req.get_header_value(kCsrfHeader),
-                                                            session->csrf))) {
-      return absl::PermissionDeniedError(
-          "cross-site request refused: a signed-in page sends its X-CSRF-Token header (sign in "
-          "again if this page is old)");
-    }
-    return Caller{session->token, id};
-  };
-
+void HttpServer::RouteSessions() {
+  httplib::Server& http = *http_;
   http.Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
     // Another site may not sign a browser in (as someone else).
     if (CrossSite(req)) {
@@ -318,8 +299,8 @@ void HttpServer::Route() {
                                  "],\"csrfToken\":", JsonString(session->csrf), "}"),
                     "application/json");
   });
-  http.Delete("/api/session", [this, caller_of](const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<Caller> caller = caller_of(req, /*changes_state=*/true);
+  http.Delete("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+    absl::StatusOr<Caller> caller = CallerOf(req, /*changes_state=*/true);
     if (!caller.ok()) {
       Fail(res, caller.status());
       return;
@@ -328,24 +309,18 @@ void HttpServer::Route() {
     res.set_header("Set-Cookie", absl::StrCat(kSessionCookie, "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
     res.set_content("{}", "application/json");
   });
+}
 
+void HttpServer::RouteApi() {
+  httplib::Server& http = *http_;
   // Any RPC; every one is a POST, as each may change state as far as the
   // CSRF check is concerned.
   http.Post(R"(/api/v1/(tripdesk\.v1\.[A-Za-z]+/[A-Za-z]+))",
-            [this, caller_of](const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<Caller> caller = caller_of(req, /*changes_state=*/true);
-    if (!caller.ok()) {
-      Fail(res, caller.status());
-      return;
-    }
-    const std::string method = req.matches[1];
-    absl::StatusOr<const google::protobuf::MethodDescriptor*> found = JsonGateway::Find(method);
-    if (!found.ok()) {
-      Fail(res, found.status());
-      return;
-    }
-    JsonCall call{method, req.body, caller->token, req.remote_addr, absl::Now() + kApiDeadline};
-    if (!(*found)->server_streaming()) {
+            [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<NamedCall> named = NamedCallOf(req, res);
+    if (!named.has_value()) return;
+    const JsonCall& call = named->call;
+    if (!named->method->server_streaming()) {
       std::string json;
       absl::Status status = backends_.gateway->Invoke(call, [&json](const auto& reply) {
         json = ToJson(reply);
@@ -397,24 +372,15 @@ void HttpServer::Route() {
 
   // An export's bytes (ExportChunk streams) as a file to save.
   http.Post(R"(/api/download/(tripdesk\.v1\.[A-Za-z]+/[A-Za-z]+))",
-            [this, caller_of](const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<Caller> caller = caller_of(req, /*changes_state=*/true);
-    if (!caller.ok()) {
-      Fail(res, caller.status());
-      return;
-    }
-    const std::string method = req.matches[1];
-    absl::StatusOr<const google::protobuf::MethodDescriptor*> found = JsonGateway::Find(method);
-    if (found.ok() && (*found)->output_type() != v1::ExportChunk::descriptor()) {
-      found = absl::InvalidArgumentError(absl::StrCat(method, " is not an export"));
-    }
-    if (!found.ok()) {
-      Fail(res, found.status());
+            [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<NamedCall> named = NamedCallOf(req, res);
+    if (!named.has_value()) return;
+    if (named->method->output_type() != v1::ExportChunk::descriptor()) {
+      Fail(res, absl::InvalidArgumentError(absl::StrCat(named->call.method, " is not an export")));
       return;
     }
     std::string file;
-    JsonCall call{method, req.body, caller->token, req.remote_addr, absl::Now() + kApiDeadline};
-    absl::Status status = backends_.gateway->Invoke(call, [&file](const auto& chunk) {
+    absl::Status status = backends_.gateway->Invoke(named->call, [&file](const auto& chunk) {
       file += static_cast<const v1::ExportChunk&>(chunk).data();
       return true;
     });
@@ -424,15 +390,18 @@ void HttpServer::Route() {
     }
     // CSV files start with their header row; the rest are JSON lines.
     const bool csv = !absl::StartsWith(file, "{");
-    const std::string name = absl::AsciiStrToLower(absl::StripPrefix((*found)->name(), "Export"));
+    const std::string name = absl::AsciiStrToLower(absl::StripPrefix(named->method->name(), "Export"));
     res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", name,
                                                        csv ? ".csv" : ".jsonl", "\""));
     res.set_content(file, csv ? "text/csv; charset=utf-8" : "application/x-ndjson");
   });
+}
 
+void HttpServer::RouteLive() {
+  httplib::Server& http = *http_;
   // Live pages: the cases the log changes, as server-sent events.
-  http.Get("/api/live", [this, caller_of](const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<Caller> caller = caller_of(req, /*changes_state=*/false);
+  http.Get("/api/live", [this](const httplib::Request& req, httplib::Response& res) {
+    absl::StatusOr<Caller> caller = CallerOf(req, /*changes_state=*/false);
     if (!caller.ok()) {
       Fail(res, caller.status());
       return;
@@ -483,6 +452,53 @@ void HttpServer::Route() {
         },
         [this](bool) { live_pages_.fetch_sub(1); });
   });
+}
+
+absl::StatusOr<HttpServer::Caller> HttpServer::CallerOf(const httplib::Request& req,
+                                                       bool changes_state) {
+  const std::string authorization = req.get_header_value("Authorization");
+  if (!authorization.empty()) {
+    absl::string_view token = authorization;
+    if (!absl::ConsumePrefix(&token, "Bearer ") && !absl::ConsumePrefix(&token, "bearer ")) {
+      return absl::UnauthenticatedError("the Authorization header must be 'Bearer <token>'");
+    }
+    return Caller{std::string(token), ""};
+  }
+  const std::string id = CookieValue(req, kSessionCookie);
+  if (id.empty()) {
+    return absl::UnauthenticatedError(
+        "not signed in: sign in on the dashboard, or send 'Authorization: Bearer <token>'");
+  }
+  std::optional<WebSession> session = sessions_.Find(id, absl::Now());
+  if (!session.has_value()) {
+    return absl::UnauthenticatedError("the session has ended or expired: sign in again");
+  }
+  // A page of another site can make the browser send the cookie, but it
+  // can neither read the CSRF token nor set this header.
+  if (changes_state && (CrossSite(req) || !ConstantTimeEquals(req.get_header_value(kCsrfHeader),
+                                                          session->csrf))) {
+    return absl::PermissionDeniedError(
+        "cross-site request refused: a signed-in page sends its X-CSRF-Token header (sign in "
+        "again if this page is old)");
+  }
+  return Caller{session->token, id};
+}
+
+std::optional<HttpServer::NamedCall> HttpServer::NamedCallOf(const httplib::Request& req,
+                                                          httplib::Response& res) {
+  absl::StatusOr<Caller> caller = CallerOf(req, /*changes_state=*/true);
+  if (!caller.ok()) {
+    Fail(res, caller.status());
+    return std::nullopt;
+  }
+  const std::string method = req.matches[1];
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> found = JsonGateway::Find(method);
+  if (!found.ok()) {
+    Fail(res, found.status());
+    return std::nullopt;
+  }
+  return NamedCall{{method, req.body, caller->token, req.remote_addr, absl::Now() + kApiDeadline},
+                   *found};
 }
 
 }  // namespace tripdesk::services

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace tripdesk::services {
@@ -75,6 +78,26 @@ class HttpServer {
  private:
   HttpServer() = default;
   void Route();
+  void RouteOperator();   // /healthz, /readyz, /metrics
+  void RouteDashboard();  // the page and its assets
+  void RouteSessions();   // sign in, who, sign out
+  void RouteApi();        // /api/v1, /api/download
+  void RouteLive();       // /api/live
+
+  // Who makes an /api request: a bearer token, or a signed-in session whose
+  // state-changing requests carry its CSRF token from the same site.
+  struct Caller {
+    std::string token;
+    std::string session;
+  };
+  absl::StatusOr<Caller> CallerOf(const httplib::Request& req, bool changes_state);
+  // The RPC an /api/v1 or /api/download request names, to call as its
+  // caller; nullopt, with the response saying why, when it cannot be.
+  struct NamedCall {
+    JsonCall call;
+    const google::protobuf::MethodDescriptor* method;
+  };
+  std::optional<NamedCall> NamedCallOf(const httplib::Request& req, httplib::Response& res);
 
   HttpOptions options_;
   Backends backends_;
