@@ -204,27 +204,30 @@ void LiveFeed::Hand(std::shared_ptr<const v1::CaseChanges> batch) {
 LiveFeed::Watcher::~Watcher() { mailbox_->abandoned = true; }
 
 absl::StatusOr<v1::CaseChanges> LiveFeed::Watcher::Next(absl::Time deadline) {
-  std::deque<std::shared_ptr<const v1::CaseChanges>> batches;
-  uint64_t dropped = 0;
-  uint64_t position = 0;
-  {
-    std::unique_lock<std::mutex> lock(mailbox_->mu);
-    mailbox_->cv.wait_until(lock, absl::ToChronoTime(deadline),
-                            [&] { return !mailbox_->batches.empty() || mailbox_->closed; });
-    if (mailbox_->closed) return absl::UnavailableError("the server is shutting down");
-    batches.swap(mailbox_->batches);
-    dropped = std::exchange(mailbox_->dropped, 0);
-    position = mailbox_->position;
-  }
   ChangeSet merged(mailbox_->max_changes);
-  merged.Drop(dropped, position);
-  for (const auto& batch : batches) {
-    for (const v1::CaseChange& change : batch->changes()) {
-      if (mailbox_->case_id.empty() || change.case_id() == mailbox_->case_id) merged.Add(change);
+  // A watch of one case waits through the batches of other cases.
+  do {
+    std::deque<std::shared_ptr<const v1::CaseChanges>> batches;
+    uint64_t dropped = 0;
+    uint64_t position = 0;
+    {
+      std::unique_lock<std::mutex> lock(mailbox_->mu);
+      mailbox_->cv.wait_until(lock, absl::ToChronoTime(deadline),
+                              [&] { return !mailbox_->batches.empty() || mailbox_->closed; });
+      if (mailbox_->closed) return absl::UnavailableError("the server is shutting down");
+      batches.swap(mailbox_->batches);
+      dropped = std::exchange(mailbox_->dropped, 0);
+      position = mailbox_->position;
     }
-    // What the follower dropped may have been this case's.
-    merged.Drop(batch->dropped(), batch->position());
-  }
+    merged.Drop(dropped, position);
+    for (const auto& batch : batches) {
+      for (const v1::CaseChange& change : batch->changes()) {
+        if (mailbox_->case_id.empty() || change.case_id() == mailbox_->case_id) merged.Add(change);
+      }
+      // What the feed dropped may have been this case's.
+      merged.Drop(batch->dropped(), batch->position());
+    }
+  } while (merged.empty() && absl::Now() < deadline);
   return merged.Take();
 }
 
