@@ -69,7 +69,7 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
       r, "tripdesk_command_seconds",
       "A command call end to end: admitted, decided, queued, written, synced, answered");
   decide_seconds_ = LatencyHistogram(r, "tripdesk_decide_seconds",
-                                     "A workflow decision: the case folded, the events decided");
+                                     "A workflow's decision on the case as folded (the fold not included)");
   queue_seconds_ = LatencyHistogram(r, "tripdesk_append_queue_seconds",
                                     "An append's wait in the queue before the writer takes it");
   wal_write_seconds_ = LatencyHistogram(r, "tripdesk_wal_write_seconds",
